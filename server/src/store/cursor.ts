@@ -1,0 +1,27 @@
+import { invalid } from '../errors.js';
+
+/** Encodes a keyset position as an opaque cursor. */
+export function encodeCursor(position: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor with the given element types; anything else is a bad request. */
+export function decodeCursor<T extends ('string' | 'number')[]>(
+  cursor: string,
+  shape: T,
+): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('invalid cursor');
+  }
+  if (
+    !Array.isArray(value) ||
+    value.length !== shape.length ||
+    value.some((element, index) => typeof element !== shape[index])
+  ) {
+    throw invalid('invalid cursor');
+  }
+  return value as { [K in keyof T]: T[K] extends 'string' ? string : number };
+}

@@ -1,0 +1,94 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table types. Timestamps are epoch milliseconds (bigint in PostgreSQL, integer in SQLite);
+ * booleans are 0/1; JSON columns hold text. Both dialects then share one set of migrations and
+ * one set of repositories, and no value changes shape between them.
+ */
+export interface Database {
+  users: UserTable;
+  tokens: TokenTable;
+  sessions: SessionTable;
+  messages: MessageTable;
+  runs: RunTable;
+}
+
+export interface UserTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface TokenTable {
+  id: string;
+  user_id: string;
+  /** What the token is for, e.g. `cli` or `web`. */
+  label: string;
+  /** sha256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  title: string | null;
+  agent: string;
+  model: string | null;
+  /** JSON object. */
+  metadata: string;
+  archived: number;
+  created_at: number;
+  updated_at: number;
+  last_message_at: number | null;
+  /** last_message_at, or created_at before the first message: the sort key of `sessions.list`. */
+  activity_at: number;
+  message_count: number;
+}
+
+export interface MessageTable {
+  id: string;
+  session_id: string;
+  user_id: string;
+  run_id: string | null;
+  role: string;
+  content: string;
+  /** JSON array of MessagePart. */
+  parts: string;
+  agent: string | null;
+  model: string | null;
+  /** JSON Usage or null. */
+  usage: string | null;
+  status: string;
+  created_at: number;
+}
+
+export interface RunTable {
+  id: string;
+  user_id: string;
+  session_id: string | null;
+  request_id: string | null;
+  status: string;
+  agent: string;
+  model: string;
+  usage: string | null;
+  finish_reason: string | null;
+  /** JSON RunError or null. */
+  error: string | null;
+  queued_at: number;
+  started_at: number | null;
+  first_token_at: number | null;
+  ended_at: number | null;
+}
+
+export type UserRow = Selectable<UserTable>;
+export type TokenRow = Selectable<TokenTable>;
+export type SessionRow = Selectable<SessionTable>;
+export type NewSessionRow = Insertable<SessionTable>;
+export type SessionUpdate = Updateable<SessionTable>;
+export type MessageRow = Selectable<MessageTable>;
+export type NewMessageRow = Insertable<MessageTable>;
+export type RunRow = Selectable<RunTable>;
+export type NewRunRow = Insertable<RunTable>;
+export type RunUpdate = Updateable<RunTable>;

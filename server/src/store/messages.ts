@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { Message, MessagePart, MessageStatus, Role, Usage } from '@threadline/shared';
+import { newId } from '../ids.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database, MessageRow } from './database.js';
+
+/** Row → contract shape. */
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    runId: row.run_id,
+    role: row.role as Role,
+    content: row.content,
+    parts: JSON.parse(row.parts) as MessagePart[],
+    agent: row.agent,
+    model: row.model,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    status: row.status as MessageStatus,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** A message about to be stored; its id and time are given so the caller can report them. */
+export function messageRow(message: Message & { sessionId: string }, userId: string): MessageRow {
+  return {
+    id: message.id,
+    session_id: message.sessionId,
+    user_id: userId,
+    run_id: message.runId,
+    role: message.role,
+    content: message.content,
+    parts: JSON.stringify(message.parts),
+    agent: message.agent,
+    model: message.model,
+    usage: message.usage === null ? null : JSON.stringify(message.usage),
+    status: message.status,
+    created_at: message.createdAt.getTime(),
+  };
+}
+
+/** Builds a Message value with a fresh id. */
+export function newMessage(fields: Omit<Message, 'id' | 'createdAt'> & { createdAt?: Date }): Message {
+  return { ...fields, id: newId(), createdAt: fields.createdAt ?? new Date() };
+}
+
+export async function insertMessages(
+  db: Kysely<Database>,
+  userId: string,
+  messages: (Message & { sessionId: string })[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await db
+    .insertInto('messages')
+    .values(messages.map((message) => messageRow(message, userId)))
+    .execute();
+}
+
+/** Oldest first, keyed on the time-ordered id. */
+export async function listMessages(
+  db: Kysely<Database>,
+  sessionId: string,
+  options: { cursor?: string; limit: number },
+): Promise<{ rows: MessageRow[]; nextCursor: string | null }> {
+  let query = db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
+  if (options.cursor) {
+    const [afterId] = decodeCursor(options.cursor, ['string']);
+    query = query.where('id', '>', afterId);
+  }
+  const rows = await query.orderBy('id').limit(options.limit + 1).execute();
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return { rows: page, nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
+}
+
+/** The whole conversation of a session, oldest first, for the model. */
+export function allMessages(db: Kysely<Database>, sessionId: string): Promise<MessageRow[]> {
+  return db.selectFrom('messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
+}

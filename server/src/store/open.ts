@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+import { createPostgresDatabase } from './dialects/postgres.js';
+import { createSqliteDatabase } from './dialects/sqlite.js';
+import { migrateToLatest } from './migrate.js';
+
+/** Which database a store runs on. */
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open, migrated database. */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectName;
+}
+
+/** Opens PostgreSQL when `databaseUrl` is set, else SQLite at `<dataDir>/threadline.db`; then migrates. */
+export async function openStore(options: { databaseUrl?: string; dataDir: string }): Promise<Store> {
+  let store: Store;
+  if (options.databaseUrl) {
+    store = { db: createPostgresDatabase(options.databaseUrl), dialect: 'postgres' };
+  } else {
+    mkdirSync(options.dataDir, { recursive: true });
+    store = { db: createSqliteDatabase(join(options.dataDir, 'threadline.db')), dialect: 'sqlite' };
+  }
+  await migrateToLatest(store.db);
+  return store;
+}

@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/shared';
+import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
+
+const date = (value: number | null) => (value === null ? null : new Date(value));
+
+/** Row → contract shape. */
+export function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    requestId: row.request_id,
+    status: row.status as RunStatus,
+    agent: row.agent,
+    model: row.model,
+    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    finishReason: row.finish_reason as FinishReason | null,
+    error: row.error === null ? null : (JSON.parse(row.error) as RunError),
+    queuedAt: new Date(row.queued_at),
+    startedAt: date(row.started_at),
+    firstTokenAt: date(row.first_token_at),
+    endedAt: date(row.ended_at),
+  };
+}
+
+export async function insertRun(db: Kysely<Database>, row: NewRunRow): Promise<void> {
+  await db.insertInto('runs').values(row).execute();
+}
+
+/** The user's run, or undefined when it does not exist or is someone else's. */
+export function findRun(db: Kysely<Database>, userId: string, runId: string): Promise<RunRow | undefined> {
+  return db.selectFrom('runs').selectAll().where('id', '=', runId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function findRunByRequest(
+  db: Kysely<Database>,
+  userId: string,
+  requestId: string,
+): Promise<RunRow | undefined> {
+  return db
+    .selectFrom('runs')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('request_id', '=', requestId)
+    .executeTakeFirst();
+}
+
+export async function updateRun(db: Kysely<Database>, runId: string, change: RunUpdate): Promise<void> {
+  await db.updateTable('runs').set(change).where('id', '=', runId).execute();
+}
+
+/** The end of a run as stored: status, usage, error and timings in one update. */
+export function runEnd(fields: {
+  status: RunStatus;
+  usage: Usage;
+  finishReason: FinishReason | null;
+  error: RunError | null;
+  firstTokenAt: number | null;
+  endedAt: number;
+}): RunUpdate {
+  return {
+    status: fields.status,
+    usage: JSON.stringify(fields.usage),
+    finish_reason: fields.finishReason,
+    error: fields.error === null ? null : JSON.stringify(fields.error),
+    first_token_at: fields.firstTokenAt,
+    ended_at: fields.endedAt,
+  };
+}
+
+/** Runs left `queued` or `running` by a previous process: they become `interrupted`. */
+export async function interruptStaleRuns(db: Kysely<Database>, error: RunError, now = Date.now()): Promise<number> {
+  const result = await db
+    .updateTable('runs')
+    .set({ status: 'interrupted', error: JSON.stringify(error), ended_at: now })
+    .where('status', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

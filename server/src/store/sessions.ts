@@ -1,0 +1,163 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Metadata, Session } from '@threadline/shared';
+import { newId } from '../ids.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database, SessionRow, SessionUpdate } from './database.js';
+
+/** Row → contract shape. */
+export function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    title: row.title,
+    agent: row.agent,
+    model: row.model,
+    metadata: JSON.parse(row.metadata) as Session['metadata'],
+    archived: row.archived === 1,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at),
+    messageCount: row.message_count,
+  };
+}
+
+export interface NewSession {
+  userId: string;
+  title?: string | null;
+  agent: string;
+  model?: string | null;
+  metadata?: Metadata;
+}
+
+export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<SessionRow> {
+  const row: SessionRow = {
+    id: newId(),
+    user_id: input.userId,
+    title: input.title ?? null,
+    agent: input.agent,
+    model: input.model ?? null,
+    metadata: JSON.stringify(input.metadata ?? {}),
+    archived: 0,
+    created_at: now,
+    updated_at: now,
+    last_message_at: null,
+    activity_at: now,
+    message_count: 0,
+  };
+  await db.insertInto('sessions').values(row).execute();
+  return row;
+}
+
+/** The user's session, or undefined when it does not exist or belongs to someone else. */
+export function findSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+export interface ListSessionsOptions {
+  cursor?: string;
+  limit: number;
+  archived: boolean;
+  query?: string;
+}
+
+/** Newest activity first; ties broken by id so paging never skips or repeats. */
+export async function listSessions(
+  db: Kysely<Database>,
+  userId: string,
+  options: ListSessionsOptions,
+): Promise<{ rows: SessionRow[]; nextCursor: string | null }> {
+  let query = db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('archived', '=', options.archived ? 1 : 0);
+  if (options.query) {
+    const pattern = `%${options.query.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    query = query.where(sql<boolean>`lower(title) like ${pattern} escape '\\'`);
+  }
+  if (options.cursor) {
+    const [activityAt, id] = decodeCursor(options.cursor, ['number', 'string']);
+    query = query.where((eb) =>
+      eb.or([eb('activity_at', '<', activityAt), eb.and([eb('activity_at', '=', activityAt), eb('id', '<', id)])]),
+    );
+  }
+  const rows = await query
+    .orderBy('activity_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit + 1)
+    .execute();
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > options.limit && last ? encodeCursor([last.activity_at, last.id]) : null;
+  return { rows: page, nextCursor };
+}
+
+/** Applies a change to the user's session; undefined when it is not theirs. */
+export async function updateSession(
+  db: Kysely<Database>,
+  userId: string,
+  sessionId: string,
+  change: Omit<SessionUpdate, 'id' | 'user_id'>,
+  now = Date.now(),
+): Promise<SessionRow | undefined> {
+  await db
+    .updateTable('sessions')
+    .set({ ...change, updated_at: now })
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .execute();
+  return findSession(db, userId, sessionId);
+}
+
+/** Records that `count` messages were added at `at`: the counters and the activity sort key. */
+export async function recordMessages(
+  db: Kysely<Database>,
+  sessionId: string,
+  count: number,
+  at: number,
+  change: Omit<SessionUpdate, 'id' | 'user_id'> = {},
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set((eb) => ({
+      ...change,
+      message_count: eb('message_count', '+', count),
+      last_message_at: at,
+      activity_at: at,
+      updated_at: at,
+    }))
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** Deletes the user's session with its messages and runs, in one transaction. */
+export async function deleteSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const session = await findSession(trx, userId, sessionId);
+    if (!session) return false;
+    await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('runs').where('session_id', '=', sessionId).execute();
+    await trx.deleteFrom('sessions').where('id', '=', sessionId).execute();
+    return true;
+  });
+}
+
+/** Removes every message of the user's session, keeping the session itself. */
+export async function clearSession(
+  db: Kysely<Database>,
+  userId: string,
+  sessionId: string,
+  now = Date.now(),
+): Promise<SessionRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const session = await findSession(trx, userId, sessionId);
+    if (!session) return undefined;
+    await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
+    return updateSession(trx, userId, sessionId, { message_count: 0, last_message_at: null }, now);
+  });
+}

@@ -1,0 +1,17 @@
+/** Input limits shared by the server (enforced) and clients (to pre-validate). */
+export const limits = {
+  /** Longest user message, in characters. */
+  messageChars: 100_000,
+  /** Longest session title, in characters. */
+  titleChars: 200,
+  /** Largest session metadata object, serialized as JSON, in bytes. */
+  metadataBytes: 16 * 1024,
+  /** Most keys in a metadata object. */
+  metadataKeys: 64,
+  /** Largest page a list or history call may ask for. */
+  pageSize: 200,
+  /** Page size when the caller does not say. */
+  defaultPageSize: 50,
+  /** Largest HTTP request body the server reads, in bytes. */
+  httpBodyBytes: 1024 * 1024,
+} as const;

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { Id } from './ids.js';
+
+/** Who wrote a message. */
+export const Role = z.enum(['user', 'assistant', 'tool', 'system']);
+export type Role = z.infer<typeof Role>;
+
+/** How a stored message ended: only assistant messages are ever anything but `complete`. */
+export const MessageStatus = z.enum(['complete', 'cancelled', 'interrupted', 'failed']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+/** Token counts of one model answer (or the sum over a run's steps). */
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  /** Tokens spent on reasoning, where the provider reports them. */
+  reasoningTokens: z.number().int().nonnegative().optional(),
+  /** Input tokens served from the provider's prompt cache, where reported. */
+  cachedInputTokens: z.number().int().nonnegative().optional(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+/** Structured content of a message beside its plain-text `content`. */
+export const MessagePart = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('reasoning'), text: z.string() }),
+  z.object({ type: z.literal('tool-call'), callId: z.string(), name: z.string(), input: z.unknown() }),
+  z.object({
+    type: z.literal('tool-result'),
+    callId: z.string(),
+    name: z.string(),
+    output: z.unknown(),
+    isError: z.boolean(),
+  }),
+]);
+export type MessagePart = z.infer<typeof MessagePart>;
+
+/** One stored message of a session. */
+export const Message = z.object({
+  id: Id,
+  /** The session it belongs to; null only for the answer of a stateless run (never stored). */
+  sessionId: Id.nullable(),
+  /** The run that wrote it; null for messages written outside a run. */
+  runId: Id.nullable(),
+  role: Role,
+  /** The plain text of the message. */
+  content: z.string(),
+  parts: z.array(MessagePart),
+  /** The agent that answered (assistant messages). */
+  agent: z.string().nullable(),
+  /** The `provider/model` that answered (assistant messages). */
+  model: z.string().nullable(),
+  usage: Usage.nullable(),
+  status: MessageStatus,
+  createdAt: z.date(),
+});
+export type Message = z.infer<typeof Message>;

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { RunError } from './errors.js';
+import { Id } from './ids.js';
+import { Usage } from './message.js';
+
+/** queued → running → completed | failed | cancelled | interrupted. */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** Statuses a run never leaves. */
+export const terminalRunStatuses: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
+
+/** Why the model stopped, one union over every provider; unknown provider values map to `other`. */
+export const FinishReason = z.enum(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'other']);
+export type FinishReason = z.infer<typeof FinishReason>;
+
+/** The record of one run (one answer to one user message). */
+export const Run = z.object({
+  id: Id,
+  sessionId: Id.nullable(),
+  requestId: z.string().nullable(),
+  status: RunStatus,
+  agent: z.string(),
+  model: z.string(),
+  usage: Usage.nullable(),
+  finishReason: FinishReason.nullable(),
+  error: RunError.nullable(),
+  queuedAt: z.date(),
+  startedAt: z.date().nullable(),
+  firstTokenAt: z.date().nullable(),
+  endedAt: z.date().nullable(),
+});
+export type Run = z.infer<typeof Run>;
+
+export const RunIdInput = z.strictObject({ runId: Id });
+export type RunIdInput = z.infer<typeof RunIdInput>;
+
+/** An event id as given by `tracked()`: the event's sequence number in its run, from 1. */
+export const EventId = z.string().regex(/^\d{1,12}$/, 'event ids are decimal sequence numbers');
+
+export const RunEventsInput = z.strictObject({
+  runId: Id,
+  /** Resume after this event (tRPC sets it on reconnect). */
+  lastEventId: EventId.nullish(),
+});
+export type RunEventsInput = z.infer<typeof RunEventsInput>;

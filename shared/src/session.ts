@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { Cursor, Id } from './ids.js';
+import { limits } from './limits.js';
+import { Message } from './message.js';
+
+/** Free-form JSON attached to a session by the client: at most 64 keys and 16 KiB. */
+export const Metadata = z
+  .record(z.string().min(1).max(100), z.json())
+  .refine((value) => Object.keys(value).length <= limits.metadataKeys, {
+    message: `metadata may have at most ${limits.metadataKeys} keys`,
+  })
+  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= limits.metadataBytes, {
+    message: `metadata may be at most ${limits.metadataBytes} bytes as JSON`,
+  });
+export type Metadata = z.infer<typeof Metadata>;
+
+/** A session title: trimmed, 1..200 characters. */
+export const Title = z.string().trim().min(1).max(limits.titleChars);
+
+/** An agent name as registered on the server. */
+export const AgentName = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _');
+
+/** A `provider/model` id, e.g. `local/echo` or `openai/gpt-4.1-mini`. */
+export const ModelId = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[a-z0-9_-]+\/\S+$/i, 'model ids look like provider/model');
+
+/** A conversation thread owned by one user. */
+export const Session = z.object({
+  id: Id,
+  title: z.string().nullable(),
+  /** The agent that answers in this session (the last one that answered, after a handoff). */
+  agent: z.string(),
+  /** The session's model; null means the agent's default. */
+  model: z.string().nullable(),
+  metadata: z.record(z.string(), z.json()),
+  archived: z.boolean(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  lastMessageAt: z.date().nullable(),
+  messageCount: z.number().int().nonnegative(),
+});
+export type Session = z.infer<typeof Session>;
+
+const PageSize = z.number().int().min(1).max(limits.pageSize);
+
+export const SessionCreateInput = z.strictObject({
+  title: Title.optional(),
+  agent: AgentName.optional(),
+  model: ModelId.optional(),
+  metadata: Metadata.optional(),
+});
+export type SessionCreateInput = z.infer<typeof SessionCreateInput>;
+
+export const SessionListInput = z
+  .strictObject({
+    cursor: Cursor.optional(),
+    limit: PageSize.optional(),
+    /** false (default): active sessions; true: archived ones. */
+    archived: z.boolean().optional(),
+    /** Case-insensitive substring of the title. */
+    query: z.string().max(limits.titleChars).optional(),
+  })
+  .optional();
+export type SessionListInput = z.infer<typeof SessionListInput>;
+
+export const SessionPage = z.object({ items: z.array(Session), nextCursor: Cursor.nullable() });
+export type SessionPage = z.infer<typeof SessionPage>;
+
+export const SessionIdInput = z.strictObject({ sessionId: Id });
+export type SessionIdInput = z.infer<typeof SessionIdInput>;
+
+export const SessionHistoryInput = z.strictObject({
+  sessionId: Id,
+  cursor: Cursor.optional(),
+  limit: PageSize.optional(),
+});
+export type SessionHistoryInput = z.infer<typeof SessionHistoryInput>;
+
+export const HistoryPage = z.object({ messages: z.array(Message), nextCursor: Cursor.nullable() });
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+export const SessionUpdateInput = z.strictObject({
+  sessionId: Id,
+  /** A new title, or null to remove it. */
+  title: Title.nullable().optional(),
+  /** Replaces the whole metadata object. */
+  metadata: Metadata.optional(),
+  agent: AgentName.optional(),
+  /** A new model for later turns, or null for the agent's default. */
+  model: ModelId.nullable().optional(),
+});
+export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>;
+
+export const SessionDeleteOutput = z.object({ sessionId: Id, deleted: z.literal(true) });
+export type SessionDeleteOutput = z.infer<typeof SessionDeleteOutput>;

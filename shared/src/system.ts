@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+export const Health = z.object({ ok: z.literal(true), time: z.date() });
+export type Health = z.infer<typeof Health>;
+
+export const ProviderInfo = z.object({
+  /** `openai`, `anthropic`, `ollama` or `local`. */
+  name: z.string(),
+  configured: z.boolean(),
+  /** Where requests go (never a key). */
+  baseUrl: z.string().nullable(),
+});
+export type ProviderInfo = z.infer<typeof ProviderInfo>;
+
+export const SystemInfo = z.object({
+  name: z.literal('threadline'),
+  version: z.string(),
+  /** Feature flags a client may test for, e.g. `sse`, `resume`, `postgres`. */
+  features: z.array(z.string()),
+  providers: z.array(ProviderInfo),
+  defaultModel: z.string(),
+  database: z.enum(['sqlite', 'postgres']),
+});
+export type SystemInfo = z.infer<typeof SystemInfo>;
+
+export const SystemStatus = z.object({
+  uptimeMs: z.number().nonnegative(),
+  /** Runs executing now, on this instance. */
+  activeRuns: z.number().int().nonnegative(),
+  /** Runs waiting for a slot, on this instance. */
+  queuedRuns: z.number().int().nonnegative(),
+  /** Users known to the database. */
+  users: z.number().int().nonnegative(),
+  /** Users with at least one active or queued run. */
+  activeUsers: z.number().int().nonnegative(),
+});
+export type SystemStatus = z.infer<typeof SystemStatus>;
+
+export const ModelInfo = z.object({
+  /** `provider/model`. */
+  id: z.string(),
+  provider: z.string(),
+  name: z.string(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
