@@ -6,7 +6,7 @@ export function encodeCursor(position: readonly (string | number)[]): string {
 }
 
 /** Decodes a cursor made by encodeCursor with the given element types; anything else is a bad request. */
-export function decodeCursor<T extends ('string' | 'number')[]>(
+export function decodeCursor<const T extends readonly ('string' | 'number')[]>(
   cursor: string,
   shape: T,
 ): { [K in keyof T]: T[K] extends 'string' ? string : number } {

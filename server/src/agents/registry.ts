@@ -1,0 +1,57 @@
+import type { Agent } from '@threadline/shared';
+import { invalid } from '../errors.js';
+import type { AgentDefinition } from './types.js';
+
+/** The agent that answers when neither the request nor the session names one. */
+export const DEFAULT_AGENT = 'chat';
+
+/** The built-in agents. */
+export function builtInAgents(): AgentDefinition[] {
+  return [
+    {
+      name: 'chat',
+      description: 'A helpful conversational assistant.',
+      instructions: 'You are Threadline, a helpful assistant. Answer clearly and concisely.',
+      tools: [],
+      maxSteps: 8,
+    },
+  ];
+}
+
+/** Agents by name. */
+export class AgentRegistry {
+  private readonly agents = new Map<string, AgentDefinition>();
+
+  constructor(
+    agents: AgentDefinition[],
+    private readonly defaultModel: string,
+  ) {
+    for (const agent of agents) this.agents.set(agent.name, agent);
+  }
+
+  /** The agent by name; an unknown name is a bad request. */
+  get(name: string): AgentDefinition {
+    const agent = this.agents.get(name);
+    if (!agent) throw invalid(`unknown agent ${name}`);
+    return agent;
+  }
+
+  /** The model an agent uses when the request and session do not choose one. */
+  modelOf(agent: AgentDefinition): string {
+    return agent.model ?? this.defaultModel;
+  }
+
+  /** As clients see it. */
+  describe(agent: AgentDefinition): Agent {
+    return {
+      name: agent.name,
+      description: agent.description,
+      model: this.modelOf(agent),
+      tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
+    };
+  }
+
+  list(): Agent[] {
+    return [...this.agents.values()].map((agent) => this.describe(agent));
+  }
+}

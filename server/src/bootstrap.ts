@@ -1,0 +1,22 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from './store/database.js';
+import { countUsers, createToken, createUser } from './store/users.js';
+
+/** The user a fresh install starts with. */
+export const FIRST_USER = 'local';
+
+/**
+ * On an empty database: creates the user `local` and a token, writes the token to
+ * `<dataDir>/token` (mode 0600) and returns it so the caller can print it once.
+ */
+export async function bootstrapFirstUser(db: Kysely<Database>, dataDir: string): Promise<{ token: string; file: string } | null> {
+  if ((await countUsers(db)) > 0) return null;
+  const user = await createUser(db, FIRST_USER);
+  const { token } = await createToken(db, user.id, 'first start');
+  const file = join(dataDir, 'token');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return { token, file };
+}

@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { sql } from 'kysely';
+import { appRouter } from './routers/app.js';
+import type { Services } from './services.js';
+import { findUserByToken } from './store/users.js';
+import type { Context } from './trpc.js';
+
+/** The bearer token of a request, if any. */
+function bearerToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/**
+ * CORS for the configured origins; answers preflights itself. Returns true when it ended the response.
+ */
+function handleCors(request: IncomingMessage, response: ServerResponse, origins: string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin && (origins.includes('*') || origins.includes(origin))) {
+    response.setHeader('access-control-allow-origin', origin);
+    response.setHeader('vary', 'origin');
+    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept');
+    response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    response.setHeader('access-control-max-age', '600');
+  }
+  if (request.method === 'OPTIONS') {
+    response.writeHead(204).end();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The HTTP server: `/trpc/*` (queries and mutations, batched; subscriptions over SSE), `/healthz`
+ * (process alive) and `/readyz` (database answers) for load balancers.
+ */
+export function createHttpServer(services: Services): Server {
+  const { config, logger, db } = services;
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    maxBodySize: config.maxBodyBytes,
+    async createContext({ req }): Promise<Context> {
+      const token = bearerToken(req);
+      const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
+      return { user, services };
+    },
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'request failed');
+    },
+  });
+
+  return createServer((request, response) => {
+    if (handleCors(request, response, config.corsOrigins)) return;
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (path.startsWith('/trpc/')) {
+      trpc(request, response);
+    } else if (path === '/healthz') {
+      sendJson(response, 200, { ok: true });
+    } else if (path === '/readyz') {
+      sql`select 1`.execute(db).then(
+        () => sendJson(response, 200, { ok: true }),
+        () => sendJson(response, 503, { ok: false }),
+      );
+    } else {
+      sendJson(response, 404, { error: 'not found' });
+    }
+  });
+}

@@ -1,0 +1,4 @@
+export type { AppRouter } from './routers/app.js';
+export { appRouter } from './routers/app.js';
+export { loadConfig, type Config } from './config.js';
+export { startServer, type RunningServer } from './main.js';

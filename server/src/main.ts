@@ -1,0 +1,51 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { bootstrapFirstUser } from './bootstrap.js';
+import type { Config } from './config.js';
+import { createHttpServer } from './http.js';
+import { createServices, type Services } from './services.js';
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:3000 (the client adds /trpc). */
+  url: string;
+  port: number;
+  services: Services;
+  /** The first user's token when this start created it, else null. */
+  firstToken: string | null;
+  /** Stops accepting, ends open streams, interrupts runs, closes the database. */
+  close(): Promise<void>;
+}
+
+/** config → store (migrated) → providers → HTTP server. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true });
+  const services = await createServices(config);
+  const first = await bootstrapFirstUser(services.db, config.dataDir);
+  const server = createHttpServer(services);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  services.logger.info({ url, database: services.dialect, model: config.defaultModel }, 'threadline listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    services,
+    firstToken: first?.token ?? null,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await services.close();
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { router } from '../trpc.js';
+import { agentsRouter } from './agents.js';
+import { chatRouter } from './chat.js';
+import { modelsRouter } from './models.js';
+import { runsRouter } from './runs.js';
+import { sessionsRouter } from './sessions.js';
+import { systemRouter } from './system.js';
+
+/** The whole API. */
+export const appRouter = router({
+  sessions: sessionsRouter,
+  chat: chatRouter,
+  runs: runsRouter,
+  agents: agentsRouter,
+  models: modelsRouter,
+  system: systemRouter,
+});
+
+/** The API's type: all a client needs from the server (`import type`). */
+export type AppRouter = typeof appRouter;

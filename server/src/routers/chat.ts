@@ -1,0 +1,37 @@
+import { tracked } from '@trpc/server';
+import { ChatSendInput, ChatSendOutput, ChatStreamInput } from '@threadline/shared';
+import type { StartRequest } from '../runs/engine.js';
+import { authedProcedure, router } from '../trpc.js';
+
+function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): StartRequest {
+  return {
+    userId,
+    content: input.content,
+    ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+    ...(input.newSession ? { newSession: input.newSession } : {}),
+    ...(input.agent ? { agent: input.agent } : {}),
+    ...(input.model ? { model: input.model } : {}),
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+  };
+}
+
+/** Sending messages: wait for the answer, or stream it. */
+export const chatRouter = router({
+  send: authedProcedure
+    .input(ChatSendInput)
+    .output(ChatSendOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { engine } = ctx.services;
+      const runId = await engine.start(startRequest(ctx.user.id, input));
+      return engine.outcome(ctx.user.id, runId);
+    }),
+
+  stream: authedProcedure.input(ChatStreamInput).subscription(async ({ ctx, input, signal }) => {
+    const { engine } = ctx.services;
+    const runId = await engine.start(startRequest(ctx.user.id, input));
+    const events = await engine.events(ctx.user.id, runId, Number(input.lastEventId ?? 0), signal!);
+    return (async function* () {
+      for await (const { id, event } of events) yield tracked(String(id), event);
+    })();
+  }),
+});

@@ -1,0 +1,33 @@
+import { Health, SystemInfo, SystemStatus } from '@threadline/shared';
+import { countUsers } from '../store/users.js';
+import { authedProcedure, publicProcedure, router } from '../trpc.js';
+import { version } from '../version.js';
+
+/** Liveness, what this server is, and what it is doing. */
+export const systemRouter = router({
+  health: publicProcedure.output(Health).query(() => ({ ok: true as const, time: new Date() })),
+
+  info: publicProcedure.output(SystemInfo).query(({ ctx }) => {
+    const { providers, config, dialect } = ctx.services;
+    return {
+      name: 'threadline' as const,
+      version,
+      features: ['sse', 'resume', 'cancel', 'idempotent-send', 'local-model', dialect],
+      providers: providers.list().map((provider) => ({ name: provider.name, configured: true, baseUrl: provider.baseUrl })),
+      defaultModel: config.defaultModel,
+      database: dialect,
+    };
+  }),
+
+  status: authedProcedure.output(SystemStatus).query(async ({ ctx }) => {
+    const { engine, db, startedAt } = ctx.services;
+    const counts = engine.counts();
+    return {
+      uptimeMs: Date.now() - startedAt,
+      activeRuns: counts.active,
+      queuedRuns: counts.queued,
+      users: await countUsers(db),
+      activeUsers: counts.users,
+    };
+  }),
+});

@@ -1,0 +1,338 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
+import type { AgentRegistry } from '../agents/registry.js';
+import { DEFAULT_AGENT } from '../agents/registry.js';
+import type { AgentDefinition } from '../agents/types.js';
+import { notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Database } from '../store/database.js';
+import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
+import { findRun, findRunByRequest, insertRun, runEnd, updateRun } from '../store/runs.js';
+import { createSession, findSession, recordMessages } from '../store/sessions.js';
+import { runAgentLoop, type AgentOutput } from './agent-loop.js';
+import type { LoggedEvent, RunEventLog } from './event-log.js';
+import { toModelMessages } from './history.js';
+import { interruptedError, toRunError } from './run-errors.js';
+import { replayStoredRun } from './stored-replay.js';
+
+/** A request to start a run, validated. */
+export interface StartRequest {
+  userId: string;
+  sessionId?: string;
+  newSession?: true | { title?: string; metadata?: Metadata };
+  content: string;
+  agent?: string;
+  model?: string;
+  requestId?: string;
+}
+
+/** How a run ended, as chat.send returns it. */
+export interface RunOutcome {
+  runId: string;
+  sessionId: string | null;
+  status: RunStatus;
+  message: Message;
+  usage: Usage;
+  error: RunError | null;
+}
+
+type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' };
+
+interface ActiveRun {
+  id: string;
+  userId: string;
+  sessionId: string | null;
+  agent: AgentDefinition;
+  model: string;
+  controller: AbortController;
+  stop?: StopReason;
+  done: Promise<RunOutcome>;
+}
+
+export interface RunEngineDependencies {
+  db: Kysely<Database>;
+  providers: ProviderRegistry;
+  agents: AgentRegistry;
+  log: RunEventLog;
+  logger: Logger;
+}
+
+const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
+
+/**
+ * Owns every run of this process: starts it, executes it detached from any HTTP connection,
+ * persists it in O(1) transactions, and publishes its events through the event log.
+ * Runs of one session execute one after another, in the order they were sent.
+ */
+export class RunEngine {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly starting = new Map<string, Promise<string>>();
+  /** Per session: ids of its runs not yet ended, the executing one first. */
+  private readonly sessionQueues = new Map<string, string[]>();
+  /** Runs waiting for their turn: call to re-check. */
+  private readonly turnWaiters = new Map<string, () => void>();
+
+  constructor(private readonly deps: RunEngineDependencies) {}
+
+  /** Starts a run, or returns the existing run of the same user + requestId. Resolves to its id. */
+  start(request: StartRequest): Promise<string> {
+    if (!request.requestId) return this.startNew(request);
+    const key = `${request.userId}\n${request.requestId}`;
+    let pending = this.starting.get(key);
+    if (!pending) {
+      pending = this.findOrStart(request).finally(() => this.starting.delete(key));
+      this.starting.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Waits for the user's run to end; reads the store for runs this process no longer holds. */
+  async outcome(userId: string, runId: string): Promise<RunOutcome> {
+    const run = this.active.get(runId);
+    if (run && run.userId === userId) return run.done;
+    const row = await findRun(this.deps.db, userId, runId);
+    if (!row) throw notFound('run');
+    const messageRow = await this.deps.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('role', '=', 'assistant')
+      .executeTakeFirst();
+    const usage = row.usage ? (JSON.parse(row.usage) as Usage) : zeroUsage();
+    const message = messageRow
+      ? toMessage(messageRow)
+      : { ...newMessage({ sessionId: row.session_id, runId, role: 'assistant', content: '', parts: [], agent: row.agent, model: row.model, usage, status: 'failed' }), createdAt: new Date(row.ended_at ?? row.queued_at) };
+    return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null };
+  }
+
+  /** The user's run's events after `afterId`, live until its terminal event. Unknown or foreign runs: NOT_FOUND. */
+  async events(userId: string, runId: string, afterId: number, signal: AbortSignal): Promise<AsyncIterable<LoggedEvent>> {
+    const run = this.active.get(runId);
+    if (run && run.userId === userId) return this.deps.log.follow(runId, afterId, signal);
+    const row = await findRun(this.deps.db, userId, runId);
+    if (!row) throw notFound('run');
+    if (this.deps.log.has(runId)) return this.deps.log.follow(runId, afterId, signal);
+    return replayStoredRun(await this.outcome(userId, runId), row, afterId);
+  }
+
+  /** Cancels the user's queued or running run and waits until it is stored; a no-op on an ended one. */
+  async cancel(userId: string, runId: string, reason = 'cancelled by the user'): Promise<void> {
+    const run = this.active.get(runId);
+    if (run && run.userId === userId) {
+      this.stop(run, { kind: 'cancel', reason });
+      await run.done;
+      return;
+    }
+    if (!(await findRun(this.deps.db, userId, runId))) throw notFound('run');
+  }
+
+  /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
+  async cancelSession(userId: string, sessionId: string): Promise<void> {
+    const runs = [...this.active.values()].filter((run) => run.userId === userId && run.sessionId === sessionId);
+    for (const run of runs) this.stop(run, { kind: 'cancel', reason: 'the session was deleted or cleared' });
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  /** Stops every run as `interrupted` and waits for each to be stored. */
+  async shutdown(): Promise<void> {
+    const runs = [...this.active.values()];
+    for (const run of runs) this.stop(run, { kind: 'shutdown' });
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  /** Runs executing or waiting, and the users they belong to. */
+  counts(): { active: number; queued: number; users: number } {
+    let queued = 0;
+    for (const queue of this.sessionQueues.values()) queued += Math.max(0, queue.length - 1);
+    const users = new Set([...this.active.values()].map((run) => run.userId));
+    return { active: this.active.size - queued, queued, users: users.size };
+  }
+
+  private stop(run: ActiveRun, reason: StopReason): void {
+    if (run.controller.signal.aborted) return;
+    run.stop = reason;
+    run.controller.abort(reason);
+  }
+
+  private async findOrStart(request: StartRequest & { requestId?: string }): Promise<string> {
+    const existing = await findRunByRequest(this.deps.db, request.userId, request.requestId!);
+    if (existing) return existing.id;
+    try {
+      return await this.startNew(request);
+    } catch (error) {
+      // Another instance may have won the unique (user, requestId) index.
+      const winner = await findRunByRequest(this.deps.db, request.userId, request.requestId!);
+      if (winner) return winner.id;
+      throw error;
+    }
+  }
+
+  private async startNew(request: StartRequest): Promise<string> {
+    const { db, agents, providers } = this.deps;
+    const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
+    if (request.sessionId && !session) throw notFound('session');
+    const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
+    const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
+    const model = providers.resolve(modelId);
+
+    const runId = newId();
+    const now = Date.now();
+    let sessionId = session?.id ?? null;
+    await db.transaction().execute(async (trx) => {
+      if (request.newSession) {
+        const options = request.newSession === true ? {} : request.newSession;
+        const created = await createSession(
+          trx,
+          { userId: request.userId, agent: agent.name, model: request.model ?? null, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
+          now,
+        );
+        sessionId = created.id;
+      }
+      await insertRun(trx, {
+        id: runId,
+        user_id: request.userId,
+        session_id: sessionId,
+        request_id: request.requestId ?? null,
+        status: 'queued',
+        agent: agent.name,
+        model: modelId,
+        queued_at: now,
+      });
+    });
+
+    this.deps.log.open(runId);
+    const controller = new AbortController();
+    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, controller, done: undefined! };
+    this.active.set(runId, run);
+    this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
+    run.done = this.schedule(run, request.content, model);
+    return runId;
+  }
+
+  /** Waits for the session's earlier runs (reporting the position), then executes. Never rejects. */
+  private async schedule(run: ActiveRun, content: string, model: ReturnType<ProviderRegistry['resolve']>): Promise<RunOutcome> {
+    const queue = run.sessionId ? this.queueOf(run.sessionId) : [run.id];
+    if (run.sessionId) queue.push(run.id);
+    try {
+      await this.waitForTurn(run, queue);
+      return await this.execute(run, content, model);
+    } finally {
+      const index = queue.indexOf(run.id);
+      if (index !== -1) queue.splice(index, 1);
+      if (run.sessionId && queue.length === 0) this.sessionQueues.delete(run.sessionId);
+      this.notifyPositions(queue);
+      this.active.delete(run.id);
+    }
+  }
+
+  private queueOf(sessionId: string): string[] {
+    let queue = this.sessionQueues.get(sessionId);
+    if (!queue) this.sessionQueues.set(sessionId, (queue = []));
+    return queue;
+  }
+
+  private waitForTurn(run: ActiveRun, queue: string[]): Promise<void> {
+    if (queue[0] === run.id) return Promise.resolve();
+    this.deps.log.append(run.id, { type: 'run-queued', position: queue.indexOf(run.id) });
+    return new Promise((resolve) => {
+      const check = () => {
+        if (queue[0] === run.id || run.controller.signal.aborted) {
+          this.turnWaiters.delete(run.id);
+          resolve();
+        }
+      };
+      this.turnWaiters.set(run.id, check);
+      run.controller.signal.addEventListener('abort', check, { once: true });
+    });
+  }
+
+  private notifyPositions(queue: string[]): void {
+    for (const [index, runId] of queue.entries()) {
+      const waiter = this.turnWaiters.get(runId);
+      if (!waiter) continue;
+      if (index > 0) this.deps.log.append(runId, { type: 'run-queued', position: index });
+      waiter();
+    }
+  }
+
+  /** Begins (user message + run running), runs the agent, stores the outcome, emits the ending. */
+  private async execute(run: ActiveRun, content: string, model: ReturnType<ProviderRegistry['resolve']>): Promise<RunOutcome> {
+    const { db, logger } = this.deps;
+    const emit = (event: StreamEvent) => this.deps.log.append(run.id, event);
+    const output: AgentOutput = { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
+    let error: RunError | null = null;
+    let status: RunStatus = 'completed';
+    const startedAt = Date.now();
+
+    try {
+      run.controller.signal.throwIfAborted();
+      const userMessage = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' });
+      const history = await db.transaction().execute(async (trx) => {
+        await updateRun(trx, run.id, { status: 'running', started_at: startedAt });
+        if (!run.sessionId) return [userMessage];
+        await insertMessages(trx, run.userId, [{ ...userMessage, sessionId: run.sessionId }]);
+        await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
+        return (await allMessages(trx, run.sessionId)).map(toMessage);
+      });
+      await runAgentLoop(
+        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, signal: run.controller.signal, emit },
+        output,
+      );
+    } catch (caught) {
+      if (run.stop?.kind === 'cancel') status = 'cancelled';
+      else if (run.stop?.kind === 'shutdown') {
+        status = 'interrupted';
+        error = interruptedError;
+      } else {
+        status = 'failed';
+        error = toRunError(caught);
+        if (error.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
+      }
+    }
+
+    const message = newMessage({
+      sessionId: run.sessionId,
+      runId: run.id,
+      role: 'assistant',
+      content: output.text,
+      parts: output.parts,
+      agent: run.agent.name,
+      model: run.model,
+      usage: output.usage,
+      status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running'>),
+    });
+    const stored = await this.persistEnd(run, message, status, output, error).catch((caught) => {
+      logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
+      status = 'failed';
+      error = { code: 'internal', message: 'could not store the answer', retryable: true };
+      return false;
+    });
+    if (stored || !run.sessionId) emit({ type: 'message-end', message });
+    if (status === 'completed') {
+      emit({ type: 'run-finish', usage: output.usage, finishReason: output.finishReason ?? 'other', durationMs: Date.now() - startedAt });
+    } else if (status === 'cancelled') {
+      emit({ type: 'run-cancel', reason: run.stop?.kind === 'cancel' ? run.stop.reason : 'cancelled' });
+    } else {
+      emit({ type: 'run-error', ...(error ?? interruptedError) });
+    }
+    return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error };
+  }
+
+  /** One transaction: the assistant message (if the session still exists and there is anything to keep) and the run's end. */
+  private async persistEnd(run: ActiveRun, message: Message, status: RunStatus, output: AgentOutput, error: RunError | null): Promise<boolean> {
+    const endedAt = Date.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      let stored = false;
+      const keep = status === 'completed' || output.parts.length > 0;
+      if (run.sessionId && keep && (await findSession(trx, run.userId, run.sessionId))) {
+        await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
+        await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent.name });
+        stored = true;
+      }
+      await updateRun(trx, run.id, runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }));
+      return stored;
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import type { Message, MessagePart } from '@threadline/shared';
+import type { ModelMessage, ModelToolCall } from '../providers/types.js';
+
+/**
+ * Stored messages → the provider-neutral conversation. An assistant message holds its whole run in
+ * order (reasoning, tool calls, tool results, text), so it unfolds into assistant turns with their
+ * tool calls, each followed by the tool results, then the final text.
+ */
+export function toModelMessages(messages: Message[]): ModelMessage[] {
+  const result: ModelMessage[] = [];
+  for (const message of messages) {
+    if (message.role === 'user') result.push({ role: 'user', content: message.content });
+    else if (message.role === 'assistant') result.push(...unfoldAssistant(message.parts, message.content));
+  }
+  return result;
+}
+
+function unfoldAssistant(parts: MessagePart[], content: string): ModelMessage[] {
+  if (parts.length === 0) return content ? [{ role: 'assistant', content }] : [];
+  const result: ModelMessage[] = [];
+  let text = '';
+  let reasoning = '';
+  let toolCalls: ModelToolCall[] = [];
+  const flush = () => {
+    if (text || toolCalls.length > 0) {
+      result.push({
+        role: 'assistant',
+        content: text,
+        ...(reasoning ? { reasoning } : {}),
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      });
+    }
+    text = '';
+    reasoning = '';
+    toolCalls = [];
+  };
+  for (const part of parts) {
+    switch (part.type) {
+      case 'text':
+        text += part.text;
+        break;
+      case 'reasoning':
+        reasoning += part.text;
+        break;
+      case 'tool-call':
+        toolCalls.push({ callId: part.callId, name: part.name, input: part.input });
+        break;
+      case 'tool-result':
+        flush();
+        result.push({ role: 'tool', callId: part.callId, name: part.name, output: part.output, isError: part.isError });
+        break;
+    }
+  }
+  flush();
+  return result;
+}

@@ -1,0 +1,83 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import type { ThreadlineErrorData } from '@threadline/shared';
+import { DomainError, type DomainErrorKind } from './errors.js';
+import type { Services } from './services.js';
+import type { AuthUser } from './store/users.js';
+
+/**
+ * The context of every call. `services` is typed `unknown` here on purpose: the context type is
+ * part of the exported AppRouter type, and keeping server internals (Kysely, pino) out of it keeps
+ * the client package's declarations self-contained. `withServices` below gives procedures the real type.
+ */
+export interface Context {
+  user: AuthUser | null;
+  services: unknown;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 30_000 },
+  },
+  errorFormatter({ shape, error }): typeof shape & { data: ThreadlineErrorData } {
+    const issues =
+      error.code === 'BAD_REQUEST' && error.cause instanceof ZodError
+        ? error.cause.issues.map((issue) => ({
+            path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+            message: issue.message,
+            code: issue.code,
+          }))
+        : undefined;
+    const message =
+      error.code === 'INTERNAL_SERVER_ERROR'
+        ? 'internal server error'
+        : issues
+          ? `invalid input: ${issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`
+          : shape.message;
+    return {
+      ...shape,
+      message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        ...(shape.data.path ? { path: shape.data.path } : {}),
+        ...(issues ? { issues } : {}),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+
+const trpcCodes: Record<DomainErrorKind, TRPCError['code']> = {
+  not_found: 'NOT_FOUND',
+  invalid: 'BAD_REQUEST',
+  conflict: 'CONFLICT',
+  unauthorized: 'UNAUTHORIZED',
+};
+
+/** The one place errors become tRPC codes: domain errors by kind, everything else stays internal. */
+const mapErrors = t.middleware(async function mapErrors({ next }) {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: trpcCodes[cause.kind], message: cause.message, cause });
+  }
+  return result;
+});
+
+const withServices = t.middleware(function withServices({ ctx, next }) {
+  return next({ ctx: { services: ctx.services as Services } });
+});
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(mapErrors).use(withServices);
+
+/** Requires a valid bearer token; `ctx.user` is the caller. */
+export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
+  return next({ ctx: { user: ctx.user } });
+});
