@@ -55,11 +55,21 @@ export class ProviderError extends Error {
   readonly code: RunErrorCode;
   readonly retryable: boolean;
   readonly statusCode: number | undefined;
-  constructor(options: { code: RunErrorCode; message: string; retryable: boolean; statusCode?: number; cause?: unknown }) {
+  /** How long the provider asked us to wait before retrying (retry-after), if it said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(options: {
+    code: RunErrorCode;
+    message: string;
+    retryable: boolean;
+    statusCode?: number;
+    retryAfterMs?: number;
+    cause?: unknown;
+  }) {
     super(options.message, { cause: options.cause });
     this.code = options.code;
     this.retryable = options.retryable;
     this.statusCode = options.statusCode;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
