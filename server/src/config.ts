@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { ResiliencePolicy } from './providers/resilient-model.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), z.string().url().optional());
+const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
+const optionalUrl = z.preprocess(emptyIsUnset, z.url().optional());
+const optionalText = z.preprocess(emptyIsUnset, z.string().optional());
 
 /** Environment → typed configuration, in one place. Every field is documented in the README. */
 const Environment = z.object({
@@ -28,12 +31,19 @@ const Environment = z.object({
   /** Largest HTTP request body, bytes. */
   THREADLINE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  REDIS_URL: optionalUrl,
-  OPENAI_API_KEY: z.string().optional(),
+  /** OpenAI, or any OpenAI-compatible server with OPENAI_BASE_URL. */
+  OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalUrl,
-  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_API_KEY: optionalText,
   ANTHROPIC_BASE_URL: optionalUrl,
+  /** Ollama's address, e.g. http://127.0.0.1:11434 (setting it enables the provider). */
   OLLAMA_HOST: optionalUrl,
+  /** Retries of a failed provider call before its first token. */
+  THREADLINE_PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** First retry backoff, ms (doubles each retry) unless the provider says retry-after. */
+  THREADLINE_PROVIDER_BACKOFF_MS: z.coerce.number().int().min(0).default(500),
+  /** A provider stream silent for this long fails as `timeout`, ms. */
+  THREADLINE_PROVIDER_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
 });
 
 /** The server's configuration. */
@@ -50,6 +60,24 @@ export interface Config {
   ssePingMs: number;
   maxBodyBytes: number;
   logLevel: z.infer<typeof Environment>['LOG_LEVEL'];
+  /** Providers with their settings; a provider is configured when its key (or host) is set. */
+  providers: ProviderSettings;
+  /** Retries and idle timeout shared by every provider. */
+  resilience: ResiliencePolicy;
+}
+
+/** Each provider's settings, present only when configured. */
+export interface ProviderSettings {
+  openai?: { apiKey: string; baseUrl: string | undefined };
+  anthropic?: { apiKey: string; baseUrl: string | undefined };
+  ollama?: { host: string };
+}
+
+/** The default model when THREADLINE_MODEL is unset: the first configured provider's, else local/echo. */
+function defaultModelFor(providers: ProviderSettings): string {
+  if (providers.openai) return 'openai/gpt-4.1-mini';
+  if (providers.anthropic) return 'anthropic/claude-sonnet-4-5';
+  return 'local/echo';
 }
 
 /** Reads the configuration from an environment (process.env by default); throws listing every bad variable. */
@@ -60,17 +88,32 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  const providers: ProviderSettings = {
+    // A local OpenAI-compatible server (vLLM, llama.cpp, LM Studio) often needs no key: its URL is enough.
+    ...(env.OPENAI_API_KEY || env.OPENAI_BASE_URL
+      ? { openai: { apiKey: env.OPENAI_API_KEY ?? 'unused', baseUrl: env.OPENAI_BASE_URL } }
+      : {}),
+    ...(env.ANTHROPIC_API_KEY ? { anthropic: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL } } : {}),
+    ...(env.OLLAMA_HOST ? { ollama: { host: env.OLLAMA_HOST } } : {}),
+  };
   return {
     port: env.PORT,
     host: env.HOST,
     dataDir: resolve(env.THREADLINE_DATA_DIR),
     databaseUrl: env.DATABASE_URL,
-    defaultModel: env.THREADLINE_MODEL ?? 'local/echo',
+    defaultModel: env.THREADLINE_MODEL ?? defaultModelFor(providers),
     localDelayMs: env.THREADLINE_LOCAL_DELAY_MS,
     corsOrigins: env.THREADLINE_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     runRetentionMs: env.THREADLINE_RUN_RETENTION_MS,
     ssePingMs: env.THREADLINE_SSE_PING_MS,
     maxBodyBytes: env.THREADLINE_MAX_BODY_BYTES,
     logLevel: env.LOG_LEVEL,
+    providers,
+    resilience: {
+      maxRetries: env.THREADLINE_PROVIDER_MAX_RETRIES,
+      initialBackoffMs: env.THREADLINE_PROVIDER_BACKOFF_MS,
+      maxBackoffMs: 30_000,
+      idleTimeoutMs: env.THREADLINE_PROVIDER_IDLE_TIMEOUT_MS,
+    },
   };
 }
