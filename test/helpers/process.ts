@@ -1,0 +1,192 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI entry (the tsx shim), exactly what `npm start` runs. */
+export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/threadline-server.js', import.meta.url));
+
+const LISTENING = /Threadline listening on (http:\/\/\S+) \(tRPC at /;
+/** A bearer token anywhere in the output. */
+export const TOKEN_PATTERN = /\btl_[A-Za-z0-9_-]{20,}/g;
+
+/** Where and how a spawned process keeps its data. */
+export interface ProcessOptions {
+  /** THREADLINE_DATA_DIR (absolute). */
+  dataDir: string;
+  /** DATABASE_URL; undefined selects SQLite in the data dir. */
+  databaseUrl?: string | undefined;
+  /** More environment variables; they win over the defaults (PORT=0, no model delay, LOG_LEVEL=warn). */
+  environment?: Record<string, string>;
+}
+
+/** A real `threadline-server start` child process, listening. */
+export interface ServerProcess {
+  /** Base URL from the listening line, e.g. http://127.0.0.1:41234. */
+  url: string;
+  /** The token printed by this start, or else the one in `<dataDir>/token`. */
+  token: string;
+  /** The token this start printed (first start on an empty database), else undefined. */
+  printedToken: string | undefined;
+  child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Sends the signal (SIGTERM by default) and resolves with the exit code; SIGKILLs after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL, at once; safe to call after exit. */
+  kill(): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Children still running: the last line of defence against orphans when a worker exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** The parent's environment without anything that would steer the server elsewhere. */
+function baseEnvironment(): Record<string, string> {
+  const steering = /^(PORT|HOST|DATABASE_URL|REDIS_URL|LOG_LEVEL|THREADLINE_.*|OPENAI_.*|ANTHROPIC_.*|OLLAMA_.*)$/;
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !steering.test(name)) environment[name] = value;
+  }
+  return environment;
+}
+
+function environmentFor(options: ProcessOptions): Record<string, string> {
+  return {
+    ...baseEnvironment(),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    THREADLINE_DATA_DIR: options.dataDir,
+    THREADLINE_LOCAL_DELAY_MS: '0',
+    LOG_LEVEL: 'warn',
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...options.environment,
+  };
+}
+
+/** Spawns the CLI with `args`; the working directory is the data dir, so no stray `.env` is read. */
+function spawnCli(args: string[], options: ProcessOptions): ChildProcess {
+  const child = spawn(process.execPath, [SERVER_BIN, ...args], {
+    cwd: options.dataDir,
+    env: environmentFor(options),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * Starts `threadline-server start` on a free port and waits for its listening line. Kills the
+ * child when it does not get there within `timeoutMs` (and reports its output).
+ */
+export async function startServerProcess(options: ProcessOptions & { timeoutMs?: number }): Promise<ServerProcess> {
+  const child = spawnCli(['start'], options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const output = () => `\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`server did not start within ${timeoutMs} ms${output()}`)), timeoutMs);
+    const onData = () => {
+      const match = LISTENING.exec(stdout);
+      if (match) finish(undefined, match[1]);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`server exited (code ${code}, signal ${signal}) before listening${output()}`));
+    function finish(error: Error | undefined, value?: string) {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('close', onExit).off('error', finish);
+      if (error) {
+        kill();
+        reject(error);
+      } else resolve(value!);
+    }
+    child.stdout!.on('data', onData);
+    // 'close', not 'exit': by then all of the output has been read, for the error message.
+    child.once('close', onExit).once('error', finish);
+  });
+
+  // The token banner is printed before the listening line, so it is already in `stdout`.
+  const printedToken = stdout.match(TOKEN_PATTERN)?.[0];
+  let token = printedToken;
+  if (!token) {
+    try {
+      token = (await readFile(join(options.dataDir, 'token'), 'utf8')).trim();
+    } catch (error) {
+      kill();
+      throw error;
+    }
+  }
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const code = exited(child);
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        kill();
+        reject(new Error(`server ignored ${signal} for ${timeoutMs} ms; killed${output()}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([code, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    url,
+    token,
+    printedToken,
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop,
+    kill,
+    async [Symbol.asyncDispose]() {
+      kill();
+      await exited(child);
+    },
+  };
+}
+
+/** What a finished CLI command printed, and its exit code. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `threadline-server` command (e.g. `['user', 'create', 'alice']`) to completion. */
+export async function runCli(args: string[], options: ProcessOptions & { timeoutMs?: number }): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  // 'close' (not 'exit') so that all output has been read.
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
