@@ -1,8 +1,10 @@
 export { createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
-export type { AppRouter, RouterInputs, RouterOutputs } from './types.js';
 export type {
+  AppRouter,
   Message,
   MessagePart,
+  RouterInputs,
+  RouterOutputs,
   Run,
   RunError,
   RunErrorCode,
@@ -14,5 +16,5 @@ export type {
   TerminalEvent,
   ThreadlineErrorData,
   Usage,
-} from '@threadline/shared';
+} from './types.js';
 export { isTerminalEvent, limits } from '@threadline/shared';

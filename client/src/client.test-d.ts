@@ -1,0 +1,63 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { createThreadlineClient } from './client.js';
+import type { RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent } from './index.js';
+
+// Type-level only: vitest typechecks this file and never runs it.
+const client = createThreadlineClient({ url: 'http://127.0.0.1:3000', token: 'tl_x' });
+
+describe('inputs', () => {
+  it('chat.send takes the message and an optional session id', () => {
+    expectTypeOf<RouterInputs['chat']['send']['content']>().toEqualTypeOf<string>();
+    expectTypeOf<Pick<RouterInputs['chat']['send'], 'sessionId'>>().toEqualTypeOf<{ sessionId?: string }>();
+    expectTypeOf<true>().toExtend<RouterInputs['chat']['send']['newSession']>();
+    expectTypeOf<{ title: string }>().toExtend<RouterInputs['chat']['send']['newSession']>();
+  });
+
+  it('chat.stream requires a requestId', () => {
+    expectTypeOf<RouterInputs['chat']['stream']['requestId']>().toEqualTypeOf<string>();
+  });
+
+  it('rejects wrong calls', () => {
+    // @ts-expect-error: content is a string
+    void client.chat.send.mutate({ content: 42 });
+    // @ts-expect-error: there is no such procedure
+    void client.sessions.rename;
+    // @ts-expect-error: sessions.list is a query
+    void client.sessions.list.mutate;
+  });
+});
+
+describe('outputs', () => {
+  it('sessions carry Dates, not strings (superjson)', () => {
+    expectTypeOf<RouterOutputs['sessions']['list']['items'][number]['createdAt']>().toEqualTypeOf<Date>();
+    expectTypeOf<RouterOutputs['sessions']['list']['items'][number]>().toEqualTypeOf<Session>();
+    expectTypeOf<RouterOutputs['sessions']['list']['nextCursor']>().toEqualTypeOf<string | null>();
+    expectTypeOf(client.sessions.create.mutate).returns.resolves.toEqualTypeOf<Session>();
+  });
+
+  it('chat.send answers with the assistant message', () => {
+    expectTypeOf<RouterOutputs['chat']['send']['message']['content']>().toEqualTypeOf<string>();
+    expectTypeOf<RouterOutputs['chat']['send']['sessionId']>().toEqualTypeOf<string | null>();
+  });
+});
+
+describe('stream events', () => {
+  it('narrow on type', () => {
+    expectTypeOf<StreamEventOf<'text-delta'>>().toEqualTypeOf<{ type: 'text-delta'; delta: string }>();
+    expectTypeOf<Extract<StreamEvent, { type: 'text-delta' }>>().toEqualTypeOf<StreamEventOf<'text-delta'>>();
+    expectTypeOf<TerminalEvent['type']>().toEqualTypeOf<'run-finish' | 'run-error' | 'run-cancel'>();
+    const narrow = (event: StreamEvent) => (event.type === 'text-delta' ? event : null);
+    expectTypeOf(narrow).returns.toEqualTypeOf<{ type: 'text-delta'; delta: string } | null>();
+  });
+
+  it('chat.stream delivers tracked events: { id, data }', () => {
+    client.chat.stream.subscribe(
+      { content: 'hi', requestId: 'request-1' },
+      {
+        onData(event) {
+          expectTypeOf(event).toEqualTypeOf<{ id: string; data: StreamEvent }>();
+        },
+      },
+    );
+  });
+});
