@@ -4,5 +4,5 @@ import { authedProcedure, router } from '../trpc.js';
 
 /** The `provider/model` ids the configured providers offer. */
 export const modelsRouter = router({
-  list: authedProcedure.output(z.array(ModelInfo)).query(({ ctx, signal }) => ctx.services.providers.listModels(signal)),
+  list: authedProcedure.output(z.array(ModelInfo)).query(({ ctx }) => ctx.services.providers.listModels()),
 });
