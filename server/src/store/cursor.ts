@@ -19,9 +19,15 @@ export function decodeCursor<const T extends readonly ('string' | 'number')[]>(
   if (
     !Array.isArray(value) ||
     value.length !== shape.length ||
-    value.some((element, index) => typeof element !== shape[index])
+    value.some((element, index) => !isElement(element, shape[index]!))
   ) {
     throw invalid('invalid cursor');
   }
   return value as { [K in keyof T]: T[K] extends 'string' ? string : number };
+}
+
+/** Numbers must be safe integers and strings free of NUL: PostgreSQL rejects anything else as a 500. */
+function isElement(element: unknown, type: 'string' | 'number'): boolean {
+  if (type === 'number') return Number.isSafeInteger(element);
+  return typeof element === 'string' && !element.includes('\u0000');
 }

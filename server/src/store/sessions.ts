@@ -158,6 +158,12 @@ export async function clearSession(
     const session = await findSession(trx, userId, sessionId);
     if (!session) return undefined;
     await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
-    return updateSession(trx, userId, sessionId, { message_count: 0, last_message_at: null }, now);
+    return updateSession(
+      trx,
+      userId,
+      sessionId,
+      { message_count: 0, last_message_at: null, activity_at: session.created_at },
+      now,
+    );
   });
 }

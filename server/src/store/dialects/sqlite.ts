@@ -12,5 +12,9 @@ export function createSqliteDatabase(filename: string): Kysely<Database> {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
+  // SQLite's own lower() folds ASCII only; the title search needs the Unicode folding PostgreSQL has.
+  connection.function('lower', { deterministic: true }, (text: unknown) =>
+    typeof text === 'string' ? text.toLowerCase() : text,
+  );
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
 }

@@ -1,0 +1,146 @@
+import type { Message } from '@threadline/shared';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../errors.js';
+import { newId } from '../ids.js';
+import { createTestDatabase, DIALECTS } from '../testing/databases.js';
+import { encodeCursor } from './cursor.js';
+import { allMessages, insertMessages, listMessages, messageRow, newMessage, toMessage } from './messages.js';
+import { openStore, type DialectName } from './open.js';
+import { createSession } from './sessions.js';
+import { createUser } from './users.js';
+
+/** A migrated database of the dialect; the Kysely instance is destroyed before the database. */
+async function openTestStore(dialect: DialectName) {
+  const database = await createTestDatabase(dialect);
+  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
+  return {
+    db,
+    async [Symbol.asyncDispose]() {
+      await db.destroy();
+      await database.destroy();
+    },
+  };
+}
+
+/** A user with two sessions. */
+async function seed(store: Awaited<ReturnType<typeof openTestStore>>) {
+  const user = await createUser(store.db, 'alice');
+  const session = await createSession(store.db, { userId: user.id, agent: 'chat' });
+  const other = await createSession(store.db, { userId: user.id, agent: 'chat' });
+  return { userId: user.id, sessionId: session.id, otherId: other.id };
+}
+
+function userMessage(sessionId: string, content: string, createdAt = new Date(1_700_000_000_000)) {
+  const message = newMessage({ sessionId, runId: null, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt });
+  return { ...message, sessionId };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`messages store on ${dialect}`, () => {
+    it('stores every field and reads it back unchanged', async () => {
+      await using store = await openTestStore(dialect);
+      const { userId, sessionId } = await seed(store);
+      const runId = newId();
+      const user = userMessage(sessionId, 'what is 2 + 2? ✓ "quoted" \\ back\nslash', new Date(1_700_000_000_123));
+      const assistant: Message & { sessionId: string } = {
+        ...newMessage({
+          sessionId,
+          runId,
+          role: 'assistant',
+          content: 'It is 4.',
+          parts: [
+            { type: 'reasoning', text: 'add them' },
+            { type: 'tool-call', callId: 'call_1', name: 'add', input: { a: 2, b: 2, nested: [null, 'ü'] } },
+            { type: 'tool-result', callId: 'call_1', name: 'add', output: 4, isError: false },
+            { type: 'text', text: 'It is 4.' },
+          ],
+          agent: 'chat',
+          model: 'local/echo',
+          usage: { inputTokens: 12, outputTokens: 3, reasoningTokens: 2, cachedInputTokens: 5 },
+          status: 'cancelled',
+          createdAt: new Date(1_700_000_000_456),
+        }),
+        sessionId,
+      };
+      await insertMessages(store.db, userId, [user, assistant]);
+
+      const rows = await allMessages(store.db, sessionId);
+      expect(rows.map(toMessage)).toEqual([user, assistant]);
+      expect(rows[1]).toEqual(messageRow(assistant, userId));
+      expect(typeof rows[1]!.created_at).toBe('number');
+      expect(rows.map((row) => row.user_id)).toEqual([userId, userId]);
+    });
+
+    it('inserts nothing for an empty list', async () => {
+      await using store = await openTestStore(dialect);
+      const { sessionId } = await seed(store);
+      await insertMessages(store.db, 'nobody', []);
+      expect(await allMessages(store.db, sessionId)).toEqual([]);
+    });
+
+    it('refuses a message of a session that does not exist', async () => {
+      await using store = await openTestStore(dialect);
+      const { userId } = await seed(store);
+      await expect(insertMessages(store.db, userId, [userMessage(newId(), 'orphan')])).rejects.toThrow();
+    });
+
+    it('pages oldest first without skipping or repeating, for every page size, even with equal times', async () => {
+      await using store = await openTestStore(dialect);
+      const { userId, sessionId, otherId } = await seed(store);
+      const expected: string[] = [];
+      for (let index = 0; index < 11; index++) {
+        // Same timestamp for all: order comes from the time-ordered id alone.
+        const message = userMessage(sessionId, `m${index}`);
+        expected.push(message.id);
+        await insertMessages(store.db, userId, [message, userMessage(otherId, `other ${index}`)]);
+      }
+      for (let limit = 1; limit <= 12; limit++) {
+        const ids: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await listMessages(store.db, sessionId, { limit, ...(cursor ? { cursor } : {}) });
+          pages++;
+          expect(page.rows.length).toBeLessThanOrEqual(limit);
+          if (page.nextCursor) expect(page.rows).toHaveLength(limit);
+          ids.push(...page.rows.map((row) => row.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && pages < 50);
+        expect(ids, `limit ${limit}`).toEqual(expected);
+        expect(pages).toBe(Math.ceil(11 / limit));
+      }
+      expect((await allMessages(store.db, sessionId)).map((row) => row.id)).toEqual(expected);
+    });
+
+    it('continues after messages added since the last page was read', async () => {
+      await using store = await openTestStore(dialect);
+      const { userId, sessionId } = await seed(store);
+      await insertMessages(store.db, userId, [userMessage(sessionId, 'a'), userMessage(sessionId, 'b')]);
+      const first = await listMessages(store.db, sessionId, { limit: 1 });
+      expect(first.rows.map((row) => row.content)).toEqual(['a']);
+      await insertMessages(store.db, userId, [userMessage(sessionId, 'c')]);
+      const second = await listMessages(store.db, sessionId, { limit: 5, cursor: first.nextCursor! });
+      expect(second.rows.map((row) => row.content)).toEqual(['b', 'c']);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('rejects tampered cursors as bad requests, not database errors', async () => {
+      await using store = await openTestStore(dialect);
+      const { sessionId } = await seed(store);
+      const cursors = ['%%%', encodeCursor([1]), encodeCursor(['a', 'b']), encodeCursor(['a\u0000']), Buffer.from('{"id":"x"}').toString('base64url')];
+      for (const cursor of cursors) {
+        const error = await listMessages(store.db, sessionId, { limit: 5, cursor }).catch((caught: unknown) => caught);
+        expect(error, cursor).toBeInstanceOf(DomainError);
+        expect((error as DomainError).kind).toBe('invalid');
+      }
+    });
+  });
+}
+
+describe('newMessage', () => {
+  it('gives each message a fresh id that sorts after the previous one', () => {
+    const ids = Array.from({ length: 100 }, () => userMessage(newId(), 'x').id);
+    expect(new Set(ids).size).toBe(100);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});

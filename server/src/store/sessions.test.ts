@@ -1,0 +1,224 @@
+import type { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../errors.js';
+import { newId } from '../ids.js';
+import { createTestDatabase, DIALECTS } from '../testing/databases.js';
+import { encodeCursor } from './cursor.js';
+import type { Database } from './database.js';
+import { insertMessages, newMessage } from './messages.js';
+import { openStore, type DialectName } from './open.js';
+import { insertRun } from './runs.js';
+import {
+  clearSession,
+  createSession,
+  deleteSession,
+  findSession,
+  listSessions,
+  recordMessages,
+  toSession,
+  updateSession,
+  type ListSessionsOptions,
+} from './sessions.js';
+import { createUser } from './users.js';
+
+/** A migrated database of the dialect; the Kysely instance is destroyed before the database. */
+async function openTestStore(dialect: DialectName) {
+  const database = await createTestDatabase(dialect);
+  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
+  return {
+    db,
+    async [Symbol.asyncDispose]() {
+      await db.destroy();
+      await database.destroy();
+    },
+  };
+}
+
+/** Follows nextCursor to the end; checks every page's size on the way. */
+async function listAll(db: Kysely<Database>, userId: string, options: Omit<ListSessionsOptions, 'cursor'>) {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await listSessions(db, userId, { ...options, ...(cursor ? { cursor } : {}) });
+    pages++;
+    expect(page.rows.length).toBeLessThanOrEqual(options.limit);
+    if (page.nextCursor) expect(page.rows).toHaveLength(options.limit);
+    ids.push(...page.rows.map((row) => row.id));
+    cursor = page.nextCursor ?? undefined;
+    expect(pages).toBeLessThan(100);
+  } while (cursor);
+  return { ids, pages };
+}
+
+const titles = (rows: { title: string | null }[]) => rows.map((row) => row.title);
+
+async function addMessage(db: Kysely<Database>, userId: string, sessionId: string, at: number) {
+  const message = newMessage({ sessionId, runId: null, role: 'user', content: 'hi', parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt: new Date(at) });
+  await insertMessages(db, userId, [{ ...message, sessionId }]);
+  await recordMessages(db, sessionId, 1, at);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`sessions store on ${dialect}`, () => {
+    it('creates a session with defaults, visible to its owner only', async () => {
+      await using store = await openTestStore(dialect);
+      const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
+      const created = await createSession(store.db, { userId: alice.id, agent: 'chat', metadata: { tags: ['a'], n: 1 } }, 1_700_000_000_123);
+      const row = await findSession(store.db, alice.id, created.id);
+      expect(row).toEqual(created);
+      expect(toSession(row!)).toEqual({
+        id: created.id, title: null, agent: 'chat', model: null, metadata: { tags: ['a'], n: 1 }, archived: false,
+        createdAt: new Date(1_700_000_000_123), updatedAt: new Date(1_700_000_000_123), lastMessageAt: null, messageCount: 0,
+      });
+      expect(await findSession(store.db, bob.id, created.id)).toBeUndefined();
+      expect(await listSessions(store.db, bob.id, { limit: 10, archived: false })).toEqual({ rows: [], nextCursor: null });
+    });
+
+    it('pages newest activity first without skipping or repeating, across ties, for every page size', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const other = await createUser(store.db, 'bob');
+      const activity = new Map<string, number>();
+      for (let index = 0; index < 12; index++) {
+        const at = 1_000 + Math.floor(index / 3); // four groups of three equal creation times
+        activity.set((await createSession(store.db, { userId: user.id, agent: 'chat' }, at)).id, at);
+        await createSession(store.db, { userId: other.id, agent: 'chat' }, at);
+      }
+      // Two sessions get a message at a time another group was created at: ties across both kinds.
+      const [first, second] = [...activity.keys()];
+      for (const id of [first!, second!]) {
+        await addMessage(store.db, user.id, id, 1_002);
+        activity.set(id, 1_002);
+      }
+      const archived = await createSession(store.db, { userId: user.id, agent: 'chat' }, 1_001);
+      await updateSession(store.db, user.id, archived.id, { archived: 1 });
+
+      const expected = [...activity].sort(([a, x], [b, y]) => y - x || (a < b ? 1 : -1)).map(([id]) => id);
+      for (let limit = 1; limit <= 13; limit++) {
+        const { ids, pages } = await listAll(store.db, user.id, { limit, archived: false });
+        expect(ids, `limit ${limit}`).toEqual(expected);
+        expect(pages).toBe(Math.ceil(12 / limit));
+      }
+    });
+
+    it('keeps a cursor stable when a session becomes newer between pages', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      for (let index = 0; index < 4; index++) await createSession(store.db, { userId: user.id, agent: 'chat', title: `s${index}` }, 1_000 + index);
+      const page1 = await listSessions(store.db, user.id, { limit: 2, archived: false });
+      expect(titles(page1.rows)).toEqual(['s3', 's2']);
+      await createSession(store.db, { userId: user.id, agent: 'chat', title: 'new' }, 5_000);
+      const page2 = await listSessions(store.db, user.id, { limit: 2, archived: false, cursor: page1.nextCursor! });
+      expect(titles(page2.rows)).toEqual(['s1', 's0']);
+      expect(page2.nextCursor).toBeNull();
+    });
+
+    it('filters archived sessions both ways', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const ids = [];
+      for (let index = 0; index < 5; index++) ids.push((await createSession(store.db, { userId: user.id, agent: 'chat', title: `s${index}` }, 1_000 + index)).id);
+      for (const id of [ids[0]!, ids[2]!, ids[4]!]) await updateSession(store.db, user.id, id, { archived: 1 });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['s3', 's1']);
+      expect((await listAll(store.db, user.id, { limit: 1, archived: true })).ids).toEqual([ids[4], ids[2], ids[0]]);
+      await updateSession(store.db, user.id, ids[2]!, { archived: 0 });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['s3', 's2', 's1']);
+    });
+
+    it('matches a case-insensitive title substring, with %, _ and \\ taken literally', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const names = ['Weekly REPORT', 'report draft', '100% done', '100 percent done', 'snake_case', 'snakeXcase', 'a\\b', 'ab', 'Écrire', null];
+      for (const [index, title] of names.entries()) await createSession(store.db, { userId: user.id, agent: 'chat', title }, 1_000 + index);
+      const search = async (query: string) => titles((await listSessions(store.db, user.id, { limit: 50, archived: false, query })).rows);
+      expect(await search('Report')).toEqual(['report draft', 'Weekly REPORT']);
+      expect(await search('%')).toEqual(['100% done']);
+      expect(await search('0%')).toEqual(['100% done']);
+      expect(await search('e_c')).toEqual(['snake_case']);
+      expect(await search('_')).toEqual(['snake_case']);
+      expect(await search('\\')).toEqual(['a\\b']);
+      expect(await search('écrire')).toEqual(['Écrire']);
+      expect(await search('nothing like it')).toEqual([]);
+      // The query combines with paging.
+      const { ids } = await listAll(store.db, user.id, { limit: 1, archived: false, query: 'E' });
+      expect(ids).toHaveLength(7);
+    });
+
+    it('rejects tampered cursors as bad requests, not database errors', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const cursors = ['not a cursor', encodeCursor(['x']), encodeCursor(['1', 'x']), encodeCursor([1.5, 'x']), encodeCursor([1e300, 'x']), encodeCursor([1, 'a\u0000b'])];
+      for (const cursor of cursors) {
+        const error = await listSessions(store.db, user.id, { limit: 5, archived: false, cursor }).catch((caught: unknown) => caught);
+        expect(error, cursor).toBeInstanceOf(DomainError);
+        expect((error as DomainError).kind).toBe('invalid');
+      }
+    });
+
+    it('updates only the given fields of the owner’s session', async () => {
+      await using store = await openTestStore(dialect);
+      const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
+      const created = await createSession(store.db, { userId: alice.id, agent: 'chat', title: 'old', model: 'local/echo', metadata: { a: 1 } }, 1_000);
+      const updated = await updateSession(store.db, alice.id, created.id, { title: 'new', metadata: JSON.stringify({ b: 2 }) }, 2_000);
+      expect(updated).toEqual({ ...created, title: 'new', metadata: '{"b":2}', updated_at: 2_000 });
+      expect(await updateSession(store.db, bob.id, created.id, { title: 'stolen' }, 3_000)).toBeUndefined();
+      expect(await findSession(store.db, alice.id, created.id)).toEqual(updated);
+      const cleared = await updateSession(store.db, alice.id, created.id, { title: null, model: null }, 4_000);
+      expect(cleared).toMatchObject({ title: null, model: null, metadata: '{"b":2}', activity_at: 1_000, created_at: 1_000 });
+    });
+
+    it('counts messages and moves activity to the last message', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const older = await createSession(store.db, { userId: user.id, agent: 'chat', title: 'older' }, 1_000);
+      await createSession(store.db, { userId: user.id, agent: 'chat', title: 'newer' }, 2_000);
+      await recordMessages(store.db, older.id, 2, 3_000, { agent: 'other' });
+      await recordMessages(store.db, older.id, 1, 4_000);
+      expect(await findSession(store.db, user.id, older.id)).toMatchObject({ message_count: 3, last_message_at: 4_000, activity_at: 4_000, updated_at: 4_000, agent: 'other', created_at: 1_000 });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['older', 'newer']);
+    });
+
+    it('clears only the owner’s session’s messages and resets its counters and activity', async () => {
+      await using store = await openTestStore(dialect);
+      const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
+      const session = await createSession(store.db, { userId: alice.id, agent: 'chat', title: 'cleared' }, 1_000);
+      const kept = await createSession(store.db, { userId: alice.id, agent: 'chat', title: 'kept' }, 2_000);
+      for (const at of [3_000, 3_001]) await addMessage(store.db, alice.id, session.id, at);
+      await addMessage(store.db, alice.id, kept.id, 2_500);
+      expect(await clearSession(store.db, bob.id, session.id, 4_000)).toBeUndefined();
+      expect(await countMessages(store.db, session.id)).toBe(2);
+
+      const cleared = await clearSession(store.db, alice.id, session.id, 5_000);
+      expect(cleared).toMatchObject({ message_count: 0, last_message_at: null, activity_at: 1_000, updated_at: 5_000, title: 'cleared' });
+      expect(await countMessages(store.db, session.id)).toBe(0);
+      expect(await countMessages(store.db, kept.id)).toBe(1);
+      expect(titles((await listSessions(store.db, alice.id, { limit: 10, archived: false })).rows)).toEqual(['kept', 'cleared']);
+    });
+
+    it('deletes the owner’s session with its messages and runs, and nothing else', async () => {
+      await using store = await openTestStore(dialect);
+      const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
+      const doomed = await createSession(store.db, { userId: alice.id, agent: 'chat' }, 1_000);
+      const kept = await createSession(store.db, { userId: alice.id, agent: 'chat' }, 1_000);
+      for (const session of [doomed, kept]) {
+        await addMessage(store.db, alice.id, session.id, 2_000);
+        await insertRun(store.db, { id: newId(), user_id: alice.id, session_id: session.id, status: 'completed', agent: 'chat', model: 'local/echo', queued_at: 2_000 });
+      }
+      expect(await deleteSession(store.db, bob.id, doomed.id)).toBe(false);
+      expect(await findSession(store.db, alice.id, doomed.id)).toBeDefined();
+
+      expect(await deleteSession(store.db, alice.id, doomed.id)).toBe(true);
+      expect(await findSession(store.db, alice.id, doomed.id)).toBeUndefined();
+      expect(await countMessages(store.db, doomed.id)).toBe(0);
+      expect(await store.db.selectFrom('runs').select('session_id').execute()).toEqual([{ session_id: kept.id }]);
+      expect(await countMessages(store.db, kept.id)).toBe(1);
+      expect(await deleteSession(store.db, alice.id, doomed.id)).toBe(false);
+    });
+  });
+}
+
+async function countMessages(db: Kysely<Database>, sessionId: string): Promise<number> {
+  const rows = await db.selectFrom('messages').select('id').where('session_id', '=', sessionId).execute();
+  return rows.length;
+}
