@@ -38,14 +38,15 @@ program
   .command('start', { isDefault: true })
   .description('start the HTTP server (PORT, HOST, THREADLINE_DATA_DIR, DATABASE_URL, ...)')
   .action(async () => {
-    const server = await startServer(loadConfig());
+    const config = loadConfig();
+    const server = await startServer(config);
     if (server.firstToken) {
       console.log(`\nCreated user "local". Its token (shown once, also saved to ${server.services.config.dataDir}/token):\n\n  ${server.firstToken}\n`);
     }
     console.log(`Threadline listening on ${server.url} (tRPC at ${server.url}/trpc)`);
     const stop = (signal: string) => {
-      server.services.logger.info({ signal }, 'shutting down');
-      server.close().then(
+      server.services.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+      server.close(config.shutdownGraceMs).then(
         () => process.exit(0),
         (error) => {
           console.error(error);

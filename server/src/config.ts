@@ -44,6 +44,14 @@ const Environment = z.object({
   THREADLINE_PROVIDER_BACKOFF_MS: z.coerce.number().int().min(0).default(500),
   /** A provider stream silent for this long fails as `timeout`, ms. */
   THREADLINE_PROVIDER_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+  /** Runs executing at once per provider; THREADLINE_CONCURRENCY_<PROVIDER> overrides one provider. */
+  THREADLINE_CONCURRENCY: positiveInt.default(16),
+  /** A run still active after this long fails with `timeout`, ms. */
+  THREADLINE_MAX_RUN_MS: positiveInt.default(10 * 60 * 1000),
+  /** How often a streaming answer is checkpointed to the store (what a crash can lose at most), ms. */
+  THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
+  /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
+  THREADLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 /** The server's configuration. */
@@ -64,6 +72,11 @@ export interface Config {
   providers: ProviderSettings;
   /** Retries and idle timeout shared by every provider. */
   resilience: ResiliencePolicy;
+  /** Runs executing at once, per provider name. */
+  concurrency: (provider: string) => number;
+  maxRunMs: number;
+  checkpointMs: number;
+  shutdownGraceMs: number;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -115,5 +128,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxBackoffMs: 30_000,
       idleTimeoutMs: env.THREADLINE_PROVIDER_IDLE_TIMEOUT_MS,
     },
+    concurrency: (provider) => {
+      const override = Number(environment[`THREADLINE_CONCURRENCY_${provider.toUpperCase()}`]);
+      return Number.isInteger(override) && override > 0 ? override : env.THREADLINE_CONCURRENCY;
+    },
+    maxRunMs: env.THREADLINE_MAX_RUN_MS,
+    checkpointMs: env.THREADLINE_CHECKPOINT_MS,
+    shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
   };
 }

@@ -1,5 +1,5 @@
 /** What went wrong, independent of the transport; trpc.ts maps each kind to a tRPC code in one place. */
-export type DomainErrorKind = 'not_found' | 'invalid' | 'conflict' | 'unauthorized';
+export type DomainErrorKind = 'not_found' | 'invalid' | 'conflict' | 'unauthorized' | 'unavailable';
 
 /** An expected failure of a request (not a bug): unknown id, bad cursor, unknown agent... */
 export class DomainError extends Error {

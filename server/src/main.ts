@@ -13,8 +13,11 @@ export interface RunningServer {
   services: Services;
   /** The first user's token when this start created it, else null. */
   firstToken: string | null;
-  /** Stops accepting, ends open streams, interrupts runs, closes the database. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and runs, lets active runs finish for up to `graceMs` (default
+   * none), interrupts the rest, ends open streams and closes the database.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** config → store (migrated) → providers → HTTP server. */
@@ -38,10 +41,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     port,
     services,
     firstToken: first?.token ?? null,
-    close() {
+    close(graceMs = 0) {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await services.close();
+        server.closeIdleConnections();
+        await services.close(graceMs);
         server.closeAllConnections();
         await closed;
       })();

@@ -2,14 +2,13 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { AgentRegistry, builtInAgents } from './agents/registry.js';
 import type { Config } from './config.js';
-import { createLocalProvider } from './providers/local/index.js';
-import { ProviderRegistry } from './providers/registry.js';
+import { createProviderRegistry } from './providers/index.js';
+import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/engine.js';
 import { InMemoryEventLog, type RunEventLog } from './runs/event-log.js';
-import { interruptedError } from './runs/run-errors.js';
+import { recoverInterruptedRuns } from './runs/recovery.js';
 import type { Database } from './store/database.js';
 import { openStore, type DialectName } from './store/open.js';
-import { interruptStaleRuns } from './store/runs.js';
 
 /** Everything a request handler may use; built once per server. */
 export interface Services {
@@ -22,20 +21,21 @@ export interface Services {
   engine: RunEngine;
   logger: Logger;
   startedAt: number;
-  /** Stops runs (as interrupted), then closes the database. */
-  close(): Promise<void>;
+  /** Lets active runs finish for up to `graceMs` (default: none), interrupts the rest, closes the database. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Opens the store (migrating it), recovers runs a crash left behind, and wires the rest. */
 export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
   const { db, dialect } = await openStore(config);
-  const interrupted = await interruptStaleRuns(db, interruptedError);
+  const interrupted = await recoverInterruptedRuns(db);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by the last process are now interrupted');
 
-  const providers = new ProviderRegistry([createLocalProvider({ delayMs: config.localDelayMs })]);
+  const providers = createProviderRegistry(config);
   const agents = new AgentRegistry(builtInAgents(), config.defaultModel);
   const log = new InMemoryEventLog(config.runRetentionMs);
-  const engine = new RunEngine({ db, providers, agents, log, logger });
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, concurrency: config.concurrency };
+  const engine = new RunEngine({ db, providers, agents, log, logger, options });
   return {
     config,
     db,
@@ -46,8 +46,8 @@ export async function createServices(config: Config, logger: Logger = createLogg
     engine,
     logger,
     startedAt: Date.now(),
-    async close() {
-      await engine.shutdown();
+    async close(graceMs = 0) {
+      await engine.drain(graceMs);
       log.close();
       await db.destroy();
     },

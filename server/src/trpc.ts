@@ -57,6 +57,7 @@ const trpcCodes: Record<DomainErrorKind, TRPCError['code']> = {
   invalid: 'BAD_REQUEST',
   conflict: 'CONFLICT',
   unauthorized: 'UNAUTHORIZED',
+  unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 /** The one place errors become tRPC codes: domain errors by kind, everything else stays internal. */

@@ -4,7 +4,7 @@ import { Id, RequestId } from './ids.js';
 import { limits } from './limits.js';
 import { Message, Usage } from './message.js';
 import { EventId, RunStatus } from './run.js';
-import { AgentName, Metadata, ModelId, Title } from './session.js';
+import { AgentName, isStorableText, Metadata, ModelId, Title } from './session.js';
 
 /** `true`, or the new session's title and metadata. */
 export const NewSession = z.union([
@@ -18,11 +18,17 @@ const chatFields = {
   /** Create a session for this message. Without sessionId or newSession the run is stateless. */
   newSession: NewSession.optional(),
   /** The user's message. */
-  content: z.string().min(1).max(limits.messageChars),
+  content: z
+    .string()
+    .min(1)
+    .max(limits.messageChars)
+    .refine(isStorableText, { message: 'text may not contain NUL characters' }),
   /** Answer with this agent (default: the session's, else `chat`). */
   agent: AgentName.optional(),
   /** Answer with this `provider/model` (default: the session's, else the agent's). */
   model: ModelId.optional(),
+  /** Admission priority when the provider is busy: 1 first .. 10 last (default 5). */
+  priority: z.number().int().min(1).max(10).optional(),
 };
 
 function notBoth(value: { sessionId?: string; newSession?: unknown }) {
@@ -42,6 +48,8 @@ export const ChatStreamInput = z
     requestId: RequestId,
     /** Resume after this event (tRPC sets it on reconnect). */
     lastEventId: EventId.nullish(),
+    /** What the client leaving does: `continue` (default: the run completes and is stored) or `cancel`. */
+    onDisconnect: z.enum(['continue', 'cancel']).optional(),
   })
   .refine(notBoth, notBothMessage);
 export type ChatStreamInput = z.infer<typeof ChatStreamInput>;

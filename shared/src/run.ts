@@ -22,6 +22,8 @@ export const Run = z.object({
   status: RunStatus,
   agent: z.string(),
   model: z.string(),
+  /** Admission priority, 1 (first) .. 10. */
+  priority: z.number().int(),
   usage: Usage.nullable(),
   finishReason: FinishReason.nullable(),
   error: RunError.nullable(),

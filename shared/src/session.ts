@@ -14,8 +14,14 @@ export const Metadata = z
   });
 export type Metadata = z.infer<typeof Metadata>;
 
+/** True when PostgreSQL can store the text: its text columns reject NUL characters (a 500 otherwise). */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000');
+}
+const storableTextMessage = { message: 'text may not contain NUL characters' };
+
 /** A session title: trimmed, 1..200 characters. */
-export const Title = z.string().trim().min(1).max(limits.titleChars);
+export const Title = z.string().trim().min(1).max(limits.titleChars).refine(isStorableText, storableTextMessage);
 
 /** An agent name as registered on the server. */
 export const AgentName = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _');
@@ -25,7 +31,14 @@ export const ModelId = z
   .string()
   .min(3)
   .max(200)
-  .regex(/^[a-z0-9_-]+\/\S+$/i, 'model ids look like provider/model');
+  .regex(/^[a-z0-9_-]+\/[^\s\u0000]+$/i, 'model ids look like provider/model');
+
+/**
+ * What a message sent to a session with an active run does: `enqueue` (run after it, in order),
+ * `reject` (CONFLICT), or `interrupt` (cancel the active run, keep its partial answer, then run).
+ */
+export const BusyPolicy = z.enum(['enqueue', 'reject', 'interrupt']);
+export type BusyPolicy = z.infer<typeof BusyPolicy>;
 
 /** A conversation thread owned by one user. */
 export const Session = z.object({
@@ -37,6 +50,7 @@ export const Session = z.object({
   model: z.string().nullable(),
   metadata: z.record(z.string(), z.json()),
   archived: z.boolean(),
+  busyPolicy: BusyPolicy,
   createdAt: z.date(),
   updatedAt: z.date(),
   lastMessageAt: z.date().nullable(),
@@ -51,6 +65,8 @@ export const SessionCreateInput = z.strictObject({
   agent: AgentName.optional(),
   model: ModelId.optional(),
   metadata: Metadata.optional(),
+  /** Default `enqueue`. */
+  busyPolicy: BusyPolicy.optional(),
 });
 export type SessionCreateInput = z.infer<typeof SessionCreateInput>;
 
@@ -61,7 +77,7 @@ export const SessionListInput = z
     /** false (default): active sessions; true: archived ones. */
     archived: z.boolean().optional(),
     /** Case-insensitive substring of the title. */
-    query: z.string().max(limits.titleChars).optional(),
+    query: z.string().max(limits.titleChars).refine(isStorableText, storableTextMessage).optional(),
   })
   .optional();
 export type SessionListInput = z.infer<typeof SessionListInput>;
@@ -91,6 +107,7 @@ export const SessionUpdateInput = z.strictObject({
   agent: AgentName.optional(),
   /** A new model for later turns, or null for the agent's default. */
   model: ModelId.nullable().optional(),
+  busyPolicy: BusyPolicy.optional(),
 });
 export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>;
 

@@ -33,6 +33,15 @@ export const SystemStatus = z.object({
   users: z.number().int().nonnegative(),
   /** Users with at least one active or queued run. */
   activeUsers: z.number().int().nonnegative(),
+  /** Per provider: runs executing, runs waiting for a slot, and the concurrency limit. */
+  queues: z.array(
+    z.object({
+      provider: z.string(),
+      running: z.number().int().nonnegative(),
+      queued: z.number().int().nonnegative(),
+      limit: z.number().int().positive(),
+    }),
+  ),
 });
 export type SystemStatus = z.infer<typeof SystemStatus>;
 

@@ -1,5 +1,5 @@
 import { tracked } from '@trpc/server';
-import { ChatSendInput, ChatSendOutput, ChatStreamInput } from '@threadline/shared';
+import { ChatSendInput, ChatSendOutput, ChatStreamInput, isTerminalEvent } from '@threadline/shared';
 import type { StartRequest } from '../runs/engine.js';
 import { authedProcedure, router } from '../trpc.js';
 
@@ -12,6 +12,7 @@ function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): S
     ...(input.agent ? { agent: input.agent } : {}),
     ...(input.model ? { model: input.model } : {}),
     ...(input.requestId ? { requestId: input.requestId } : {}),
+    ...(input.priority ? { priority: input.priority } : {}),
   };
 }
 
@@ -30,8 +31,18 @@ export const chatRouter = router({
     const { engine } = ctx.services;
     const runId = await engine.start(startRequest(ctx.user.id, input));
     const events = await engine.events(ctx.user.id, runId, Number(input.lastEventId ?? 0), signal!);
+    const userId = ctx.user.id;
     return (async function* () {
-      for await (const { id, event } of events) yield tracked(String(id), event);
+      let ended = false;
+      try {
+        for await (const { id, event } of events) {
+          ended = isTerminalEvent(event);
+          yield tracked(String(id), event);
+        }
+      } finally {
+        // The client left before the end: by default the run goes on; `cancel` stops it.
+        if (!ended && input.onDisconnect === 'cancel') void engine.cancel(userId, runId, 'the client disconnected').catch(() => {});
+      }
     })();
   }),
 });

@@ -31,6 +31,7 @@ export const sessionsRouter = router({
         title: input.title ?? null,
         model: input.model ?? null,
         ...(input.metadata ? { metadata: input.metadata } : {}),
+        ...(input.busyPolicy ? { busyPolicy: input.busyPolicy } : {}),
       });
       return sessions.toSession(row);
     }),
@@ -82,6 +83,7 @@ export const sessionsRouter = router({
         ...(input.metadata !== undefined ? { metadata: JSON.stringify(input.metadata) } : {}),
         ...(input.agent !== undefined ? { agent: input.agent } : {}),
         ...(input.model !== undefined ? { model: input.model } : {}),
+        ...(input.busyPolicy !== undefined ? { busy_policy: input.busyPolicy } : {}),
       });
       if (!row) throw notFound('session');
       return sessions.toSession(row);

@@ -21,13 +21,14 @@ export const systemRouter = router({
 
   status: authedProcedure.output(SystemStatus).query(async ({ ctx }) => {
     const { engine, db, startedAt } = ctx.services;
-    const counts = engine.counts();
+    const status = engine.status();
     return {
       uptimeMs: Date.now() - startedAt,
-      activeRuns: counts.active,
-      queuedRuns: counts.queued,
+      activeRuns: status.active,
+      queuedRuns: status.queued,
       users: await countUsers(db),
-      activeUsers: counts.users,
+      activeUsers: status.users,
+      queues: status.queues,
     };
   }),
 });

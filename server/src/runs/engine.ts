@@ -4,14 +4,17 @@ import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from 
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
-import { notFound } from '../errors.js';
+import { conflict, DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
 import { findRun, findRunByRequest, insertRun, runEnd, updateRun } from '../store/runs.js';
 import { createSession, findSession, recordMessages } from '../store/sessions.js';
+import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
+import { Checkpointer } from './checkpointer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
 import { interruptedError, toRunError } from './run-errors.js';
@@ -26,6 +29,8 @@ export interface StartRequest {
   agent?: string;
   model?: string;
   requestId?: string;
+  /** 1 (first) .. 10; default 5. */
+  priority?: number;
 }
 
 /** How a run ended, as chat.send returns it. */
@@ -38,7 +43,8 @@ export interface RunOutcome {
   error: RunError | null;
 }
 
-type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' };
+/** Why a run was stopped from outside its model stream. */
+type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' };
 
 interface ActiveRun {
   id: string;
@@ -46,9 +52,19 @@ interface ActiveRun {
   sessionId: string | null;
   agent: AgentDefinition;
   model: string;
+  priority: number;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<RunOutcome>;
+}
+
+export interface RunEngineOptions {
+  /** How often a streaming run's partial answer is checkpointed to the store, ms. */
+  checkpointMs: number;
+  /** A run still active after this long fails with `timeout`, ms. */
+  maxRunMs: number;
+  /** How many runs may execute at once per provider. */
+  concurrency: (provider: string) => number;
 }
 
 export interface RunEngineDependencies {
@@ -57,24 +73,31 @@ export interface RunEngineDependencies {
   agents: AgentRegistry;
   log: RunEventLog;
   logger: Logger;
+  options: RunEngineOptions;
 }
 
 const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
+const DEFAULT_PRIORITY = 5;
 
 /**
  * Owns every run of this process: starts it, executes it detached from any HTTP connection,
- * persists it in O(1) transactions, and publishes its events through the event log.
- * Runs of one session execute one after another, in the order they were sent.
+ * persists it in O(1) transactions (plus periodic checkpoints of the partial answer), and publishes
+ * its events through the event log. Runs of one session execute one after another, in the order
+ * they were sent; runs wait for a slot with their provider in a fair priority queue.
  */
 export class RunEngine {
   private readonly active = new Map<string, ActiveRun>();
   private readonly starting = new Map<string, Promise<string>>();
   /** Per session: ids of its runs not yet ended, the executing one first. */
   private readonly sessionQueues = new Map<string, string[]>();
-  /** Runs waiting for their turn: call to re-check. */
+  /** Runs waiting for their session's turn: call to re-check. */
   private readonly turnWaiters = new Map<string, () => void>();
+  private readonly admission: AdmissionQueue;
+  private draining = false;
 
-  constructor(private readonly deps: RunEngineDependencies) {}
+  constructor(private readonly deps: RunEngineDependencies) {
+    this.admission = new AdmissionQueue(deps.options.concurrency);
+  }
 
   /** Starts a run, or returns the existing run of the same user + requestId. Resolves to its id. */
   start(request: StartRequest): Promise<string> {
@@ -103,7 +126,10 @@ export class RunEngine {
     const usage = row.usage ? (JSON.parse(row.usage) as Usage) : zeroUsage();
     const message = messageRow
       ? toMessage(messageRow)
-      : { ...newMessage({ sessionId: row.session_id, runId, role: 'assistant', content: '', parts: [], agent: row.agent, model: row.model, usage, status: 'failed' }), createdAt: new Date(row.ended_at ?? row.queued_at) };
+      : {
+          ...newMessage({ sessionId: row.session_id, runId, role: 'assistant', content: '', parts: [], agent: row.agent, model: row.model, usage, status: 'failed' }),
+          createdAt: new Date(row.ended_at ?? row.queued_at),
+        };
     return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null };
   }
 
@@ -129,25 +155,42 @@ export class RunEngine {
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
-  async cancelSession(userId: string, sessionId: string): Promise<void> {
-    const runs = [...this.active.values()].filter((run) => run.userId === userId && run.sessionId === sessionId);
-    for (const run of runs) this.stop(run, { kind: 'cancel', reason: 'the session was deleted or cleared' });
+  async cancelSession(userId: string, sessionId: string, reason = 'the session was deleted or cleared'): Promise<void> {
+    const runs = this.runsOfSession(userId, sessionId);
+    for (const run of runs) this.stop(run, { kind: 'cancel', reason });
     await Promise.all(runs.map((run) => run.done));
   }
 
-  /** Stops every run as `interrupted` and waits for each to be stored. */
-  async shutdown(): Promise<void> {
-    const runs = [...this.active.values()];
-    for (const run of runs) this.stop(run, { kind: 'shutdown' });
-    await Promise.all(runs.map((run) => run.done));
+  /**
+   * Graceful stop: refuses new runs, lets active ones finish for up to `graceMs`, then stops the
+   * rest as `interrupted` (partial answers stored) and waits until they are.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const finished = Promise.all([...this.active.values()].map((run) => run.done));
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      finished.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      const runs = [...this.active.values()];
+      for (const run of runs) this.stop(run, { kind: 'shutdown' });
+      await Promise.all(runs.map((run) => run.done));
+    }
   }
 
-  /** Runs executing or waiting, and the users they belong to. */
-  counts(): { active: number; queued: number; users: number } {
-    let queued = 0;
-    for (const queue of this.sessionQueues.values()) queued += Math.max(0, queue.length - 1);
+  /** Runs executing and waiting, their users, and each provider's queue. */
+  status(): { active: number; queued: number; users: number; queues: QueueDepth[] } {
+    const queues = this.admission.depths();
+    const running = queues.reduce((sum, queue) => sum + queue.running, 0);
     const users = new Set([...this.active.values()].map((run) => run.userId));
-    return { active: this.active.size - queued, queued, users: users.size };
+    return { active: running, queued: this.active.size - running, users: users.size, queues };
+  }
+
+  private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
+    return [...this.active.values()].filter((run) => run.userId === userId && run.sessionId === sessionId);
   }
 
   private stop(run: ActiveRun, reason: StopReason): void {
@@ -156,7 +199,7 @@ export class RunEngine {
     run.controller.abort(reason);
   }
 
-  private async findOrStart(request: StartRequest & { requestId?: string }): Promise<string> {
+  private async findOrStart(request: StartRequest): Promise<string> {
     const existing = await findRunByRequest(this.deps.db, request.userId, request.requestId!);
     if (existing) return existing.id;
     try {
@@ -171,14 +214,22 @@ export class RunEngine {
 
   private async startNew(request: StartRequest): Promise<string> {
     const { db, agents, providers } = this.deps;
+    if (this.draining) throw new DomainError('unavailable', 'the server is shutting down; retry on another instance');
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
+    if (session && (this.sessionQueues.get(session.id)?.length ?? 0) > 0) {
+      if (session.busy_policy === 'reject') throw conflict('the session already has an active run');
+      if (session.busy_policy === 'interrupt') {
+        for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason: 'interrupted by a newer message' });
+      }
+    }
 
     const runId = newId();
     const now = Date.now();
+    const priority = request.priority ?? DEFAULT_PRIORITY;
     let sessionId = session?.id ?? null;
     await db.transaction().execute(async (trx) => {
       if (request.newSession) {
@@ -199,30 +250,39 @@ export class RunEngine {
         agent: agent.name,
         model: modelId,
         queued_at: now,
+        content: request.content,
+        priority,
       });
     });
 
     this.deps.log.open(runId);
     const controller = new AbortController();
-    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, controller, done: undefined! };
+    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, controller, done: undefined! };
     this.active.set(runId, run);
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
-  /** Waits for the session's earlier runs (reporting the position), then executes. Never rejects. */
-  private async schedule(run: ActiveRun, content: string, model: ReturnType<ProviderRegistry['resolve']>): Promise<RunOutcome> {
+  /** Waits for the session's earlier runs, then for a provider slot (reporting positions), then executes. Never rejects. */
+  private async schedule(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
     const queue = run.sessionId ? this.queueOf(run.sessionId) : [run.id];
     if (run.sessionId) queue.push(run.id);
+    let release: (() => void) | undefined;
     try {
       await this.waitForTurn(run, queue);
+      const provider = run.model.slice(0, run.model.indexOf('/'));
+      const slot = { runId: run.id, userId: run.userId, provider, priority: run.priority, signal: run.controller.signal };
+      release = await this.admission
+        .acquire(slot, (position) => this.deps.log.append(run.id, { type: 'run-queued', position }))
+        .catch(() => undefined);
       return await this.execute(run, content, model);
     } finally {
+      release?.();
       const index = queue.indexOf(run.id);
       if (index !== -1) queue.splice(index, 1);
       if (run.sessionId && queue.length === 0) this.sessionQueues.delete(run.sessionId);
-      this.notifyPositions(queue);
+      this.notifyTurns(queue);
       this.active.delete(run.id);
     }
   }
@@ -240,15 +300,16 @@ export class RunEngine {
       const check = () => {
         if (queue[0] === run.id || run.controller.signal.aborted) {
           this.turnWaiters.delete(run.id);
+          run.controller.signal.removeEventListener('abort', check);
           resolve();
         }
       };
       this.turnWaiters.set(run.id, check);
-      run.controller.signal.addEventListener('abort', check, { once: true });
+      run.controller.signal.addEventListener('abort', check);
     });
   }
 
-  private notifyPositions(queue: string[]): void {
+  private notifyTurns(queue: string[]): void {
     for (const [index, runId] of queue.entries()) {
       const waiter = this.turnWaiters.get(runId);
       if (!waiter) continue;
@@ -258,13 +319,15 @@ export class RunEngine {
   }
 
   /** Begins (user message + run running), runs the agent, stores the outcome, emits the ending. */
-  private async execute(run: ActiveRun, content: string, model: ReturnType<ProviderRegistry['resolve']>): Promise<RunOutcome> {
-    const { db, logger } = this.deps;
+  private async execute(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
+    const { db, logger, options } = this.deps;
     const emit = (event: StreamEvent) => this.deps.log.append(run.id, event);
     const output: AgentOutput = { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
     let error: RunError | null = null;
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
+    const deadline = setTimeout(() => this.stop(run, { kind: 'timeout' }), options.maxRunMs);
+    const checkpointer = new Checkpointer(db, run.id, output, options.checkpointMs, logger);
 
     try {
       run.controller.signal.throwIfAborted();
@@ -276,20 +339,17 @@ export class RunEngine {
         await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
         return (await allMessages(trx, run.sessionId)).map(toMessage);
       });
+      checkpointer.start();
       await runAgentLoop(
         { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, signal: run.controller.signal, emit },
         output,
       );
     } catch (caught) {
-      if (run.stop?.kind === 'cancel') status = 'cancelled';
-      else if (run.stop?.kind === 'shutdown') {
-        status = 'interrupted';
-        error = interruptedError;
-      } else {
-        status = 'failed';
-        error = toRunError(caught);
-        if (error.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
-      }
+      ({ status, error } = this.classify(run, caught));
+      if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
+    } finally {
+      clearTimeout(deadline);
+      await checkpointer.stop();
     }
 
     const message = newMessage({
@@ -320,6 +380,23 @@ export class RunEngine {
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error };
   }
 
+  /** The run's end status after a throw: a stop from outside wins over what the model threw. */
+  private classify(run: ActiveRun, caught: unknown): { status: RunStatus; error: RunError | null } {
+    switch (run.stop?.kind) {
+      case 'cancel':
+        return { status: 'cancelled', error: null };
+      case 'shutdown':
+        return { status: 'interrupted', error: interruptedError };
+      case 'timeout':
+        return {
+          status: 'failed',
+          error: { code: 'timeout', message: `the run exceeded its maximum duration of ${this.deps.options.maxRunMs} ms`, retryable: false },
+        };
+      default:
+        return { status: 'failed', error: toRunError(caught) };
+    }
+  }
+
   /** One transaction: the assistant message (if the session still exists and there is anything to keep) and the run's end. */
   private async persistEnd(run: ActiveRun, message: Message, status: RunStatus, output: AgentOutput, error: RunError | null): Promise<boolean> {
     const endedAt = Date.now();
@@ -331,7 +408,10 @@ export class RunEngine {
         await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent.name });
         stored = true;
       }
-      await updateRun(trx, run.id, runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }));
+      await updateRun(trx, run.id, {
+        ...runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }),
+        checkpoint: null,
+      });
       return stored;
     });
   }

@@ -5,19 +5,19 @@ import type { LoggedEvent } from './event-log.js';
 import { interruptedError } from './run-errors.js';
 
 /**
- * The events of an ended run whose live log is gone (expired or from before a restart), rebuilt
- * from the store: `run-start`, `message-end` when a message was kept, and the terminal event.
- * Ids are this summary's own, 1..3.
+ * The events of an ended run whose live log is gone (expired, or from before a restart), rebuilt
+ * from the store: `run-start` (for a reader that saw nothing yet), `message-end` when a message was
+ * kept, and the terminal event. A reader resuming after event N (say, across a crash) gets ids
+ * N+1, N+2: whatever it missed ends with the stored message and exactly one terminal event.
  */
 export async function* replayStoredRun(outcome: RunOutcome, row: RunRow, afterId: number): AsyncIterable<LoggedEvent> {
-  const events: StreamEvent[] = [
-    { type: 'run-start', runId: row.id, sessionId: row.session_id, sessionCreated: false, agent: row.agent, model: row.model },
-  ];
+  const events: StreamEvent[] = [];
+  if (afterId === 0) {
+    events.push({ type: 'run-start', runId: row.id, sessionId: row.session_id, sessionCreated: false, agent: row.agent, model: row.model });
+  }
   if (outcome.message.content || outcome.message.parts.length > 0) events.push({ type: 'message-end', message: outcome.message });
   events.push(terminalEvent(outcome, row));
-  for (const [index, event] of events.entries()) {
-    if (index + 1 > afterId) yield { id: index + 1, event };
-  }
+  for (const [index, event] of events.entries()) yield { id: afterId + index + 1, event };
 }
 
 function terminalEvent(outcome: RunOutcome, row: RunRow): StreamEvent {

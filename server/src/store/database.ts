@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
  * Table types. Timestamps are epoch milliseconds (bigint in PostgreSQL, integer in SQLite);
@@ -45,6 +45,8 @@ export interface SessionTable {
   /** last_message_at, or created_at before the first message: the sort key of `sessions.list`. */
   activity_at: number;
   message_count: number;
+  /** What a message sent while a run is active does: enqueue | reject | interrupt. */
+  busy_policy: Generated<string>;
 }
 
 export interface MessageTable {
@@ -80,6 +82,12 @@ export interface RunTable {
   started_at: number | null;
   first_token_at: number | null;
   ended_at: number | null;
+  /** The user's message, stored with the run so a run that never began still has it. */
+  content: string | null;
+  /** 1 (first) .. 10 (last). */
+  priority: Generated<number>;
+  /** JSON {content, parts, usage} of the partial answer, written periodically while it streams. */
+  checkpoint: string | null;
 }
 
 export type UserRow = Selectable<UserTable>;

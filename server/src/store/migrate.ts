@@ -7,14 +7,16 @@ import {
   type MigrationProvider,
   type MigrationResultSet,
 } from 'kysely';
-import * as initial from './migrations/2026-11-23-initial.js';
+import * as initial from './migrations/2026-11-23-01-initial.js';
+import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
  * runs from a bundle; names are dated, so they sort in the order they must run.
  */
 const migrations: Record<string, Migration> = {
-  '2026-11-23-initial': initial,
+  '2026-11-23-01-initial': initial,
+  '2026-11-23-02-durable-runs': durableRuns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/shared';
+import type { FinishReason, MessagePart, Run, RunError, RunStatus, Usage } from '@threadline/shared';
 import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -13,6 +13,7 @@ export function toRun(row: RunRow): Run {
     status: row.status as RunStatus,
     agent: row.agent,
     model: row.model,
+    priority: row.priority,
     usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
     finishReason: row.finish_reason as FinishReason | null,
     error: row.error === null ? null : (JSON.parse(row.error) as RunError),
@@ -68,12 +69,14 @@ export function runEnd(fields: {
   };
 }
 
-/** Runs left `queued` or `running` by a previous process: they become `interrupted`. */
-export async function interruptStaleRuns(db: Kysely<Database>, error: RunError, now = Date.now()): Promise<number> {
-  const result = await db
-    .updateTable('runs')
-    .set({ status: 'interrupted', error: JSON.stringify(error), ended_at: now })
-    .where('status', 'in', ['queued', 'running'])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+/** The partial answer of a run as checkpointed while it streams. */
+export interface RunCheckpoint {
+  content: string;
+  parts: MessagePart[];
+  usage: Usage;
+}
+
+/** Runs left `queued` or `running` by a process that died, oldest first. */
+export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
+  return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('queued_at').execute();
 }

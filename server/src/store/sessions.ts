@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { Metadata, Session } from '@threadline/shared';
+import type { BusyPolicy, Metadata, Session } from '@threadline/shared';
 import { newId } from '../ids.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, SessionRow, SessionUpdate } from './database.js';
@@ -14,6 +14,7 @@ export function toSession(row: SessionRow): Session {
     model: row.model,
     metadata: JSON.parse(row.metadata) as Session['metadata'],
     archived: row.archived === 1,
+    busyPolicy: row.busy_policy as BusyPolicy,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at),
@@ -27,6 +28,7 @@ export interface NewSession {
   agent: string;
   model?: string | null;
   metadata?: Metadata;
+  busyPolicy?: BusyPolicy;
 }
 
 export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<SessionRow> {
@@ -43,6 +45,7 @@ export async function createSession(db: Kysely<Database>, input: NewSession, now
     last_message_at: null,
     activity_at: now,
     message_count: 0,
+    busy_policy: input.busyPolicy ?? 'enqueue',
   };
   await db.insertInto('sessions').values(row).execute();
   return row;
