@@ -70,6 +70,16 @@ for (const dialect of DIALECTS) {
       expect(await t.client.runs.get.query({ runId: result.runId })).toMatchObject({ status: 'completed', sessionId: null });
     });
 
+    it('a repeated requestId of a stateless run returns the same answer, also after its events expired', async () => {
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_RUN_RETENTION_MS: '10' } });
+      const requestId = randomUUID();
+      const first = await t.client.chat.send.mutate({ content: 'only once /long 3', requestId });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const again = await t.client.chat.send.mutate({ content: 'only once /long 3', requestId });
+      expect(again).toEqual(first);
+      expect(again.message.content).toBe('Echo: only once /long 3');
+    });
+
     it('the agent sees the session history', async () => {
       await using t = await startTestServer({ dialect });
       const first = await t.client.chat.send.mutate({ newSession: true, content: 'one two three' });

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { bootstrapFirstUser } from './bootstrap.js';
 import type { Config } from './config.js';
@@ -44,8 +45,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     close(graceMs = 0) {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await services.close(graceMs);
+        // Every run has ended, so every stream has its terminal event: give them a moment to
+        // reach their clients, then cut what is left (idle keep-alives, stalled readers).
+        const flushed = setInterval(() => server.closeIdleConnections(), 50);
+        await Promise.race([closed, sleep(1000)]);
+        clearInterval(flushed);
         server.closeAllConnections();
         await closed;
       })();

@@ -10,7 +10,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import { findRun, findRunByRequest, insertRun, runEnd, updateRun } from '../store/runs.js';
+import { findRun, findRunByRequest, insertRun, runEnd, updateRun, type RunCheckpoint } from '../store/runs.js';
 import { createSession, findSession, recordMessages } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
@@ -124,11 +124,21 @@ export class RunEngine {
       .where('role', '=', 'assistant')
       .executeTakeFirst();
     const usage = row.usage ? (JSON.parse(row.usage) as Usage) : zeroUsage();
-    const message = messageRow
+    const kept = row.checkpoint ? (JSON.parse(row.checkpoint) as RunCheckpoint) : undefined;
+    const message: Message = messageRow
       ? toMessage(messageRow)
       : {
-          ...newMessage({ sessionId: row.session_id, runId, role: 'assistant', content: '', parts: [], agent: row.agent, model: row.model, usage, status: 'failed' }),
-          createdAt: new Date(row.ended_at ?? row.queued_at),
+          id: kept?.message?.id ?? runId,
+          sessionId: row.session_id,
+          runId,
+          role: 'assistant',
+          content: kept?.content ?? '',
+          parts: kept?.parts ?? [],
+          agent: row.agent,
+          model: row.model,
+          usage,
+          status: kept?.message?.status ?? 'failed',
+          createdAt: new Date(kept?.message?.createdAt ?? row.ended_at ?? row.queued_at),
         };
     return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null };
   }
@@ -408,9 +418,13 @@ export class RunEngine {
         await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent.name });
         stored = true;
       }
+      // A stateless run's answer lives only on its run row, so the same requestId can get it back.
+      const kept: RunCheckpoint | null = run.sessionId
+        ? null
+        : { content: output.text, parts: output.parts, usage: output.usage, message: { id: message.id, createdAt: message.createdAt.getTime(), status: message.status } };
       await updateRun(trx, run.id, {
         ...runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }),
-        checkpoint: null,
+        checkpoint: kept && JSON.stringify(kept),
       });
       return stored;
     });

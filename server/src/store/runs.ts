@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FinishReason, MessagePart, Run, RunError, RunStatus, Usage } from '@threadline/shared';
+import type { FinishReason, MessagePart, MessageStatus, Run, RunError, RunStatus, Usage } from '@threadline/shared';
 import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -69,11 +69,16 @@ export function runEnd(fields: {
   };
 }
 
-/** The partial answer of a run as checkpointed while it streams. */
+/**
+ * A run's answer kept on its row: the partial answer while it streams (checkpoints), and the final
+ * answer of a stateless run, which has no session to hold it (so a repeated requestId gets it back).
+ */
 export interface RunCheckpoint {
   content: string;
   parts: MessagePart[];
   usage: Usage;
+  /** Set on a stateless run's final answer. */
+  message?: { id: string; createdAt: number; status: MessageStatus };
 }
 
 /** Runs left `queued` or `running` by a process that died, oldest first. */
