@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createThreadlineClient } from '../client/src/client.js';
 import { DIALECTS } from '../server/src/testing/databases.js';
 import { startProxy } from './helpers/proxy.js';
-import { startTestServer } from './helpers/server.js';
+import { startProcessTarget, startServerProcess } from './helpers/process.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
 
 const ids = (events: ReceivedEvent[]) => events.map((event) => Number(event.id));
@@ -12,7 +12,7 @@ const startOf = (events: ReceivedEvent[]) => events[0]!.data as { runId: string;
 for (const dialect of DIALECTS) {
   describe(`durable runs on ${dialect}`, () => {
     it('resumes a dropped stream with the same requestId and lastEventId: no gap, no repeat, no second run', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
       const requestId = randomUUID();
       const input = { newSession: true as const, content: '/long 80', requestId };
       let stop: () => void = () => {};
@@ -33,14 +33,14 @@ for (const dialect of DIALECTS) {
       const all = [...first, ...rest.events];
       expect(ids(all)).toEqual(all.map((_, index) => index + 1));
       expect(all.at(-1)!.data.type).toBe('run-finish');
+      // One run: the session holds one exchange, and the requestId still names the same run.
       const { messages } = await t.client.sessions.history.query({ sessionId: startOf(all).sessionId });
       expect(messages.map((message) => message.content)).toEqual(['/long 80', textOf(all)]);
-      const runs = await t.server.services.db.selectFrom('runs').select('id').execute();
-      expect(runs).toHaveLength(1);
+      expect((await t.client.chat.send.mutate(input)).runId).toBe(startOf(all).runId);
     });
 
     it('reconnects by itself after the connection is cut mid-stream and continues without a gap', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
       await using proxy = await startProxy(t.url);
       const client = createThreadlineClient({ url: proxy.url, token: t.token });
       let cut = false;
@@ -63,7 +63,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets a second client join mid-run with the backlog then live events, and replay after the end', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
       let joined: Promise<{ events: ReceivedEvent[] }> | undefined;
       const first = await collectEvents(
         (handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/think hm /long 60', requestId: randomUUID() }, handlers),
@@ -81,10 +81,9 @@ for (const dialect of DIALECTS) {
     });
 
     it('after the retention time a finished run still replays its stored message and terminal event', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_RUN_RETENTION_MS: '20' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_RUN_RETENTION_MS: '20' } });
       const sent = await t.client.chat.send.mutate({ newSession: true, content: 'kept' });
       await new Promise((resolve) => setTimeout(resolve, 60));
-      expect(t.server.services.log.has(sent.runId)).toBe(false);
       const replay = await collectEvents((handlers) => t.client.runs.events.subscribe({ runId: sent.runId }, handlers));
       expect(replay.events.map((event) => event.data.type)).toEqual(['run-start', 'message-end', 'run-finish']);
       const resumed = await collectEvents((handlers) => t.client.runs.events.subscribe({ runId: sent.runId, lastEventId: '7' }, handlers));
@@ -95,7 +94,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('a client leaving does not stop the run; onDisconnect: cancel does', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
       for (const onDisconnect of ['continue', 'cancel'] as const) {
         const requestId = randomUUID();
         await new Promise<void>((resolve) => {
@@ -123,7 +122,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('a session policy decides what a second message does: reject, or interrupt keeping the partial answer', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
       const rejecting = await t.client.sessions.create.mutate({ busyPolicy: 'reject' });
       const running = t.client.chat.send.mutate({ sessionId: rejecting.id, content: '/long 40' });
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -149,25 +148,38 @@ for (const dialect of DIALECTS) {
     });
 
     it('fails a run that outlives the maximum duration, keeping its partial answer', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_MAX_RUN_MS: '150', THREADLINE_LOCAL_DELAY_MS: '10' } });
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_MAX_RUN_MS: '150', THREADLINE_LOCAL_DELAY_MS: '10' } });
       const outcome = await t.client.chat.send.mutate({ newSession: true, content: '/long 500' });
       expect(outcome).toMatchObject({ status: 'failed', error: { code: 'timeout' }, message: { status: 'failed' } });
       expect(outcome.message.content.length).toBeGreaterThan(0);
       expect(await t.client.runs.get.query({ runId: outcome.runId })).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
     });
 
-    it('on shutdown lets short runs finish within the grace period and interrupts the rest', async () => {
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '10' } });
-      const short = collectEvents((handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 10', requestId: randomUUID() }, handlers));
-      const long = collectEvents((handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 1000', requestId: randomUUID() }, handlers));
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      const { db } = t.server.services;
-      const closing = t.server.close(400);
+    it('on SIGTERM stops accepting, lets short runs finish within the grace period, interrupts the rest, exits 0', async () => {
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '10', THREADLINE_SHUTDOWN_GRACE_MS: '1500' } });
+      let streaming = 0;
+      let bothStreaming: () => void = () => {};
+      const ready = new Promise<void>((resolve) => (bothStreaming = resolve));
+      const onEvent = (event: ReceivedEvent) => {
+        if (Number(event.id) === 3 && ++streaming === 2) bothStreaming();
+      };
+      const short = collectEvents((handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 30', requestId: randomUUID() }, handlers), onEvent);
+      const long = collectEvents((handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 3000', requestId: randomUUID() }, handlers), onEvent);
+      await ready;
+      const exitCode = t.process.stop('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect(t.client.chat.send.mutate({ content: 'too late' })).rejects.toBeTruthy();
       expect((await short).events.at(-1)!.data.type).toBe('run-finish');
       const longEvents = (await long).events;
       expect(longEvents.at(-1)!.data).toMatchObject({ type: 'run-error', code: 'interrupted', retryable: true });
-      await closing;
-      void db;
+      expect(await exitCode).toBe(0);
+
+      await using again = await startServerProcess({ dataDir: t.database.dataDir, databaseUrl: t.database.databaseUrl });
+      const client = createThreadlineClient({ url: again.url, token: again.token });
+      const { sessionId, runId } = startOf(longEvents);
+      expect(await client.runs.get.query({ runId })).toMatchObject({ status: 'interrupted', error: { code: 'interrupted' } });
+      const { messages } = await client.sessions.history.query({ sessionId });
+      expect(messages[1]).toMatchObject({ role: 'assistant', status: 'interrupted', content: textOf(longEvents) });
     });
   });
 }

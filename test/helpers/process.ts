@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createThreadlineClient, type ThreadlineClient } from '../../client/src/client.js';
+import { createTestDatabase, type TestDatabase } from '../../server/src/testing/databases.js';
+import type { DialectName } from '../../server/src/store/open.js';
 
 /** The CLI entry (the tsx shim), exactly what `npm start` runs. */
 export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/threadline-server.js', import.meta.url));
@@ -189,4 +192,38 @@ export async function runCli(args: string[], options: ProcessOptions & { timeout
   const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** A real server process on a fresh database of one dialect, with typed clients for it. */
+export interface ProcessTarget {
+  process: ServerProcess;
+  database: TestDatabase;
+  url: string;
+  token: string;
+  /** The first user's (`local`) client. */
+  client: ThreadlineClient;
+  clientFor(token?: string): ThreadlineClient;
+  /** Stops the process (SIGKILL) and drops the database. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts `threadline-server start` as a child process on a fresh database of `dialect`. */
+export async function startProcessTarget(
+  options: { dialect?: DialectName; environment?: Record<string, string> } = {},
+): Promise<ProcessTarget> {
+  const database = await createTestDatabase(options.dialect ?? 'sqlite');
+  let server: ServerProcess;
+  try {
+    server = await startServerProcess({ dataDir: database.dataDir, databaseUrl: database.databaseUrl, environment: options.environment ?? {} });
+  } catch (error) {
+    await database.destroy();
+    throw error;
+  }
+  const clientFor = (token?: string) => createThreadlineClient({ url: server.url, ...(token ? { token } : {}) });
+  const close = async () => {
+    await server[Symbol.asyncDispose]();
+    await database.destroy();
+  };
+  return { process: server, database, url: server.url, token: server.token, client: clientFor(server.token), clientFor, close, [Symbol.asyncDispose]: close };
 }
