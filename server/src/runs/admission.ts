@@ -14,6 +14,9 @@ interface Waiter {
 interface ProviderQueue {
   running: Map<string, string>;
   waiting: Waiter[];
+  /** Per user, the admission count when they were last admitted (round-robin between users). */
+  lastAdmitted: Map<string, number>;
+  admissions: number;
 }
 
 /** Queue depth of one provider, for system.status. */
@@ -27,8 +30,9 @@ export interface QueueDepth {
 /**
  * Admission control: at most `limit(provider)` runs per provider execute at once; the rest wait.
  * The next run is the one with the best priority (1 first); among equals, the one whose user has
- * the fewest runs executing on that provider (so one user's burst cannot starve another), then
- * the earliest. Waiters hear their position (1 = next) whenever it changes.
+ * the fewest runs executing on that provider, then the user served least recently (round-robin,
+ * so one user's burst cannot starve another), then the earliest. Waiters hear their position
+ * (1 = next) whenever it changes.
  */
 export class AdmissionQueue {
   private readonly queues = new Map<string, ProviderQueue>();
@@ -59,6 +63,7 @@ export class AdmissionQueue {
         admit: () => {
           entry.signal.removeEventListener('abort', abandon);
           queue.running.set(entry.runId, entry.userId);
+          queue.lastAdmitted.set(entry.userId, ++queue.admissions);
           resolve(release);
         },
       };
@@ -86,7 +91,7 @@ export class AdmissionQueue {
 
   private queueOf(provider: string): ProviderQueue {
     let queue = this.queues.get(provider);
-    if (!queue) this.queues.set(provider, (queue = { running: new Map(), waiting: [] }));
+    if (!queue) this.queues.set(provider, (queue = { running: new Map(), waiting: [], lastAdmitted: new Map(), admissions: 0 }));
     return queue;
   }
 
@@ -101,28 +106,22 @@ export class AdmissionQueue {
 
   /** The waiters in the order they will be admitted, simulating each admission's effect on fairness. */
   private order(queue: ProviderQueue): Waiter[] {
-    const runningPerUser = new Map<string, number>();
-    for (const userId of queue.running.values()) runningPerUser.set(userId, (runningPerUser.get(userId) ?? 0) + 1);
+    const fairness: Fairness = { running: new Map(), lastAdmitted: new Map(queue.lastAdmitted) };
+    for (const userId of queue.running.values()) fairness.running.set(userId, (fairness.running.get(userId) ?? 0) + 1);
+    let admissions = queue.admissions;
     const remaining = [...queue.waiting];
     const ordered: Waiter[] = [];
     while (remaining.length > 0) {
       let best = 0;
       for (let index = 1; index < remaining.length; index++) {
-        if (this.before(remaining[index]!, remaining[best]!, runningPerUser)) best = index;
+        if (before(remaining[index]!, remaining[best]!, fairness)) best = index;
       }
-      const [next] = remaining.splice(best, 1);
-      ordered.push(next!);
-      runningPerUser.set(next!.userId, (runningPerUser.get(next!.userId) ?? 0) + 1);
+      const next = remaining.splice(best, 1)[0]!;
+      ordered.push(next);
+      fairness.running.set(next.userId, (fairness.running.get(next.userId) ?? 0) + 1);
+      fairness.lastAdmitted.set(next.userId, ++admissions);
     }
     return ordered;
-  }
-
-  private before(a: Waiter, b: Waiter, runningPerUser: Map<string, number>): boolean {
-    if (a.priority !== b.priority) return a.priority < b.priority;
-    const aLoad = runningPerUser.get(a.userId) ?? 0;
-    const bLoad = runningPerUser.get(b.userId) ?? 0;
-    if (aLoad !== bLoad) return aLoad < bLoad;
-    return a.sequence < b.sequence;
   }
 
   private announcePositions(queue: ProviderQueue): void {
@@ -133,4 +132,22 @@ export class AdmissionQueue {
       waiter.onPosition(index + 1);
     }
   }
+}
+
+/** Per user: runs executing, and when they were last admitted. */
+interface Fairness {
+  running: Map<string, number>;
+  lastAdmitted: Map<string, number>;
+}
+
+/** True when `a` should be admitted before `b`. */
+function before(a: Waiter, b: Waiter, fairness: Fairness): boolean {
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  const aLoad = fairness.running.get(a.userId) ?? 0;
+  const bLoad = fairness.running.get(b.userId) ?? 0;
+  if (aLoad !== bLoad) return aLoad < bLoad;
+  const aServed = fairness.lastAdmitted.get(a.userId) ?? 0;
+  const bServed = fairness.lastAdmitted.get(b.userId) ?? 0;
+  if (aServed !== bServed) return aServed < bServed;
+  return a.sequence < b.sequence;
 }
