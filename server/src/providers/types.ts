@@ -3,7 +3,14 @@ import type { FinishReason, RunErrorCode, Usage } from '@threadline/shared';
 /** A message as every provider adapter receives it, converted from stored history. */
 export type ModelMessage =
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; reasoning?: string; toolCalls?: ModelToolCall[] }
+  | {
+      role: 'assistant';
+      content: string;
+      reasoning?: string;
+      /** The provider's signature of `reasoning` (Anthropic thinking blocks), needed to send it back; absent when unknown. */
+      reasoningSignature?: string;
+      toolCalls?: ModelToolCall[];
+    }
   | { role: 'tool'; callId: string; name: string; output: unknown; isError: boolean };
 
 export interface ModelToolCall {

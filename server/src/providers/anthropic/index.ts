@@ -1,0 +1,43 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { resilient, type ResiliencePolicy } from '../resilient-model.js';
+import type { Provider } from '../types.js';
+import { AnthropicChatModel } from './anthropic-chat-model.js';
+import { mapAnthropicError } from './map-anthropic-error.js';
+
+/** Where requests go when ANTHROPIC_BASE_URL is unset. */
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+/** The Anthropic provider's settings (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL). */
+export interface AnthropicSettings {
+  apiKey: string;
+  /** The API's root, without `/v1` (the SDK adds it). */
+  baseUrl: string | undefined;
+}
+
+/** Anthropic Messages through the official `@anthropic-ai/sdk`. */
+export function createAnthropicProvider(settings: AnthropicSettings, policy: ResiliencePolicy): Provider {
+  const baseUrl = settings.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL;
+  const client = new Anthropic({
+    apiKey: settings.apiKey,
+    baseURL: baseUrl,
+    // Retries happen in one place, resilient(), and only before the first part.
+    maxRetries: 0,
+    // Failures reach the run as ProviderErrors; the SDK's own console lines would only duplicate them.
+    logLevel: 'off',
+  });
+  return {
+    name: 'anthropic',
+    baseUrl,
+    model: (modelName) => resilient(new AnthropicChatModel(modelName, { client, apiKey: settings.apiKey }), policy),
+    async listModels(signal) {
+      try {
+        const names: string[] = [];
+        for await (const model of client.models.list({ limit: 1000 }, signal ? { signal } : {})) names.push(model.id);
+        return names;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw mapAnthropicError(error, { label: 'anthropic', apiKey: settings.apiKey });
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type { RunErrorCode } from '@threadline/shared';
+import { ProviderError } from '../types.js';
+
+/** Where the error happened and what must never appear in its message. */
+export interface AnthropicErrorContext {
+  /** Prefix of the message: the model id, or `anthropic` for listing models. */
+  label: string;
+  apiKey: string;
+}
+
+/**
+ * Anything the SDK throws (HTTP errors, the stream's `error` event, connection failures, bad JSON in
+ * a frame) → a ProviderError with Threadline's code. The provider's own message is kept; the API
+ * key is cut out of it in case a server echoes it.
+ */
+export function mapAnthropicError(error: unknown, context: AnthropicErrorContext): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const make = (code: RunErrorCode, retryable: boolean, detail: string, extra: { statusCode?: number; retryAfterMs?: number } = {}) =>
+    new ProviderError({ code, retryable, message: redact(`${context.label}: ${detail}`, context.apiKey), cause: error, ...extra });
+
+  if (error instanceof APIConnectionTimeoutError) return make('timeout', true, 'request timed out');
+  if (error instanceof APIConnectionError) return make('provider_unavailable', true, `connection failed: ${describeCause(error)}`);
+  if (error instanceof APIError) {
+    const { code, retryable } = classify(error);
+    const detail = error.apiMessage ? [error.status, error.type && `${error.type}:`, error.apiMessage].filter(Boolean).join(' ') : error.message;
+    return make(code, retryable, detail, {
+      ...(error.status !== undefined ? { statusCode: error.status } : {}),
+      ...retryAfter(error.headers),
+    });
+  }
+  if (error instanceof SyntaxError) return make('provider_protocol', true, `malformed JSON in the stream: ${error.message}`);
+  if (error instanceof AnthropicError) return make('provider_protocol', true, error.message);
+  return make('provider_unavailable', true, `connection lost: ${describeCause(error)}`);
+}
+
+function classify(error: APIError): { code: RunErrorCode; retryable: boolean } {
+  const message = error.apiMessage ?? '';
+  if (/prompt is too long/i.test(message) || error.errorCode === 'prompt_too_long') return { code: 'context_length', retryable: false };
+  switch (error.type) {
+    case 'authentication_error':
+    case 'permission_error':
+      return { code: 'provider_auth', retryable: false };
+    case 'rate_limit_error':
+      return { code: 'rate_limited', retryable: true };
+    case 'overloaded_error':
+    case 'api_error':
+      return { code: 'provider_unavailable', retryable: true };
+    case 'timeout_error':
+      return { code: 'timeout', retryable: true };
+  }
+  const status = error.status;
+  if (status === 401 || status === 403) return { code: 'provider_auth', retryable: false };
+  if (status === 429) return { code: 'rate_limited', retryable: true };
+  if (status === 408) return { code: 'timeout', retryable: true };
+  if (status !== undefined && status >= 500) return { code: 'provider_unavailable', retryable: true };
+  if (status !== undefined || error.type === 'invalid_request_error' || error.type === 'not_found_error') {
+    return { code: 'invalid_request', retryable: false };
+  }
+  // An in-stream `error` event of a type we do not know: the answer broke off on their side.
+  return { code: 'provider_unavailable', retryable: true };
+}
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), when the provider sent one. */
+function retryAfter(headers: Headers | undefined): { retryAfterMs?: number } {
+  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return { retryAfterMs: milliseconds };
+  const value = headers?.get('retry-after');
+  if (!value) return {};
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterMs: seconds * 1000 };
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? {} : { retryAfterMs: Math.max(0, date - Date.now()) };
+}
+
+function describeCause(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current instanceof Error && parts.length < 4; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${current.message} (${code})` : current.message);
+  }
+  return parts.join(': ') || String(error);
+}
+
+function redact(message: string, apiKey: string): string {
+  return apiKey ? message.replaceAll(apiKey, '[redacted]') : message;
+}
