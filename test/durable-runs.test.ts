@@ -122,20 +122,31 @@ for (const dialect of DIALECTS) {
     });
 
     it('a session policy decides what a second message does: reject, or interrupt keeping the partial answer', async () => {
-      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
+      await using t = await startProcessTarget({ dialect });
+      /** Streams a slow answer in the session and resolves once its first token arrived. */
+      const streamUntilFirstToken = (sessionId: string) => {
+        let first: () => void = () => {};
+        const started = new Promise<void>((resolve) => (first = resolve));
+        const done = collectEvents(
+          (handlers) => t.client.chat.stream.subscribe({ sessionId, content: '/slow 20 /long 100', requestId: randomUUID() }, handlers),
+          (event) => event.data.type === 'text-delta' && first(),
+        );
+        return { started, done };
+      };
+
       const rejecting = await t.client.sessions.create.mutate({ busyPolicy: 'reject' });
-      const running = t.client.chat.send.mutate({ sessionId: rejecting.id, content: '/long 40' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const running = streamUntilFirstToken(rejecting.id);
+      await running.started;
       await expect(t.client.chat.send.mutate({ sessionId: rejecting.id, content: 'me too' })).rejects.toMatchObject({ data: { code: 'CONFLICT' } });
-      expect((await running).status).toBe('completed');
+      expect((await running.done).events.at(-1)!.data.type).toBe('run-finish');
       expect((await t.client.chat.send.mutate({ sessionId: rejecting.id, content: 'now' })).status).toBe('completed');
 
       const interrupting = await t.client.sessions.create.mutate({ busyPolicy: 'interrupt' });
-      const first = t.client.chat.send.mutate({ sessionId: interrupting.id, content: '/long 200' });
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      const first = streamUntilFirstToken(interrupting.id);
+      await first.started;
       const second = await t.client.chat.send.mutate({ sessionId: interrupting.id, content: 'stop that' });
-      const interrupted = await first;
-      expect(interrupted.status).toBe('cancelled');
+      const interrupted = await first.done;
+      expect(interrupted.events.at(-1)!.data).toMatchObject({ type: 'run-cancel', reason: 'interrupted by a newer message' });
       expect(second).toMatchObject({ status: 'completed', message: { content: 'Echo: stop that' } });
       const { messages } = await t.client.sessions.history.query({ sessionId: interrupting.id });
       expect(messages.map((message) => [message.role, message.status])).toEqual([
@@ -144,7 +155,7 @@ for (const dialect of DIALECTS) {
         ['user', 'complete'],
         ['assistant', 'complete'],
       ]);
-      expect(messages[1]!.content.length).toBeGreaterThan(0);
+      expect(messages[1]!.content).toBe(textOf(interrupted.events));
     });
 
     it('fails a run that outlives the maximum duration, keeping its partial answer', async () => {

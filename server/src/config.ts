@@ -26,8 +26,6 @@ const Environment = z.object({
   THREADLINE_CORS_ORIGINS: z.string().default(''),
   /** How long a finished run's events stay replayable, ms. */
   THREADLINE_RUN_RETENTION_MS: positiveInt.default(10 * 60 * 1000),
-  /** SSE keep-alive ping interval, ms. */
-  THREADLINE_SSE_PING_MS: positiveInt.default(10_000),
   /** Largest HTTP request body, bytes. */
   THREADLINE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -36,8 +34,8 @@ const Environment = z.object({
   OPENAI_BASE_URL: optionalUrl,
   ANTHROPIC_API_KEY: optionalText,
   ANTHROPIC_BASE_URL: optionalUrl,
-  /** Ollama's address, e.g. http://127.0.0.1:11434 (setting it enables the provider). */
-  OLLAMA_HOST: optionalUrl,
+  /** Ollama's address, e.g. http://127.0.0.1:11434 or 127.0.0.1:11434 (setting it enables the provider). */
+  OLLAMA_HOST: optionalText,
   /** Retries of a failed provider call before its first token. */
   THREADLINE_PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   /** First retry backoff, ms (doubles each retry) unless the provider says retry-after. */
@@ -65,7 +63,6 @@ export interface Config {
   localDelayMs: number;
   corsOrigins: string[];
   runRetentionMs: number;
-  ssePingMs: number;
   maxBodyBytes: number;
   logLevel: z.infer<typeof Environment>['LOG_LEVEL'];
   /** Providers with their settings; a provider is configured when its key (or host) is set. */
@@ -88,8 +85,8 @@ export interface ProviderSettings {
 
 /** The default model when THREADLINE_MODEL is unset: the first configured provider's, else local/echo. */
 function defaultModelFor(providers: ProviderSettings): string {
-  if (providers.openai) return 'openai/gpt-4.1-mini';
-  if (providers.anthropic) return 'anthropic/claude-sonnet-4-5';
+  if (providers.openai) return 'openai/gpt-5.4-mini';
+  if (providers.anthropic) return 'anthropic/claude-sonnet-5';
   return 'local/echo';
 }
 
@@ -118,7 +115,6 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     localDelayMs: env.THREADLINE_LOCAL_DELAY_MS,
     corsOrigins: env.THREADLINE_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     runRetentionMs: env.THREADLINE_RUN_RETENTION_MS,
-    ssePingMs: env.THREADLINE_SSE_PING_MS,
     maxBodyBytes: env.THREADLINE_MAX_BODY_BYTES,
     logLevel: env.LOG_LEVEL,
     providers,
