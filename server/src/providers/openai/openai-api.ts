@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * The OpenAI Chat Completions wire shapes Threadline reads itself. The `openai` SDK only casts each
+ * SSE frame to its TypeScript types, and OpenAI-compatible servers (vLLM, llama.cpp, LM Studio,
+ * Ollama's /v1, DeepSeek) add or omit fields, so every chunk is checked here. Unknown fields pass
+ * through (`looseObject`): OpenAI adds fields such as `obfuscation`, which must not break us.
+ */
+
+/** One fragment of a streamed tool call: `id` and `function.name` come only on a call's first fragment. */
+export const openAIToolCallDeltaSchema = z.looseObject({
+  /** Which call this fragment belongs to. Some compatible servers omit it and send each call whole. */
+  index: z.number().int().nonnegative().nullish(),
+  id: z.string().nullish(),
+  type: z.string().nullish(),
+  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+});
+export type OpenAIToolCallDelta = z.infer<typeof openAIToolCallDeltaSchema>;
+
+/** Token counts: on the final chunk (`choices: []`) when `stream_options.include_usage` is set. */
+export const openAIUsageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative().nullish(),
+  /** Output tokens, reasoning tokens included. */
+  completion_tokens: z.number().int().nonnegative().nullish(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+});
+export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
+
+/** One `data:` frame of a streamed `POST /chat/completions` (an `{error}` frame never reaches this: the SDK throws). */
+export const openAIChunkSchema = z.looseObject({
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number().int().nonnegative().nullish(),
+        delta: z
+          .looseObject({
+            content: z.string().nullish(),
+            /** A refusal (OpenAI's structured refusals): shown to the user as text. */
+            refusal: z.string().nullish(),
+            /** Reasoning, DeepSeek and older vLLM style. */
+            reasoning_content: z.string().nullish(),
+            /** Reasoning, newer vLLM, OpenRouter and Ollama's /v1 style. */
+            reasoning: z.string().nullish(),
+            tool_calls: z.array(openAIToolCallDeltaSchema).nullish(),
+          })
+          .nullish(),
+        /** `stop`, `length`, `tool_calls`, `content_filter`, `function_call`, or null until the last chunk. */
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: openAIUsageSchema.nullish(),
+});
+export type OpenAIChunk = z.infer<typeof openAIChunkSchema>;
+
+/** The `error` object of an error body or of an in-stream `{error}` frame. vLLM puts the HTTP status in `code`. */
+export const openAIErrorObjectSchema = z.looseObject({
+  message: z.unknown().optional(),
+  type: z.string().nullish(),
+  code: z.union([z.string(), z.number()]).nullish(),
+});
+export type OpenAIErrorObject = z.infer<typeof openAIErrorObjectSchema>;

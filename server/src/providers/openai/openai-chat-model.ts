@@ -1,0 +1,100 @@
+import type OpenAI from 'openai';
+import { z } from 'zod';
+import type { Usage } from '@threadline/shared';
+import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from '../types.js';
+import { OpenAIToolCallAssembler } from './assemble-openai-tool-calls.js';
+import { convertToOpenAIMessages, convertToOpenAITools } from './convert-to-openai-messages.js';
+import { mapOpenAIError } from './map-openai-error.js';
+import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
+import { mapOpenAIUsage } from './map-openai-usage.js';
+import { openAIChunkSchema } from './openai-api.js';
+
+/** What an OpenAI chat model needs. */
+export interface OpenAIChatModelOptions {
+  /** The SDK client, configured with `maxRetries: 0` and a fetch that requires `[DONE]`. */
+  client: OpenAI;
+  /** The model name as the server knows it (`gpt-4.1-mini`, `meta-llama/Llama-3.1-8B-Instruct`). */
+  modelName: string;
+  /** Only to keep it out of error messages. */
+  apiKey: string;
+  /**
+   * Send the output limit as `max_completion_tokens` (OpenAI itself; its reasoning models reject
+   * `max_tokens`) rather than `max_tokens` (what every compatible server understands).
+   */
+  useMaxCompletionTokens: boolean;
+}
+
+/**
+ * One model over Chat Completions streaming. Parts come in this order: reasoning and text deltas as
+ * they arrive, then the assembled tool calls, usage and finish once the stream has ended with its
+ * `[DONE]`. A stream without `[DONE]` or without a `finish_reason` throws `provider_protocol`.
+ */
+export class OpenAIChatModel implements ChatModel {
+  readonly id: string;
+
+  constructor(private readonly options: OpenAIChatModelOptions) {
+    this.id = `openai/${options.modelName}`;
+  }
+
+  async *stream(request: ModelRequest): AsyncIterable<ModelPart> {
+    try {
+      yield* this.streamParts(request);
+    } catch (error) {
+      // The SDK turns an abort into APIUserAbortError (before the response) or a silent end (after).
+      if (request.signal.aborted) throw request.signal.reason;
+      throw mapOpenAIError(error, { label: this.id, apiKey: this.options.apiKey });
+    }
+  }
+
+  private async *streamParts(request: ModelRequest): AsyncGenerator<ModelPart> {
+    const stream = await this.options.client.chat.completions.create(this.requestBody(request), { signal: request.signal });
+    const toolCalls = new OpenAIToolCallAssembler();
+    let finishReason: string | undefined;
+    let usage: Usage | undefined;
+    for await (const raw of stream) {
+      const parsed = openAIChunkSchema.safeParse(raw);
+      if (!parsed.success) throw this.protocolError(`unexpected chunk: ${z.prettifyError(parsed.error)}`);
+      const chunk = parsed.data;
+      // The final chunk (`choices: []`) carries usage; some servers also send it on other chunks.
+      if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
+      for (const choice of chunk.choices ?? []) {
+        if ((choice.index ?? 0) !== 0) continue;
+        const delta = choice.delta;
+        // vLLM sent both fields with the same text for a while: read one.
+        const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+        if (reasoning) yield { type: 'reasoning-delta', delta: reasoning };
+        if (delta?.content) yield { type: 'text-delta', delta: delta.content };
+        if (delta?.refusal) yield { type: 'text-delta', delta: delta.refusal };
+        if (delta?.tool_calls) toolCalls.add(delta.tool_calls);
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    }
+    // The SDK ends its iterator quietly when the request is aborted mid-stream.
+    request.signal.throwIfAborted();
+    if (finishReason === undefined) throw this.protocolError('the stream ended without a finish_reason');
+    yield* toolCalls.finish();
+    if (usage) yield { type: 'usage', usage };
+    yield { type: 'finish', finishReason: mapOpenAIFinishReason(finishReason) };
+  }
+
+  private requestBody(request: ModelRequest): OpenAI.Chat.ChatCompletionCreateParamsStreaming {
+    const { maxOutputTokens, temperature, tools } = request;
+    return {
+      model: this.options.modelName,
+      messages: convertToOpenAIMessages(request.system, request.messages),
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(tools?.length ? { tools: convertToOpenAITools(tools) } : {}),
+      ...(temperature === undefined ? {} : { temperature }),
+      ...(maxOutputTokens === undefined
+        ? {}
+        : this.options.useMaxCompletionTokens
+          ? { max_completion_tokens: maxOutputTokens }
+          : { max_tokens: maxOutputTokens }),
+    };
+  }
+
+  private protocolError(message: string): ProviderError {
+    return new ProviderError({ code: 'provider_protocol', message: `${this.id}: ${message}`, retryable: true });
+  }
+}

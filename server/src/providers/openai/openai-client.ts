@@ -1,0 +1,11 @@
+import OpenAI from 'openai';
+import { fetchRequiringDone } from './require-done-marker.js';
+
+/**
+ * The `openai` SDK client Threadline uses: its own retries off (`maxRetries: 0`: `resilient`
+ * retries, in one place), a fetch that makes a stream without `[DONE]` fail, and its console
+ * logging off (every failure is mapped to a ProviderError and logged with the run).
+ */
+export function createOpenAIClient(settings: { apiKey: string; baseUrl: string }): OpenAI {
+  return new OpenAI({ apiKey: settings.apiKey, baseURL: settings.baseUrl, maxRetries: 0, fetch: fetchRequiringDone(), logLevel: 'off' });
+}
