@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createThreadlineClient } from './client.js';
-import type { RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent } from './index.js';
+import type { Message, RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent } from './index.js';
+import { streamChat } from './stream-chat.js';
 
 // Type-level only: vitest typechecks this file and never runs it.
 const client = createThreadlineClient({ url: 'http://127.0.0.1:3000', token: 'tl_x' });
@@ -59,5 +60,17 @@ describe('stream events', () => {
         },
       },
     );
+  });
+});
+
+describe('streamChat', () => {
+  it('takes chat.stream input with an optional requestId, yields StreamEvent and settles with the result', () => {
+    const stream = streamChat(client, { newSession: true, content: 'hi' });
+    expectTypeOf(stream).toMatchTypeOf<AsyncIterable<StreamEvent>>();
+    expectTypeOf(stream.result).resolves.toHaveProperty('status').toEqualTypeOf<'completed' | 'failed' | 'cancelled' | 'interrupted'>();
+    expectTypeOf(stream.result).resolves.toHaveProperty('message').toEqualTypeOf<Message | null>();
+    expectTypeOf(streamChat).parameter(1).toHaveProperty('requestId').toEqualTypeOf<string | undefined>();
+    // @ts-expect-error content is required
+    streamChat(client, { newSession: true });
   });
 });

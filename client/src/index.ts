@@ -1,4 +1,5 @@
 export { createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
+export { streamChat, type ChatStream, type StreamChatInput, type StreamChatOptions, type StreamChatResult } from './stream-chat.js';
 export type {
   AppRouter,
   Message,

@@ -9,6 +9,8 @@ export interface CuttableProxy {
   cutAll(): void;
   /** Connections accepted so far. */
   connections(): number;
+  /** Answers the next `count` connections with `502 Bad Gateway` instead of forwarding them. */
+  refuseNext(count: number): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -18,8 +20,17 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
   const { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   let accepted = 0;
+  let refusals = 0;
   const server = createServer((client) => {
     accepted++;
+    if (refusals > 0) {
+      refusals--;
+      open.add(client);
+      client.on('close', () => open.delete(client));
+      client.on('error', () => {});
+      client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
     const upstream = connect(Number(port), hostname);
     for (const socket of [client, upstream]) {
       open.add(socket);
@@ -42,6 +53,7 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     cutAll,
     connections: () => accepted,
+    refuseNext: (count) => void (refusals = count),
     close,
     [Symbol.asyncDispose]: close,
   };
