@@ -105,6 +105,9 @@ export async function writeFrames(
   for (const [index, frame] of frames.entries()) {
     if (response.destroyed) return false;
     if (turn.resetAfter === index) {
+      // Let the frames already written leave first, so the client sees them before the reset.
+      await new Promise<void>((resolve) => response.write('', () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 10));
       response.socket?.destroy();
       return false;
     }
