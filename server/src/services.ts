@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { AgentRegistry, builtInAgents } from './agents/registry.js';
+import { builtInAgents, builtInTools } from './agents/built-in.js';
+import { AgentRegistry } from './agents/registry.js';
 import type { Config } from './config.js';
 import { createProviderRegistry } from './providers/index.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -32,7 +33,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by the last process are now interrupted');
 
   const providers = createProviderRegistry(config);
-  const agents = new AgentRegistry(builtInAgents(), config.defaultModel);
+  const agents = new AgentRegistry(builtInAgents(builtInTools(db)), config.defaultModel);
   const log = new InMemoryEventLog(config.runRetentionMs);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, concurrency: config.concurrency };
   const engine = new RunEngine({ db, providers, agents, log, logger, options });

@@ -5,19 +5,6 @@ import type { AgentDefinition } from './types.js';
 /** The agent that answers when neither the request nor the session names one. */
 export const DEFAULT_AGENT = 'chat';
 
-/** The built-in agents. */
-export function builtInAgents(): AgentDefinition[] {
-  return [
-    {
-      name: 'chat',
-      description: 'A helpful conversational assistant.',
-      instructions: 'You are Threadline, a helpful assistant. Answer clearly and concisely.',
-      tools: [],
-      maxSteps: 8,
-    },
-  ];
-}
-
 /** Agents by name. */
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentDefinition>();

@@ -1,22 +1,32 @@
-import type { z } from 'zod';
-
-/** A tool an agent can call: validated input, executed on the server. */
-export interface ToolDefinition<Input = unknown> {
-  name: string;
-  description: string;
-  /** Validates the model's input; its JSON Schema is what the model sees. */
-  input: z.ZodType<Input>;
-  execute(input: Input, context: ToolContext): Promise<unknown>;
-}
+import type { AgentContextPolicy } from './context-policy.js';
 
 /** What a tool may know about the call. */
 export interface ToolContext {
   userId: string;
   sessionId: string | null;
+  /** The run calling the tool. */
+  runId: string;
+  /** Aborted when the run stops or the tool's timeout passes. */
   signal: AbortSignal;
 }
 
-/** An agent: instructions, default model, tools. */
+/** A validated input, or why it is not valid (the model sees the message). */
+export type ToolInputCheck = { ok: true; value: unknown } | { ok: false; message: string };
+
+/**
+ * A tool an agent can call: its input's JSON Schema (what the model sees), a validation of what the
+ * model sent, and the execution. Built-in tools are written with `defineTool` (Zod); MCP tools
+ * come with a JSON Schema from their server.
+ */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  validate(input: unknown): ToolInputCheck;
+  execute(input: unknown, context: ToolContext): Promise<unknown>;
+}
+
+/** An agent: instructions, default model, tools and options. */
 export interface AgentDefinition {
   name: string;
   description: string;
@@ -24,7 +34,9 @@ export interface AgentDefinition {
   instructions: string;
   /** Default `provider/model`; undefined means the server's default model. */
   model?: string;
-  tools: ToolDefinition<any>[];
+  tools: ToolDefinition[];
   /** Most model calls in one run (tool loop steps). */
   maxSteps: number;
+  /** Which history a request carries (all of it when unset). */
+  context?: AgentContextPolicy;
 }

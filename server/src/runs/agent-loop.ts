@@ -21,6 +21,7 @@ export interface AgentLoopOptions {
   messages: ModelMessage[];
   userId: string;
   sessionId: string | null;
+  runId: string;
   signal: AbortSignal;
   emit: (event: StreamEvent) => void;
 }
@@ -76,7 +77,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
     if (calls.length === 0) return;
 
     const results = await Promise.all(
-      calls.map((call) => runTool(agent, call, { userId: options.userId, sessionId: options.sessionId, signal })),
+      calls.map((call) => runTool(agent, call, { userId: options.userId, sessionId: options.sessionId, runId: options.runId, signal })),
     );
     signal.throwIfAborted();
     messages.push({ role: 'assistant', content: stepText, toolCalls: calls });

@@ -351,7 +351,7 @@ export class RunEngine {
       });
       checkpointer.start();
       await runAgentLoop(
-        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, signal: run.controller.signal, emit },
+        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, runId: run.id, signal: run.controller.signal, emit },
         output,
       );
     } catch (caught) {

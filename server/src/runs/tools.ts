@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import type { AgentDefinition, ToolContext, ToolDefinition } from '../agents/types.js';
+import type { AgentDefinition, ToolContext } from '../agents/types.js';
 import type { ModelTool, ModelToolCall } from '../providers/types.js';
 
 /** How long one tool call may take. */
@@ -7,11 +6,7 @@ export const TOOL_TIMEOUT_MS = 30_000;
 
 /** An agent's tools as the model sees them. */
 export function modelTools(agent: AgentDefinition): ModelTool[] {
-  return agent.tools.map((tool: ToolDefinition) => ({
-    name: tool.name,
-    description: tool.description,
-    inputSchema: z.toJSONSchema(tool.input) as Record<string, unknown>,
-  }));
+  return agent.tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema }));
 }
 
 /**
@@ -25,11 +20,11 @@ export async function runTool(
 ): Promise<{ output: unknown; isError: boolean }> {
   const tool = agent.tools.find((candidate) => candidate.name === call.name);
   if (!tool) return { output: `unknown tool ${call.name}`, isError: true };
-  const input = tool.input.safeParse(call.input);
-  if (!input.success) return { output: `invalid input: ${z.prettifyError(input.error)}`, isError: true };
+  const input = tool.validate(call.input);
+  if (!input.ok) return { output: `invalid input: ${input.message}`, isError: true };
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(TOOL_TIMEOUT_MS)]);
   try {
-    return { output: await tool.execute(input.data, { ...context, signal }), isError: false };
+    return { output: await tool.execute(input.value, { ...context, signal }), isError: false };
   } catch (error) {
     return { output: `tool failed: ${(error as Error)?.message ?? String(error)}`, isError: true };
   }
