@@ -15,6 +15,7 @@ import { createSession, findSession, recordMessages } from '../store/sessions.js
 import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
 import { Checkpointer } from './checkpointer.js';
+import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
 import { interruptedError, toRunError } from './run-errors.js';
@@ -331,7 +332,8 @@ export class RunEngine {
   /** Begins (user message + run running), runs the agent, stores the outcome, emits the ending. */
   private async execute(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
     const { db, logger, options } = this.deps;
-    const emit = (event: StreamEvent) => this.deps.log.append(run.id, event);
+    const events = new DeltaCoalescer((event) => this.deps.log.append(run.id, event));
+    const emit = (event: StreamEvent) => events.emit(event);
     const output: AgentOutput = { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
     let error: RunError | null = null;
     let status: RunStatus = 'completed';
