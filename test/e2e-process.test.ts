@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('streams an answer over SSE that matches the stored message', async () => {
-      const events = await collectStream(client, { newSession: true, content: '/long 40 go' });
+      const events = await collectStream(client, { newSession: true, content: '/slow 1 /long 40 go' });
       expect(events[0]?.type).toBe('run-start');
       expect(events.filter(isTerminalEvent).map((event) => event.type)).toEqual(['run-finish']);
       expect(isTerminalEvent(events.at(-1)!)).toBe(true);
@@ -93,7 +93,7 @@ for (const dialect of DIALECTS) {
 
       history = (await client.sessions.history.query({ sessionId })).messages;
       expect(history.map((message) => message.role)).toEqual(['user', 'assistant']);
-      expect(history[0]!.content).toBe('/long 40 go');
+      expect(history[0]!.content).toBe('/slow 1 /long 40 go');
       expect(history[1]!.content).toBe(text);
       expect(history[1]!.status).toBe('complete');
       expect(history[1]!.id).toBe(ends[0]!.message.id);
