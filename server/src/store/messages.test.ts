@@ -2,25 +2,12 @@ import type { Message } from '@threadline/shared';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
-import { createTestDatabase, DIALECTS } from '../testing/databases.js';
+import { DIALECTS, openTestStore } from '../testing/databases.js';
 import { encodeCursor } from './cursor.js';
 import { allMessages, insertMessages, listMessages, messageRow, newMessage, toMessage } from './messages.js';
-import { openStore, type DialectName } from './open.js';
 import { createSession } from './sessions.js';
 import { createUser } from './users.js';
 
-/** A migrated database of the dialect; the Kysely instance is destroyed before the database. */
-async function openTestStore(dialect: DialectName) {
-  const database = await createTestDatabase(dialect);
-  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
-  return {
-    db,
-    async [Symbol.asyncDispose]() {
-      await db.destroy();
-      await database.destroy();
-    },
-  };
-}
 
 /** A user with two sessions. */
 async function seed(store: Awaited<ReturnType<typeof openTestStore>>) {

@@ -2,11 +2,10 @@ import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
-import { createTestDatabase, DIALECTS } from '../testing/databases.js';
+import { DIALECTS, openTestStore } from '../testing/databases.js';
 import { encodeCursor } from './cursor.js';
 import type { Database } from './database.js';
 import { insertMessages, newMessage } from './messages.js';
-import { openStore, type DialectName } from './open.js';
 import { insertRun } from './runs.js';
 import {
   clearSession,
@@ -21,18 +20,6 @@ import {
 } from './sessions.js';
 import { createUser } from './users.js';
 
-/** A migrated database of the dialect; the Kysely instance is destroyed before the database. */
-async function openTestStore(dialect: DialectName) {
-  const database = await createTestDatabase(dialect);
-  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
-  return {
-    db,
-    async [Symbol.asyncDispose]() {
-      await db.destroy();
-      await database.destroy();
-    },
-  };
-}
 
 /** Follows nextCursor to the end; checks every page's size on the way. */
 async function listAll(db: Kysely<Database>, userId: string, options: Omit<ListSessionsOptions, 'cursor'>) {

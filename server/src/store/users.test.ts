@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, DIALECTS } from '../testing/databases.js';
-import { openStore, type DialectName } from './open.js';
+import { DIALECTS, openTestStore } from '../testing/databases.js';
 import {
   countUsers,
   createToken,
@@ -14,18 +13,6 @@ import {
   revokeToken,
 } from './users.js';
 
-/** A migrated database of the dialect; the Kysely instance is destroyed before the database. */
-async function openTestStore(dialect: DialectName) {
-  const database = await createTestDatabase(dialect);
-  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
-  return {
-    db,
-    async [Symbol.asyncDispose]() {
-      await db.destroy();
-      await database.destroy();
-    },
-  };
-}
 
 describe('tokens', () => {
   it('hashes with sha256, hex', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { DialectName } from '../store/open.js';
+import { openStore, type DialectName } from '../store/open.js';
 
 /**
  * The dialects every store test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL is set
@@ -51,4 +51,17 @@ async function withClient<T>(url: string, action: (client: pg.Client) => Promise
   } finally {
     await client.end();
   }
+}
+
+/** A migrated store on a fresh database of the dialect; disposing destroys the Kysely instance, then the database. */
+export async function openTestStore(dialect: DialectName) {
+  const database = await createTestDatabase(dialect);
+  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
+  return {
+    db,
+    async [Symbol.asyncDispose]() {
+      await db.destroy();
+      await database.destroy();
+    },
+  };
 }
