@@ -14,9 +14,15 @@ import { defineConfig } from 'tsup';
  *   `paths` mapping to the sources makes TypeScript resolve them as project files, which get inlined.
  * Every other package stays external and must be in package.json `dependencies` (tsup externalizes
  * those); test/client-pack.test.ts checks both outputs import nothing else.
+ *
+ * It also builds the `threadline` command, dist/cli.js (bin in package.json), from src/cli/main.ts:
+ * its shebang stays first and tsup marks the file executable. Without code splitting, index.js is
+ * the same as when it was the only entry (no shared chunks), and cli.js holds the commands it loads
+ * on demand. It gets no declarations: `dts.entry` names index alone.
  */
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+  splitting: false,
   format: ['esm'],
   platform: 'node',
   target: 'node20',
@@ -24,6 +30,7 @@ export default defineConfig({
   sourcemap: true,
   noExternal: [/^@threadline\//],
   dts: {
+    entry: { index: 'src/index.ts' },
     compilerOptions: { paths: { '@threadline/*': ['../*/src/index.ts'] } },
   },
 });

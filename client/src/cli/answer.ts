@@ -1,0 +1,87 @@
+import { streamChat } from '../stream-chat.js';
+import { complain, say, type ChatContext } from './chat-context.js';
+import { describeError } from './errors.js';
+
+/**
+ * Sends `content` to the current session and writes the answer as it streams. Ctrl-C cancels the
+ * run on the server (runs.cancel) and the stream ends with its `run-cancel`; a second Ctrl-C stops
+ * waiting for that. Either way the user is back at the prompt.
+ */
+export async function streamAnswer(context: ChatContext, content: string): Promise<void> {
+  const { client, renderer } = context;
+  const controller = new AbortController();
+  let runId: string | undefined;
+  let cancelling = false;
+  const cancel = (id: string) =>
+    client.runs.cancel.mutate({ runId: id }).catch((error: unknown) => complain(context, `could not cancel: ${describeError(error, context.connection)}`));
+  const release = context.interrupts.push(() => {
+    if (cancelling) return controller.abort();
+    cancelling = true;
+    say(context, 'cancelling… (Ctrl-C again to stop waiting)');
+    if (runId) void cancel(runId);
+  });
+  try {
+    const stream = streamChat(client, { sessionId: context.session.id, content }, { signal: controller.signal });
+    for await (const event of stream) {
+      if (event.type === 'run-start') {
+        runId = event.runId;
+        if (cancelling) void cancel(runId);
+      }
+      renderer.event(event);
+    }
+  } catch (error) {
+    if (controller.signal.aborted) say(context, '(stopped waiting; the server may still finish the answer)');
+    else complain(context, describeError(error, context.connection));
+  } finally {
+    release();
+    renderer.end();
+  }
+}
+
+/**
+ * Sends `content` with chat.send and writes the answer once it is complete (`/stream off`).
+ * Ctrl-C re-attaches to the run through chat.stream with the same requestId, which names the run,
+ * and cancels it; chat.send then returns the cancelled answer.
+ */
+export async function waitForAnswer(context: ChatContext, content: string): Promise<void> {
+  const { client, renderer } = context;
+  const input = { sessionId: context.session.id, content, requestId: crypto.randomUUID() };
+  const controller = new AbortController();
+  let cancelling = false;
+  const release = context.interrupts.push(() => {
+    if (cancelling) return controller.abort();
+    cancelling = true;
+    say(context, 'cancelling… (Ctrl-C again to stop waiting)');
+    void cancelByRequest(context, input, controller.signal);
+  });
+  try {
+    const result = await client.chat.send.mutate(input, { signal: controller.signal });
+    if (result.message) renderer.assistant(result.message);
+    else if (result.status === 'cancelled') renderer.event({ type: 'run-cancel', reason: 'cancelled' });
+    if (result.error) renderer.event({ type: 'run-error', ...result.error });
+  } catch (error) {
+    if (controller.signal.aborted) say(context, '(stopped waiting; the server may still finish the answer)');
+    else complain(context, describeError(error, context.connection));
+  } finally {
+    release();
+    renderer.end();
+  }
+}
+
+/** Finds the run of `input.requestId` (its run-start) and cancels it. */
+async function cancelByRequest(context: ChatContext, input: { sessionId: string; content: string; requestId: string }, signal: AbortSignal): Promise<void> {
+  const attach = new AbortController();
+  signal.addEventListener('abort', () => attach.abort(), { once: true });
+  try {
+    for await (const event of streamChat(context.client, input, { signal: attach.signal })) {
+      if (event.type === 'run-start') {
+        await context.client.runs.cancel.mutate({ runId: event.runId });
+        break;
+      }
+    }
+  } catch (error) {
+    if (!attach.signal.aborted) complain(context, `could not cancel: ${describeError(error, context.connection)}`);
+  } finally {
+    attach.abort();
+  }
+}

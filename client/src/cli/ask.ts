@@ -1,0 +1,104 @@
+import { text } from 'node:stream/consumers';
+import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';
+import { describeError } from './errors.js';
+import { Interrupts } from './interrupts.js';
+
+/** Options of `threadline ask`. */
+export interface AskOptions extends ConnectionOptions {
+  /** Continue this session; without it (and without `newSession`) the run is stateless. */
+  session?: string;
+  /** Create a session for this question (its id goes to stderr, to continue it with --session). */
+  newSession?: boolean;
+  model?: string;
+  agent?: string;
+}
+
+/** Exit codes of `ask`. */
+const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * `threadline ask`: sends one message (the words, or stdin when there are none) and writes the
+ * answer's text, and nothing else, to stdout as it streams. Errors go to stderr with a non-zero
+ * exit code: 1 when the request or the run fails, 2 without a message, 130 after Ctrl-C (which
+ * cancels the run).
+ */
+export async function runAsk(words: string[], options: AskOptions): Promise<number> {
+  const fail = (message: string, code: number = EXIT.failed) => (process.stderr.write(`threadline: ${message}\n`), code);
+  if (words.length === 0 && process.stdin.isTTY) process.stderr.write('(type the message, then Ctrl-D)\n');
+  const content = (words.length > 0 ? words.join(' ') : await text(process.stdin)).trim();
+  if (!content) return fail('no message: give it as words (threadline ask "…") or on stdin', EXIT.usage);
+
+  let connection: Connection | undefined;
+  try {
+    connection = await resolveConnection(options);
+    // Fails fast, with one clear line, on a bad token or a server that is not there.
+    await connection.client.models.list.query();
+  } catch (error) {
+    return fail(describeError(error, connection));
+  }
+
+  const input: StreamChatInput = {
+    content,
+    ...(options.session ? { sessionId: options.session } : options.newSession ? { newSession: true } : {}),
+    ...(options.model ? { model: options.model } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
+  };
+  return answer(connection, input);
+}
+
+/** Streams the answer's text to stdout; reports how it ended. */
+async function answer(connection: Connection, input: StreamChatInput): Promise<number> {
+  const controller = new AbortController();
+  let runId: string | undefined;
+  let stop: 'interrupted' | 'pipe-closed' | undefined;
+  const cancel = () => (runId ? connection.client.runs.cancel.mutate({ runId }).catch(() => undefined) : undefined);
+  const interrupts = new Interrupts(() => {});
+  interrupts.push(() => {
+    if (stop) return controller.abort();
+    stop = 'interrupted';
+    void cancel();
+  });
+  // `… | head -1` closes the pipe early: cancel the run and end quietly.
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stop = 'pipe-closed';
+    void cancel();
+    controller.abort();
+  };
+  process.stdout.on('error', onOutputError);
+  let lastText = '';
+  try {
+    for await (const event of streamChat(connection.client, input, { signal: controller.signal })) {
+      if (event.type === 'run-start') {
+        runId = event.runId;
+        if (event.sessionCreated) process.stderr.write(`session ${event.sessionId}\n`);
+        if (stop) void cancel();
+      } else if (event.type === 'text-delta' && stop !== 'pipe-closed') {
+        process.stdout.write(event.delta);
+        if (event.delta) lastText = event.delta;
+      } else if (event.type === 'run-error' || event.type === 'run-cancel') {
+        if (lastText && !lastText.endsWith('\n')) process.stdout.write('\n');
+        lastText = '';
+        if (event.type === 'run-cancel') return stop === 'interrupted' ? EXIT.interrupted : reportCancel();
+        process.stderr.write(`threadline: the run failed (${event.code}): ${event.message}\n`);
+        return EXIT.failed;
+      }
+    }
+    if (lastText && !lastText.endsWith('\n')) process.stdout.write('\n');
+    return EXIT.ok;
+  } catch (error) {
+    if (stop === 'pipe-closed') return EXIT.ok;
+    if (stop === 'interrupted') return EXIT.interrupted;
+    process.stderr.write(`threadline: ${describeError(error, connection)}\n`);
+    return EXIT.failed;
+  } finally {
+    interrupts[Symbol.dispose]();
+    process.stdout.off('error', onOutputError);
+  }
+}
+
+function reportCancel(): number {
+  process.stderr.write('threadline: the run was cancelled\n');
+  return EXIT.failed;
+}

@@ -1,0 +1,36 @@
+import { TRPCClientError } from '@trpc/client';
+import type { Connection } from './connection.js';
+
+/** The part of a Connection an error message names. */
+type Where = Pick<Connection, 'url' | 'tokenSource'>;
+
+/**
+ * One line saying what went wrong, for a person: a rejected token names where the token came from,
+ * an unreachable server names its URL, a refused input gives the server's own explanation.
+ */
+export function describeError(error: unknown, where?: Where): string {
+  if (error instanceof TRPCClientError) {
+    const code = (error.data as { code?: string } | undefined)?.code;
+    if (code === 'UNAUTHORIZED' && where) return `the server at ${where.url} rejected the token from ${where.tokenSource}`;
+    if (code) return `${error.message} (${code})`;
+    const cause = networkCause(error);
+    if (cause && where) return `cannot reach the server at ${where.url} (${cause})`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+/** Why a fetch failed (ECONNREFUSED, ENOTFOUND, bad port, …), if that is what the error is. */
+function networkCause(error: Error): string | undefined {
+  const chain: Error[] = [];
+  for (let current: unknown = error; current instanceof Error && chain.length < 6; current = current.cause) chain.push(current);
+  if (!chain.some((link) => link.message === 'fetch failed')) return undefined;
+  const deepest = chain.at(-1)!;
+  const code = (deepest as { code?: unknown }).code;
+  return typeof code === 'string' ? code : deepest.message;
+}
+
+/** True for an error the server gave because the token is not accepted. */
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED';
+}

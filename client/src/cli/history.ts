@@ -1,0 +1,43 @@
+import type { Message } from '../types.js';
+import { say, type ChatContext } from './chat-context.js';
+import { titleOf } from './session-picker.js';
+
+/** Every message of the current session, oldest first, page by page. */
+export async function loadHistory(context: ChatContext): Promise<Message[]> {
+  const messages: Message[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await context.client.sessions.history.query({ sessionId: context.session.id, limit: 200, ...(cursor ? { cursor } : {}) });
+    messages.push(...page.messages);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return messages;
+}
+
+/** Prints the session's conversation: `you: …` for the user, answers as they were streamed. */
+export async function printHistory(context: ChatContext): Promise<void> {
+  const messages = await loadHistory(context);
+  if (messages.length === 0) return say(context, '(no messages yet)');
+  for (const message of messages) printMessage(context, message);
+}
+
+function printMessage(context: ChatContext, message: Message): void {
+  const { renderer, style } = context;
+  if (message.role === 'user') renderer.line(`${style.strong('you:')} ${message.content}`);
+  else if (message.role === 'assistant') renderer.assistant(message);
+  else renderer.line(style.notice(`[${message.role}] ${message.content}`));
+}
+
+/** One line naming the session, its model and agent, and where to get help. */
+export function printSessionHeader(context: ChatContext): void {
+  const { session, style } = context;
+  const details = [session.model ?? "the agent's model", `agent ${session.agent}`, `id ${session.id}`].join(' · ');
+  context.renderer.line(`${style.strong(`── ${titleOf(session)} ──`)} ${style.notice(`${details} · /help for commands`)}`);
+}
+
+/** Enters `session`: its header, then its history when it has messages. */
+export async function enterSession(context: ChatContext, session: ChatContext['session']): Promise<void> {
+  context.session = session;
+  printSessionHeader(context);
+  if (session.messageCount > 0) await printHistory(context);
+}

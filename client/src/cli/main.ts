@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+
+/**
+ * `threadline`: the interactive chat (default), `ask` (one answer, pipe-friendly) and `run` (the
+ * scripted scenario harness). Every command finds the server and token the same way (connection.ts).
+ */
+const program = new Command('threadline')
+  .description('Chat with a Threadline server from the terminal')
+  .option('-u, --url <url>', 'server base URL (THREADLINE_URL, default http://127.0.0.1:3000)')
+  .option('-t, --token <token>', 'bearer token (THREADLINE_TOKEN, ./data/token, or the saved config)');
+
+program
+  .command('chat', { isDefault: true })
+  .description('interactive chat: pick or create a session, then talk (/help for commands)')
+  .option('-s, --session <id>', 'resume this session')
+  .option('-m, --model <model>', 'provider/model for new sessions')
+  .action(async (options: { session?: string; model?: string }) => {
+    const { runInteractive } = await import('./interactive.js');
+    process.exitCode = await runInteractive({ ...program.opts(), ...options });
+  });
+
+program
+  .command('ask')
+  .description('send one message and print the answer text to stdout')
+  .argument('[message...]', 'the message (read from stdin when omitted)')
+  .option('-s, --session <id>', 'continue this session (default: a stateless run)')
+  .option('-n, --new-session', 'store the exchange in a new session and print its id to stderr')
+  .option('-m, --model <model>', 'provider/model')
+  .option('-a, --agent <agent>', 'agent')
+  .action(async (words: string[], options: { session?: string; newSession?: boolean; model?: string; agent?: string }) => {
+    const { runAsk } = await import('./ask.js');
+    process.exitCode = await runAsk(words, { ...program.opts(), ...options });
+  });
+
+program
+  .command('run')
+  .description('run a scripted conversation scenario (YAML or JSON) and report pass/fail and latencies')
+  .argument('<files...>', 'scenario files')
+  .option('--junit <file>', 'also write a JUnit XML report')
+  .action(async (files: string[], options: { junit?: string }) => {
+    const { runScenarios } = await import('../harness/run.js');
+    process.exitCode = await runScenarios(files, { ...program.opts(), ...options });
+  });
+
+await program.parseAsync();

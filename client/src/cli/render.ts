@@ -1,0 +1,111 @@
+import type { Message, MessagePart, StreamEvent } from '../types.js';
+import type { Style } from './style.js';
+
+/** What the renderer is in the middle of: a reasoning block, answer text, or nothing. */
+type Block = 'none' | 'reasoning' | 'text';
+
+/**
+ * Writes answers to the terminal as they stream: reasoning as `thinking: …` lines, tool calls as
+ * `→ name(input)` and their results as `← output`, each on lines of their own, apart from the text.
+ * The same layout serves stored messages (the history, an answer waited for whole).
+ */
+export class AnswerRenderer {
+  private block: Block = 'none';
+  private atLineStart = true;
+
+  constructor(
+    private readonly output: NodeJS.WritableStream,
+    private readonly style: Style,
+  ) {}
+
+  /** Renders one stream event. */
+  event(event: StreamEvent): void {
+    switch (event.type) {
+      case 'reasoning-delta':
+        return this.reasoning(event.delta);
+      case 'text-delta':
+        return this.text(event.delta);
+      case 'tool-call':
+        return this.line(this.style.tool(`→ ${event.name}(${compact(event.input)})`));
+      case 'tool-result':
+        return this.line(this.style.tool(`← ${event.isError ? 'error: ' : ''}${compact(event.output)}`));
+      case 'run-queued':
+        return this.line(this.style.notice(`(queued: position ${event.position})`));
+      case 'agent-change':
+        return this.line(this.style.notice(`(agent ${event.agent} answers)`));
+      case 'run-error':
+        return this.line(this.style.error(`error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
+      case 'run-cancel':
+        return this.line(this.style.notice('(cancelled)'));
+      case 'run-finish':
+        if (event.finishReason === 'length') this.line(this.style.notice('(stopped: the answer reached its length limit)'));
+        return this.end();
+      default:
+    }
+  }
+
+  /** Renders a stored assistant message part by part, then its status when it did not complete. */
+  assistant(message: Pick<Message, 'parts' | 'content' | 'status'>): void {
+    const parts: MessagePart[] = message.parts.length > 0 ? message.parts : [{ type: 'text', text: message.content }];
+    for (const part of parts) {
+      if (part.type === 'reasoning') this.reasoning(part.text);
+      else if (part.type === 'text') this.text(part.text);
+      else if (part.type === 'tool-call') this.event({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
+      else if (part.type === 'tool-result') this.event({ type: 'tool-result', callId: part.callId, output: part.output, isError: part.isError });
+    }
+    if (message.status !== 'complete') this.line(this.style.notice(`(${message.status})`));
+    this.end();
+  }
+
+  /** A line of the CLI's own, on a line of its own. */
+  line(text: string): void {
+    this.newline();
+    this.output.write(`${text}\n`);
+    this.block = 'none';
+  }
+
+  /** Ends the current line, if any, so that whatever follows starts on a fresh one. */
+  end(): void {
+    this.newline();
+    this.block = 'none';
+  }
+
+  private reasoning(delta: string): void {
+    if (this.block !== 'reasoning') {
+      this.newline();
+      this.write(this.style.reasoning('thinking: '), 'thinking: ');
+      this.block = 'reasoning';
+    }
+    this.write(this.style.reasoning(delta), delta);
+  }
+
+  private text(delta: string): void {
+    if (this.block !== 'text') {
+      this.newline();
+      this.block = 'text';
+    }
+    this.write(delta);
+  }
+
+  /** Writes `text`; `plain` is the same without escape codes, to know where the line ends. */
+  private write(text: string, plain = text): void {
+    if (!plain) return;
+    this.output.write(text);
+    this.atLineStart = plain.endsWith('\n');
+  }
+
+  private newline(): void {
+    if (!this.atLineStart) this.output.write('\n');
+    this.atLineStart = true;
+  }
+}
+
+/** A value on one line: strings as they are, anything else as compact JSON. */
+export function compact(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,209 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ThreadlineClient } from '../client/src/client.js';
+import { cliEnvironment, plain, startCli, type CliProcess } from './helpers/pty.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// The interactive `threadline` client run as a program (from source) against a real server:
+// scripted through a pipe (line-based pickers, no colours), then in a pseudo-terminal (clack
+// pickers, line editing, colours, Ctrl-C as the keyboard sends it).
+
+let server: TestServer;
+let workDir: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  workDir = await mkdtemp(join(tmpdir(), 'threadline-cli-interactive-'));
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** A user of their own (so the session list is theirs alone) and how to start the client as them. */
+async function freshUser(): Promise<{ client: ThreadlineClient; start(args?: string[], options?: { terminal?: boolean; environment?: Record<string, string> }): Promise<CliProcess> }> {
+  const user = await server.addUser(`cli-${crypto.randomUUID().slice(0, 8)}`);
+  return {
+    client: user.client,
+    async start(args = [], options = {}) {
+      const cwd = await mkdtemp(join(workDir, 'run-'));
+      const environment = cliEnvironment({ THREADLINE_URL: server.url, THREADLINE_TOKEN: user.token, XDG_CONFIG_HOME: join(cwd, 'config'), ...options.environment });
+      return startCli(args, { cwd, environment, terminal: options.terminal ?? false });
+    },
+  };
+}
+
+/** Where the output has got to: a wait `from` it looks only at what comes after. */
+const mark = (cli: CliProcess) => plain(cli.stdout()).length;
+
+/** Writes a line and waits for `expected` in what follows. */
+async function send(cli: CliProcess, line: string, expected: RegExp | string): Promise<string> {
+  const from = mark(cli);
+  cli.write(line.endsWith('\r') ? line : `${line}\n`);
+  await cli.waitFor(expected, { from });
+  return plain(cli.stdout()).slice(from);
+}
+
+describe('the interactive client, scripted through stdin', () => {
+  it('creates a session, talks, renames, shows history and sessions, switches model and streaming, exits with 0', async () => {
+    const user = await freshUser();
+    await using cli = await user.start();
+    await cli.waitFor('No sessions yet.');
+    await send(cli, 'n Scripted chat', '── Scripted chat ──');
+    await send(cli, 'hello there', 'Echo: hello there\n');
+    await send(cli, '/slow 20 /long 5', 'lorem ipsum dolor sit amet\n');
+    await send(cli, '/rename Renamed chat', 'renamed to "Renamed chat"');
+    const history = await send(cli, '/history', 'lorem ipsum dolor sit amet\n');
+    expect(history).toBe('you: hello there\nEcho: hello there\nyou: /slow 20 /long 5\nlorem ipsum dolor sit amet\n');
+    await send(cli, '/model nope/nothing', 'error: unknown model nope/nothing; available: local/echo');
+    await send(cli, '/model local/echo', 'model: local/echo');
+    await send(cli, '/stream off', 'streaming off');
+    await send(cli, '/think all at once /long 3', 'lorem ipsum dolor\n');
+    const sessions = await send(cli, '/sessions', 'q to go back.');
+    expect(sessions).toMatch(/^Sessions \(latest activity first\):\n {2}1\. Renamed chat {2}\(6 messages, just now\)\n/);
+    await send(cli, 'q', 'back in "Renamed chat"');
+    cli.write('/exit\n');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).not.toMatch(/\x1b\[/);
+    expect(cli.stderr()).toBe('');
+
+    const [session] = (await user.client.sessions.list.query()).items;
+    expect(session).toMatchObject({ title: 'Renamed chat', model: 'local/echo', messageCount: 6 });
+    const { messages } = await user.client.sessions.history.query({ sessionId: session!.id });
+    expect(messages.at(-1)).toMatchObject({ role: 'assistant', content: 'lorem ipsum dolor', status: 'complete', parts: [{ type: 'reasoning', text: 'all at once' }, { type: 'text', text: 'lorem ipsum dolor' }] });
+  });
+
+  it('shows reasoning and tool calls on lines of their own, apart from the text', async () => {
+    const user = await freshUser();
+    await using cli = await user.start();
+    await cli.waitFor('No sessions yet.');
+    await send(cli, 'n', '── (untitled) ──');
+    const answer = await send(cli, '/think weighing it up /tool search {"q":"cats"}', 'unknown tool search"\n');
+    expect(answer).toBe('thinking: weighing it up\n→ search({"q":"cats"})\n← error: unknown tool search\nTool search failed: "unknown tool search"\n');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('resuming a session prints its history, picked from the list or named by --session; end of input leaves with 0', async () => {
+    const user = await freshUser();
+    const older = await user.client.sessions.create.mutate({ title: 'Older' });
+    const session = await user.client.sessions.create.mutate({ title: 'Remembered' });
+    await user.client.chat.send.mutate({ sessionId: session.id, content: 'remember this' });
+    await user.client.chat.send.mutate({ sessionId: session.id, content: '/tool lookup {}' });
+    const expected = 'you: remember this\nEcho: remember this\nyou: /tool lookup {}\n→ lookup({})\n← error: unknown tool lookup\nTool lookup failed: "unknown tool lookup"\n';
+
+    await using picked = await user.start();
+    await picked.waitFor(/1\. Remembered {2}\(4 messages, just now\)\n {2}2\. Older {2}\(0 messages, just now\)/);
+    const output = await send(picked, '1', 'unknown tool lookup"\n');
+    expect(output).toContain(`── Remembered ── the agent's model · agent chat · id ${session.id}`);
+    expect(output.slice(output.indexOf('you:'))).toBe(expected);
+    picked.child.stdin!.end();
+    expect(await picked.exited).toBe(0);
+
+    await using named = await user.start(['--session', session.id]);
+    await named.waitFor('unknown tool lookup"\n');
+    expect(plain(named.stdout()).slice(plain(named.stdout()).indexOf('you:'))).toBe(expected);
+    named.child.stdin!.end();
+    expect(await named.exited).toBe(0);
+    expect((await user.client.sessions.get.query({ sessionId: older.id })).messageCount).toBe(0);
+  });
+
+  it('deletes a session from the list', async () => {
+    const user = await freshUser();
+    await user.client.sessions.create.mutate({ title: 'Keep' });
+    await user.client.sessions.create.mutate({ title: 'Doomed' });
+    await using cli = await user.start();
+    await cli.waitFor('q to quit.');
+    // Both were created within the same moment: their order is the server's to choose.
+    const number = /(\d)\. Doomed/.exec(plain(cli.stdout()))![1];
+    const after = await send(cli, `d ${number}`, 'q to quit.');
+    expect(after).toContain('deleted "Doomed"\nSessions (latest activity first):\n  1. Keep  ');
+    cli.write('q\n');
+    expect(await cli.exited).toBe(0);
+    expect((await user.client.sessions.list.query()).items.map((session) => session.title)).toEqual(['Keep']);
+  });
+
+  it('Ctrl-C while an answer streams cancels the run and returns to the prompt; Ctrl-C at the prompt exits with 0', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Interrupted' });
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor('── Interrupted ──');
+    const from = mark(cli);
+    cli.write('/slow 50 /long 200\n');
+    await cli.waitFor('lorem ipsum dolor sit amet', { from });
+    cli.child.kill('SIGINT');
+    await cli.waitFor('(cancelled)\n', { from });
+
+    const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
+    const answer = messages.at(-1)!;
+    expect(answer).toMatchObject({ role: 'assistant', status: 'cancelled' });
+    expect(answer.content.split(' ').length).toBeLessThan(200);
+    expect(await user.client.runs.get.query({ runId: answer.runId! })).toMatchObject({ status: 'cancelled' });
+
+    await send(cli, 'still here?', 'Echo: still here?\n');
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('Ctrl-C with /stream off cancels the run that chat.send waits for', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Waiting' });
+    await using cli = await user.start(['--session', session.id]);
+    await send(cli, '/stream off', 'streaming off');
+    const from = mark(cli);
+    cli.write('/slow 50 /long 200\n');
+    // Nothing is printed until the answer is complete: wait for the run to be under way.
+    await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount, { timeout: 10_000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    cli.child.kill('SIGINT');
+    await cli.waitFor('(cancelled)\n', { from });
+    const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.at(-1)).toMatchObject({ role: 'assistant', status: 'cancelled' });
+    expect(plain(cli.stdout()).slice(from)).toMatch(/^cancelling… \(Ctrl-C again to stop waiting\)\nlorem ipsum( \w+)*\n\(cancelled\)\n$/);
+    cli.write('/exit\n');
+    expect(await cli.exited).toBe(0);
+  });
+});
+
+describe('the interactive client in a terminal', () => {
+  it('clack picker, a dim italic thinking line, Ctrl-C cancels the answer, Ctrl-D leaves with 0', async () => {
+    const user = await freshUser();
+    await using cli = await user.start([], { terminal: true });
+    await cli.waitFor('New session');
+    cli.write('\r');
+    await cli.waitFor('Title');
+    cli.write('From a terminal\r');
+    await cli.waitFor('── From a terminal ──');
+    let from = mark(cli);
+    cli.write('/think colourful /long 3\r');
+    await cli.waitFor('lorem ipsum dolor', { from });
+    expect(cli.stdout()).toContain('\x1b[2m\x1b[3mthinking: \x1b[23m\x1b[22m');
+
+    from = mark(cli);
+    cli.write('/slow 50 /long 200\r');
+    await cli.waitFor('lorem ipsum dolor sit amet', { from });
+    cli.write('\x03');
+    await cli.waitFor('(cancelled)', { from });
+    // The prompt is back (so stdin is in raw mode again and Ctrl-D is a key, not end of input).
+    await send(cli, 'after the cancel\r', /Echo: after the cancel\n› /);
+    cli.write('\x04');
+    expect(await cli.exited).toBe(0);
+    const [session] = (await user.client.sessions.list.query()).items;
+    const { messages } = await user.client.sessions.history.query({ sessionId: session!.id });
+    expect(messages.map((message) => message.status)).toEqual(['complete', 'complete', 'complete', 'cancelled', 'complete', 'complete']);
+  });
+
+  it('NO_COLOR keeps the answer plain', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Plain' });
+    await using cli = await user.start(['--session', session.id], { terminal: true, environment: { NO_COLOR: '1' } });
+    await cli.waitFor('── Plain ──');
+    await send(cli, '/think no colour /long 2\r', 'lorem ipsum');
+    expect(cli.stdout()).toMatch(/\nthinking: no colour\r\nlorem ipsum/);
+    cli.write('\x03');
+    expect(await cli.exited).toBe(0);
+  });
+});

@@ -1,0 +1,163 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnvironment, runClientCli, startCli } from './helpers/pty.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// The `threadline` terminal client run as a program (from source) against a real server: `ask`
+// through arguments and pipes, and how every command finds the server and its token. The
+// interactive client has its own file, cli-client-interactive.test.ts.
+
+const BAD_TOKEN = `tl_${'x'.repeat(43)}`;
+
+let server: TestServer;
+let workDir: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  workDir = await mkdtemp(join(tmpdir(), 'threadline-cli-client-'));
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** A fresh directory to run in, so that no ./data/token or saved config is found by accident. */
+async function freshDirectory(): Promise<string> {
+  return mkdtemp(join(workDir, 'run-'));
+}
+
+/** The environment of a run that finds the server by THREADLINE_URL and `token` by THREADLINE_TOKEN. */
+function environmentFor(token: string, directory: string, overrides: Record<string, string> = {}) {
+  return cliEnvironment({ THREADLINE_URL: server.url, THREADLINE_TOKEN: token, XDG_CONFIG_HOME: join(directory, 'config'), ...overrides });
+}
+
+describe('threadline ask', () => {
+  const ask = async (args: string[], input?: string) => {
+    const cwd = await freshDirectory();
+    return runClientCli(['ask', ...args], { cwd, environment: environmentFor(server.token, cwd), ...(input === undefined ? {} : { input }) });
+  };
+
+  it('prints the answer text alone for a message given as words', async () => {
+    expect(await ask(['hello', 'world'])).toEqual({ code: 0, stdout: 'Echo: hello world\n', stderr: '' });
+  });
+
+  it('reads the message from stdin when no words are given', async () => {
+    expect(await ask([], 'a piped question\n')).toEqual({ code: 0, stdout: 'Echo: a piped question\n', stderr: '' });
+  });
+
+  it('keeps reasoning and tool calls out of stdout', async () => {
+    const result = await ask(['/think hidden thoughts /tool search {"q":1}']);
+    expect(result).toMatchObject({ code: 0, stdout: 'Tool search failed: "unknown tool search"\n' });
+    expect(result.stdout + result.stderr).not.toContain('hidden thoughts');
+  });
+
+  it('--session continues a session, --model picks the model', async () => {
+    const session = await server.client.sessions.create.mutate({ title: 'ask target' });
+    await server.client.chat.send.mutate({ sessionId: session.id, content: 'earlier' });
+    const result = await ask(['--session', session.id, '--model', 'local/echo', 'and now this']);
+    expect(result).toEqual({ code: 0, stdout: 'Echo: and now this\n', stderr: '' });
+    const { messages } = await server.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.map((message) => message.content)).toEqual(['earlier', 'Echo: earlier', 'and now this', 'Echo: and now this']);
+    expect(messages.at(-1)).toMatchObject({ model: 'local/echo', status: 'complete' });
+  });
+
+  it('Ctrl-C cancels the run and exits with 130, the partial text ended by a newline', async () => {
+    const session = await server.client.sessions.create.mutate({ title: 'ask interrupted' });
+    const cwd = await freshDirectory();
+    await using cli = startCli(['ask', '--session', session.id, '/slow 50 /long 200'], { cwd, environment: environmentFor(server.token, cwd) });
+    await cli.waitFor('lorem ipsum dolor');
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(130);
+    expect(cli.stdout()).toMatch(/^lorem ipsum( \w+)*\n$/);
+    const { messages } = await server.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.at(-1)).toMatchObject({ role: 'assistant', status: 'cancelled' });
+    expect(await server.client.runs.get.query({ runId: messages.at(-1)!.runId! })).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('a failed run goes to stderr with exit code 1 and nothing on stdout', async () => {
+    const result = await ask(['/fail auth']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^threadline: the run failed \(provider_auth\): .+\n$/);
+  });
+
+  it('an unknown session, no message, or an unreachable server: one line on stderr, non-zero', async () => {
+    const missing = await ask(['--session', '00000000-0000-7000-8000-000000000000', 'hi']);
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toMatch(/^threadline: .*not found.*\n$/i);
+    expect(await ask([], '  \n')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^threadline: no message/) });
+    const cwd = await freshDirectory();
+    const unreachable = await runClientCli(['ask', '--url', 'http://127.0.0.1:9', 'hi'], { cwd, environment: environmentFor(server.token, cwd) });
+    expect(unreachable).toMatchObject({ code: 1, stdout: '' });
+    expect(unreachable.stderr).toMatch(/^threadline: cannot reach the server at http:\/\/127\.0\.0\.1:9 \(.+\)\n$/);
+  });
+});
+
+describe('finding the server and the token', () => {
+  /** Where each candidate token goes for one run: --token, THREADLINE_TOKEN, ./data/token, the saved config. */
+  interface Placement {
+    flag?: string;
+    environment?: string;
+    dataFile?: string;
+    config?: string;
+  }
+
+  /** Runs `ask` with tokens placed so; the config also holds the server's URL (no THREADLINE_URL). */
+  async function askWith(placement: Placement) {
+    const cwd = await freshDirectory();
+    const configHome = join(cwd, 'config');
+    await mkdir(join(configHome, 'threadline'), { recursive: true });
+    await writeFile(join(configHome, 'threadline', 'config.json'), JSON.stringify({ url: server.url, ...(placement.config ? { token: placement.config } : {}) }));
+    if (placement.dataFile) {
+      await mkdir(join(cwd, 'data'));
+      await writeFile(join(cwd, 'data', 'token'), `${placement.dataFile}\n`);
+    }
+    const environment = cliEnvironment({ XDG_CONFIG_HOME: configHome, THREADLINE_TOKEN: placement.environment });
+    return runClientCli(['ask', ...(placement.flag ? ['--token', placement.flag] : []), 'who', 'am', 'I'], { cwd, environment });
+  }
+
+  const good = () => server.token;
+
+  it('takes --token first, then THREADLINE_TOKEN, then ./data/token, then the saved config', async () => {
+    const wins = await Promise.all([
+      askWith({ flag: good(), environment: BAD_TOKEN, dataFile: BAD_TOKEN, config: BAD_TOKEN }),
+      askWith({ environment: good(), dataFile: BAD_TOKEN, config: BAD_TOKEN }),
+      askWith({ dataFile: good(), config: BAD_TOKEN }),
+      askWith({ config: good() }),
+    ]);
+    for (const result of wins) expect(result).toEqual({ code: 0, stdout: 'Echo: who am I\n', stderr: '' });
+  });
+
+  it('a bad token at a level wins over good ones below it, and the one-line error names where it came from', async () => {
+    const [flag, environment, dataFile, config] = await Promise.all([
+      askWith({ flag: BAD_TOKEN, environment: good(), dataFile: good(), config: good() }),
+      askWith({ environment: BAD_TOKEN, dataFile: good(), config: good() }),
+      askWith({ dataFile: BAD_TOKEN, config: good() }),
+      askWith({ config: BAD_TOKEN }),
+    ]);
+    const rejected = (source: string) => new RegExp(`^threadline: the server at \\S+ rejected the token from ${source}\\n$`);
+    expect(flag).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('--token')) });
+    expect(environment).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('THREADLINE_TOKEN')) });
+    expect(dataFile).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected("the local server's data/token")) });
+    expect(config).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('.*threadline/config\\.json')) });
+  });
+
+  it('finds data/token in THREADLINE_DATA_DIR, and says what to do when there is no token at all', async () => {
+    const dataDir = await freshDirectory();
+    await writeFile(join(dataDir, 'token'), good());
+    const cwd = await freshDirectory();
+    const environment = cliEnvironment({ THREADLINE_URL: server.url, THREADLINE_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(cwd, 'config') });
+    expect(await runClientCli(['ask', 'from the data dir'], { cwd, environment })).toMatchObject({ code: 0, stdout: 'Echo: from the data dir\n' });
+    const none = await runClientCli(['ask', 'hi'], { cwd, environment: cliEnvironment({ THREADLINE_URL: server.url, XDG_CONFIG_HOME: join(cwd, 'config') }) });
+    expect(none).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^threadline: no token: pass --token.*\n$/) });
+  });
+
+  it('the interactive client with a bad token: one line on stderr, exit code 1', async () => {
+    const cwd = await freshDirectory();
+    const result = await runClientCli([], { cwd, environment: environmentFor(BAD_TOKEN, cwd) });
+    expect(result).toEqual({ code: 1, stdout: '', stderr: `threadline: the server at ${server.url} rejected the token from THREADLINE_TOKEN\n` });
+  });
+});
