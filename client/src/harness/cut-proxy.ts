@@ -8,6 +8,8 @@ export interface CutProxy {
   cutAll(): void;
   /** Connections accepted so far. */
   connections(): number;
+  /** Answers the next `count` connections with `502 Bad Gateway` instead of forwarding them. */
+  refuseNext(count: number): void;
   close(): Promise<void>;
 }
 
@@ -18,8 +20,17 @@ export async function startCutProxy(target: string): Promise<CutProxy> {
   const port = Number(upstreamUrl.port || 80);
   const open = new Set<Socket>();
   let accepted = 0;
+  let refusals = 0;
   const server = createServer((client) => {
     accepted++;
+    if (refusals > 0) {
+      refusals--;
+      open.add(client);
+      client.on('close', () => open.delete(client));
+      client.on('error', () => {});
+      client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
     const upstream = connect(port, upstreamUrl.hostname);
     for (const socket of [client, upstream]) {
       open.add(socket);
@@ -41,6 +52,7 @@ export async function startCutProxy(target: string): Promise<CutProxy> {
     url: proxied.href.replace(/\/$/, ''),
     cutAll,
     connections: () => accepted,
+    refuseNext: (count) => void (refusals = count),
     close: async () => {
       cutAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
