@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ResiliencePolicy } from './providers/resilient-model.js';
 
@@ -50,6 +51,8 @@ const Environment = z.object({
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
   THREADLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
+  THREADLINE_AGENTS_FILE: optionalText,
 });
 
 /** The server's configuration. */
@@ -74,6 +77,8 @@ export interface Config {
   maxRunMs: number;
   checkpointMs: number;
   shutdownGraceMs: number;
+  /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
+  agentsFile: string | undefined;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -98,6 +103,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  const dataDir = resolve(env.THREADLINE_DATA_DIR);
+  const defaultAgentsFile = join(dataDir, 'agents.yaml');
   const providers: ProviderSettings = {
     // A local OpenAI-compatible server (vLLM, llama.cpp, LM Studio) often needs no key: its URL is enough.
     ...(env.OPENAI_API_KEY || env.OPENAI_BASE_URL
@@ -109,7 +116,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   return {
     port: env.PORT,
     host: env.HOST,
-    dataDir: resolve(env.THREADLINE_DATA_DIR),
+    dataDir,
     databaseUrl: env.DATABASE_URL,
     defaultModel: env.THREADLINE_MODEL ?? defaultModelFor(providers),
     localDelayMs: env.THREADLINE_LOCAL_DELAY_MS,
@@ -131,5 +138,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     checkpointMs: env.THREADLINE_CHECKPOINT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
+    agentsFile: env.THREADLINE_AGENTS_FILE
+      ? resolve(env.THREADLINE_AGENTS_FILE)
+      : existsSync(defaultAgentsFile)
+        ? defaultAgentsFile
+        : undefined,
   };
 }

@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
+import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
 import type { Config } from './config.js';
 import { createProviderRegistry } from './providers/index.js';
+import { McpServers } from './mcp/mcp-servers.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/engine.js';
 import { InMemoryEventLog, type RunEventLog } from './runs/event-log.js';
@@ -21,19 +24,35 @@ export interface Services {
   log: RunEventLog;
   engine: RunEngine;
   logger: Logger;
+  /** The agents file's MCP servers (none without a file). */
+  mcp: McpServers;
   startedAt: number;
   /** Lets active runs finish for up to `graceMs` (default: none), interrupts the rest, closes the database. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Opens the store (migrating it), recovers runs a crash left behind, and wires the rest. */
+/**
+ * Reads the agents file (a bad one throws before anything opens), opens the store (migrating it),
+ * recovers runs a crash left behind, connects the MCP servers and wires the rest.
+ */
 export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
+  const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
   const { db, dialect } = await openStore(config);
   const interrupted = await recoverInterruptedRuns(db);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by the last process are now interrupted');
 
   const providers = createProviderRegistry(config);
-  const agents = new AgentRegistry(builtInAgents(builtInTools(db)), config.defaultModel);
+  const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
+  let agents: AgentRegistry;
+  try {
+    const tools = builtInTools(db);
+    const definitions = file ? agentsWithFile(builtInAgents(tools), file, { builtInTools: tools, mcp }) : builtInAgents(tools);
+    agents = new AgentRegistry(definitions, config.defaultModel);
+  } catch (error) {
+    await mcp.close();
+    await db.destroy();
+    throw error;
+  }
   const log = new InMemoryEventLog(config.runRetentionMs);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, concurrency: config.concurrency };
   const engine = new RunEngine({ db, providers, agents, log, logger, options });
@@ -46,9 +65,11 @@ export async function createServices(config: Config, logger: Logger = createLogg
     log,
     engine,
     logger,
+    mcp,
     startedAt: Date.now(),
     async close(graceMs = 0) {
       await engine.drain(graceMs);
+      await mcp.close();
       log.close();
       await db.destroy();
     },

@@ -1,0 +1,138 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/** A name usable inside a model-facing tool name (`<server>__<tool>`) and in the file's tool references. */
+const McpServerName = z.string().regex(/^[A-Za-z0-9-]+(_[A-Za-z0-9-]+)*$/, 'MCP server names are letters, digits, - and single _');
+
+const AgentEntry = z.strictObject({
+  name: z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_-]*$/i, 'agent names are letters, digits, - and _'),
+  description: z.string().default(''),
+  /** The system prompt. */
+  instructions: z.string().min(1),
+  /** Default `provider/model`; unset, the server's default model. */
+  model: z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo').optional(),
+  /** Built-in tool names, `<server>/<tool>` or `<server>/*`. */
+  tools: z.array(z.string().min(1)).default([]),
+  maxSteps: z.int().min(1).max(100).default(8),
+  context: z
+    .strictObject({ lastMessages: z.int().positive().optional(), maxTokens: z.int().positive().optional() })
+    .optional(),
+});
+
+const McpServerEntry = z
+  .strictObject({
+    /** stdio: the program to start, its arguments, extra environment and working directory. */
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().min(1).optional(),
+    /** Streamable HTTP: the endpoint and headers sent with every request. */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((entry, context) => {
+    if ((entry.command === undefined) === (entry.url === undefined)) {
+      context.addIssue({ code: 'custom', message: 'set either command (stdio) or url (streamable HTTP)' });
+    }
+    const stdioOnly = (['args', 'env', 'cwd'] as const).filter((key) => entry[key] !== undefined);
+    if (entry.url !== undefined && stdioOnly.length > 0) {
+      context.addIssue({ code: 'custom', message: `${stdioOnly.join(', ')} only apply to a command server` });
+    }
+    if (entry.command !== undefined && entry.headers !== undefined) {
+      context.addIssue({ code: 'custom', message: 'headers only apply to a url server' });
+    }
+  });
+
+const AgentsFileSchema = z.strictObject({
+  agents: z.array(AgentEntry).default([]),
+  mcpServers: z.record(McpServerName, McpServerEntry).default({}),
+});
+
+/** One agent as the agents file declares it (tools still by name). */
+export type AgentsFileAgent = z.infer<typeof AgentEntry>;
+
+/** How to reach an MCP server: a program speaking MCP on stdio, or a streamable HTTP endpoint. */
+export type McpServerConfig =
+  | { transport: 'stdio'; command: string; args: string[]; env: Record<string, string>; cwd: string | undefined }
+  | { transport: 'http'; url: string; headers: Record<string, string> };
+
+/** The agents file, validated. */
+export interface AgentsFile {
+  /** Absolute path, for messages. */
+  path: string;
+  agents: AgentsFileAgent[];
+  mcpServers: Record<string, McpServerConfig>;
+}
+
+/** A problem in the agents file: the message names the file and where in it. */
+export class AgentsFileError extends Error {
+  constructor(
+    readonly file: string,
+    problems: string[],
+  ) {
+    super(`agents file ${file}:\n  ${problems.join('\n  ')}`);
+    this.name = 'AgentsFileError';
+  }
+}
+
+/** `agents[0].tools[2]`, as a reader of the file looks for it. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('') || '(top level)';
+}
+
+/**
+ * Reads and validates an agents file (`.json` is read as JSON, anything else as YAML). Relative
+ * `cwd`s are resolved against the file's folder. Throws an `AgentsFileError` listing every problem.
+ */
+export async function readAgentsFile(path: string): Promise<AgentsFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new AgentsFileError(path, [`cannot read it: ${(error as Error).message}`]);
+  }
+  return parseAgentsFile(path, text);
+}
+
+/** Validates the text of an agents file; see `readAgentsFile`. */
+export function parseAgentsFile(path: string, text: string): AgentsFile {
+  const raw = extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text);
+  const parsed = AgentsFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new AgentsFileError(path, parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  const duplicates = parsed.data.agents
+    .map((agent, index) => ({ agent, index }))
+    .filter(({ agent }, position, all) => all.findIndex((other) => other.agent.name === agent.name) !== position)
+    .map(({ agent, index }) => `agents[${index}].name: agent ${agent.name} is defined more than once`);
+  if (duplicates.length > 0) throw new AgentsFileError(path, duplicates);
+
+  const folder = dirname(path);
+  const mcpServers: Record<string, McpServerConfig> = {};
+  for (const [name, entry] of Object.entries(parsed.data.mcpServers)) {
+    mcpServers[name] = entry.url
+      ? { transport: 'http', url: entry.url, headers: entry.headers ?? {} }
+      : { transport: 'stdio', command: entry.command!, args: entry.args ?? [], env: entry.env ?? {}, cwd: entry.cwd && resolve(folder, entry.cwd) };
+  }
+  return { path, agents: parsed.data.agents, mcpServers };
+}
+
+function parseJson(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AgentsFileError(path, [`not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+function parseYaml(path: string, text: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new AgentsFileError(path, document.errors.map((error) => `not valid YAML: ${error.message}`));
+  }
+  return document.toJS();
+}

@@ -1,0 +1,74 @@
+import type { McpServers } from '../mcp/mcp-servers.js';
+import { AgentsFileError, type AgentsFile, type AgentsFileAgent } from './agents-file.js';
+import type { AgentDefinition, ToolDefinition } from './types.js';
+
+/** What the file's tool names can refer to. */
+export interface ToolSources {
+  builtInTools: ToolDefinition[];
+  mcp: McpServers;
+}
+
+/**
+ * The built-in agents with the file's agents applied: a file agent with a built-in's name replaces
+ * it in place, the others follow in file order. Throws an `AgentsFileError` naming every tool that
+ * does not exist.
+ */
+export function agentsWithFile(builtIn: AgentDefinition[], file: AgentsFile, sources: ToolSources): AgentDefinition[] {
+  const problems: string[] = [];
+  const defined = file.agents.map((entry, index) => toAgentDefinition(entry, index, file, sources, problems));
+  if (problems.length > 0) throw new AgentsFileError(file.path, problems);
+  const byName = new Map(defined.map((agent) => [agent.name, agent]));
+  const replaced = builtIn.map((agent) => byName.get(agent.name) ?? agent);
+  const added = defined.filter((agent) => !builtIn.some((existing) => existing.name === agent.name));
+  return [...replaced, ...added];
+}
+
+function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFile, sources: ToolSources, problems: string[]): AgentDefinition {
+  const tools: ToolDefinition[] = [];
+  const sourceOf = new Map<string, string>();
+  entry.tools.forEach((reference, position) => {
+    const where = `agents[${index}].tools[${position}]`;
+    const found = resolveTool(reference, file, sources);
+    if (typeof found === 'string') return void problems.push(`${where}: ${found}`);
+    for (const { source, tool } of found) {
+      const earlier = sourceOf.get(tool.name);
+      if (earlier === undefined) {
+        sourceOf.set(tool.name, source);
+        tools.push(tool);
+      } else if (earlier !== source) {
+        problems.push(`${where}: ${earlier} and ${source} are both named ${tool.name} for the model`);
+      }
+    }
+  });
+  return {
+    name: entry.name,
+    description: entry.description,
+    instructions: entry.instructions,
+    ...(entry.model ? { model: entry.model } : {}),
+    tools,
+    maxSteps: entry.maxSteps,
+    ...(entry.context ? { context: entry.context } : {}),
+  };
+}
+
+/** The tools a reference names (with where each comes from), or why it names none. */
+function resolveTool(reference: string, file: AgentsFile, sources: ToolSources): { source: string; tool: ToolDefinition }[] | string {
+  const slash = reference.indexOf('/');
+  if (slash === -1) {
+    const tool = sources.builtInTools.find((candidate) => candidate.name === reference);
+    if (tool) return [{ source: reference, tool }];
+    const names = sources.builtInTools.map((candidate) => candidate.name).join(', ');
+    return `unknown tool ${reference} (built-in tools: ${names}; MCP tools are <server>/<tool> or <server>/*)`;
+  }
+  const server = reference.slice(0, slash);
+  const name = reference.slice(slash + 1);
+  if (!(server in file.mcpServers)) return `${reference}: no MCP server ${server} in mcpServers`;
+  if (name === '*') {
+    const listed = sources.mcp.get(server)?.tools ?? [];
+    return sources.mcp.tools(server).map((tool, position) => ({ source: `${server}/${listed[position]!.name}`, tool }));
+  }
+  const tool = sources.mcp.tool(server, name);
+  if (tool) return [{ source: reference, tool }];
+  const listed = sources.mcp.get(server)?.tools.map((candidate) => candidate.name).join(', ');
+  return `MCP server ${server} has no tool ${name} (it lists: ${listed || 'none'})`;
+}
