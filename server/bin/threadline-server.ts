@@ -38,8 +38,15 @@ program
   .command('start', { isDefault: true })
   .description('start the HTTP server (PORT, HOST, THREADLINE_DATA_DIR, DATABASE_URL, ...)')
   .action(async () => {
-    const config = loadConfig();
-    const server = await startServer(config);
+    let config: ReturnType<typeof loadConfig>;
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      config = loadConfig();
+      server = await startServer(config);
+    } catch (error) {
+      // Configuration, agents file, database: say what is wrong, without a stack trace.
+      fail((error as Error).message);
+    }
     if (server.firstToken) {
       console.log(`\nCreated user "local". Its token (shown once, also saved to ${server.services.config.dataDir}/token):\n\n  ${server.firstToken}\n`);
     }
