@@ -53,5 +53,10 @@ export const Message = z.object({
   usage: Usage.nullable(),
   status: MessageStatus,
   createdAt: z.date(),
+  /**
+   * Follow-up questions the user might ask next (assistant messages of agents with suggestions;
+   * empty when the model could not give them, absent when the agent does not make them).
+   */
+  suggestions: z.array(z.string()).optional(),
 });
 export type Message = z.infer<typeof Message>;

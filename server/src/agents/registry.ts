@@ -16,6 +16,16 @@ export class AgentRegistry {
     for (const agent of agents) this.agents.set(agent.name, agent);
   }
 
+  /** Adds an agent, or replaces the one of the same name (agents defined after start, tests). */
+  register(agent: AgentDefinition): void {
+    this.agents.set(agent.name, agent);
+  }
+
+  /** The agent by name, or undefined. */
+  find(name: string): AgentDefinition | undefined {
+    return this.agents.get(name);
+  }
+
   /** The agent by name; an unknown name is a bad request. */
   get(name: string): AgentDefinition {
     const agent = this.agents.get(name);

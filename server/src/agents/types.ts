@@ -39,4 +39,19 @@ export interface AgentDefinition {
   maxSteps: number;
   /** Which history a request carries (all of it when unset). */
   context?: AgentContextPolicy;
+  /**
+   * How an untitled session is named after its first exchange: `words` (default) takes the first
+   * words of the question; `model` asks the session's model for a title of at most 6 words (one
+   * extra request after the run, falling back to `words` when it fails).
+   */
+  titles?: 'words' | 'model';
+  /** After a completed answer, ask the model for 2-4 follow-up questions (one extra request), stored on the message. */
+  suggestions?: boolean;
+  /**
+   * Agents this one may hand the conversation to: the model sees a tool `handoff_to_<name>` per
+   * target; calling it switches the rest of the run to that agent (instructions, tools, model).
+   */
+  handoffs?: string[];
+  /** How a run proceeds: the tool loop (default) or `research` (planner → parallel searches → writer; the first tool searches). */
+  workflow?: 'research';
 }

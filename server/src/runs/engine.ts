@@ -11,14 +11,17 @@ import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
 import { findRun, findRunByRequest, insertRun, runEnd, updateRun, type RunCheckpoint } from '../store/runs.js';
-import { createSession, findSession, recordMessages } from '../store/sessions.js';
+import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
+import { BackgroundTasks } from './background-tasks.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
 import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
 import { interruptedError, toRunError } from './run-errors.js';
+import { suggestFollowUps } from './suggestions.js';
+import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
 import { replayStoredRun } from './stored-replay.js';
 
 /** A request to start a run, validated. */
@@ -51,9 +54,12 @@ interface ActiveRun {
   id: string;
   userId: string;
   sessionId: string | null;
+  /** The agent answering now (a handoff changes it, and with it `model`). */
   agent: AgentDefinition;
   model: string;
   priority: number;
+  /** The session had no title when the run started: its first answer names it. */
+  untitled: boolean;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<RunOutcome>;
@@ -94,10 +100,17 @@ export class RunEngine {
   /** Runs waiting for their session's turn: call to re-check. */
   private readonly turnWaiters = new Map<string, () => void>();
   private readonly admission: AdmissionQueue;
+  private readonly background: BackgroundTasks;
   private draining = false;
 
   constructor(private readonly deps: RunEngineDependencies) {
     this.admission = new AdmissionQueue(deps.options.concurrency);
+    this.background = new BackgroundTasks(deps.logger);
+  }
+
+  /** Resolves when the work runs started after their end (titles) has finished. */
+  whenIdle(): Promise<void> {
+    return this.background.settled();
   }
 
   /** Starts a run, or returns the existing run of the same user + requestId. Resolves to its id. */
@@ -190,6 +203,7 @@ export class RunEngine {
       for (const run of runs) this.stop(run, { kind: 'shutdown' });
       await Promise.all(runs.map((run) => run.done));
     }
+    await this.background.stop();
   }
 
   /** Runs executing and waiting, their users, and each provider's queue. */
@@ -268,7 +282,9 @@ export class RunEngine {
 
     this.deps.log.open(runId);
     const controller = new AbortController();
-    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, controller, done: undefined! };
+    const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
+    const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
+    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, untitled, controller, done: undefined! };
     this.active.set(runId, run);
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
@@ -338,6 +354,9 @@ export class RunEngine {
     let error: RunError | null = null;
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
+    let firstExchange = false;
+    /** The model answering now: the run's, or a handoff target's. */
+    let answering = model;
     const deadline = setTimeout(() => this.stop(run, { kind: 'timeout' }), options.maxRunMs);
     const checkpointer = new Checkpointer(db, run.id, output, options.checkpointMs, logger);
 
@@ -351,9 +370,19 @@ export class RunEngine {
         await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
         return (await allMessages(trx, run.sessionId)).map(toMessage);
       });
+      firstExchange = history.every((message) => message.role !== 'assistant');
       checkpointer.start();
+      const handoff = (target: AgentDefinition) => {
+        // The target's own default model, else the model the run uses.
+        const modelId = target.model ?? run.model;
+        answering = this.deps.providers.resolve(modelId);
+        run.agent = target;
+        run.model = modelId;
+        return { agent: target, model: answering };
+      };
+      const findAgent = (name: string) => this.deps.agents.find(name);
       await runAgentLoop(
-        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, runId: run.id, signal: run.controller.signal, emit },
+        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, runId: run.id, signal: run.controller.signal, emit, findAgent, handoff },
         output,
       );
     } catch (caught) {
@@ -364,6 +393,8 @@ export class RunEngine {
       await checkpointer.stop();
     }
 
+    // One cheap extra request; it never fails the run (see suggestions.ts).
+    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
     const message = newMessage({
       sessionId: run.sessionId,
       runId: run.id,
@@ -374,6 +405,7 @@ export class RunEngine {
       model: run.model,
       usage: output.usage,
       status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running'>),
+      ...(suggestions ? { suggestions } : {}),
     });
     const stored = await this.persistEnd(run, message, status, output, error).catch((caught) => {
       logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
@@ -389,7 +421,18 @@ export class RunEngine {
     } else {
       emit({ type: 'run-error', ...(error ?? interruptedError) });
     }
+    if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error };
+  }
+
+  /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */
+  private nameSession(run: ActiveRun, question: string, answer: string, model: ChatModel): void {
+    const { db } = this.deps;
+    this.background.run('session title', async (stopped) => {
+      const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
+      const title = await generateTitle(run.agent.titles ?? 'words', model, question, answer, signal);
+      await setTitleIfUnset(db, run.userId, run.sessionId!, title);
+    });
   }
 
   /** The run's end status after a throw: a stop from outside wins over what the model threw. */

@@ -1,12 +1,12 @@
-import type { AgentDefinition, ToolContext } from '../agents/types.js';
+import type { ToolContext, ToolDefinition } from '../agents/types.js';
 import type { ModelTool, ModelToolCall } from '../providers/types.js';
 
 /** How long one tool call may take. */
 export const TOOL_TIMEOUT_MS = 30_000;
 
-/** An agent's tools as the model sees them. */
-export function modelTools(agent: AgentDefinition): ModelTool[] {
-  return agent.tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema }));
+/** Tools as the model sees them. */
+export function modelTools(tools: ToolDefinition[]): ModelTool[] {
+  return tools.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema }));
 }
 
 /**
@@ -14,11 +14,11 @@ export function modelTools(agent: AgentDefinition): ModelTool[] {
  * becomes an error result the model sees; a tool never crashes the run.
  */
 export async function runTool(
-  agent: AgentDefinition,
+  tools: ToolDefinition[],
   call: ModelToolCall,
   context: ToolContext,
 ): Promise<{ output: unknown; isError: boolean }> {
-  const tool = agent.tools.find((candidate) => candidate.name === call.name);
+  const tool = tools.find((candidate) => candidate.name === call.name);
   if (!tool) return { output: `unknown tool ${call.name}`, isError: true };
   const input = tool.validate(call.input);
   if (!input.ok) return { output: `invalid input: ${input.message}`, isError: true };

@@ -64,6 +64,8 @@ export interface MessageTable {
   usage: string | null;
   status: string;
   created_at: number;
+  /** JSON array of follow-up questions, or null when the agent makes none. */
+  suggestions: string | null;
 }
 
 export interface RunTable {

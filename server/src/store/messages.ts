@@ -18,6 +18,7 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
     status: row.status as MessageStatus,
     createdAt: new Date(row.created_at),
+    ...(row.suggestions === null ? {} : { suggestions: JSON.parse(row.suggestions) as string[] }),
   };
 }
 
@@ -36,6 +37,7 @@ export function messageRow(message: Message & { sessionId: string }, userId: str
     usage: message.usage === null ? null : JSON.stringify(message.usage),
     status: message.status,
     created_at: message.createdAt.getTime(),
+    suggestions: message.suggestions === undefined ? null : JSON.stringify(message.suggestions),
   };
 }
 

@@ -9,6 +9,7 @@ import {
 } from 'kysely';
 import * as initial from './migrations/2026-11-23-01-initial.js';
 import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
+import * as messageSuggestions from './migrations/2026-11-23-03-message-suggestions.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -17,6 +18,7 @@ import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
 const migrations: Record<string, Migration> = {
   '2026-11-23-01-initial': initial,
   '2026-11-23-02-durable-runs': durableRuns,
+  '2026-11-23-03-message-suggestions': messageSuggestions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

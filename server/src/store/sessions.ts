@@ -170,3 +170,18 @@ export async function clearSession(
     );
   });
 }
+
+/**
+ * Sets the title of the user's session only while it has none (a generated title never overwrites
+ * one the user gave meanwhile); true when it did.
+ */
+export async function setTitleIfUnset(db: Kysely<Database>, userId: string, sessionId: string, title: string, now = Date.now()): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ title, updated_at: now })
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .where('title', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -1,0 +1,93 @@
+import type { FinishReason, MessagePart, StreamEvent, Usage } from '@threadline/shared';
+import { ProviderError, type ChatModel, type ModelRequest, type ModelToolCall } from '../providers/types.js';
+
+/** What an agent produced in one run, also when it stopped early: nothing is lost on failure. */
+export interface AgentOutput {
+  /** The answer's text. */
+  text: string;
+  /** Reasoning, tool calls, tool results and text, in order. */
+  parts: MessagePart[];
+  usage: Usage;
+  finishReason: FinishReason | null;
+  /** When the first token (text, reasoning or tool call) arrived. */
+  firstTokenAt: number | null;
+}
+
+/** One model call's own text and tool calls. */
+export interface StepResult {
+  text: string;
+  calls: ModelToolCall[];
+}
+
+/**
+ * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.
+ * With `textAs: 'reasoning'` the model's text is recorded and streamed as reasoning (a stage whose
+ * words are not the answer, such as a planner). A stream without `finish` is a protocol error.
+ */
+export async function streamModelStep(
+  model: ChatModel,
+  request: ModelRequest,
+  output: AgentOutput,
+  emit: (event: StreamEvent) => void,
+  options: { textAs?: 'text' | 'reasoning' } = {},
+): Promise<StepResult> {
+  const step: StepResult = { text: '', calls: [] };
+  const markFirstToken = () => (output.firstTokenAt ??= Date.now());
+  const reasoning = (delta: string) => {
+    appendText(output.parts, 'reasoning', delta);
+    emit({ type: 'reasoning-delta', delta });
+  };
+  let finished = false;
+  for await (const part of model.stream(request)) {
+    switch (part.type) {
+      case 'text-delta':
+        markFirstToken();
+        step.text += part.delta;
+        if (options.textAs === 'reasoning') {
+          reasoning(part.delta);
+          break;
+        }
+        output.text += part.delta;
+        appendText(output.parts, 'text', part.delta);
+        emit({ type: 'text-delta', delta: part.delta });
+        break;
+      case 'reasoning-delta':
+        markFirstToken();
+        reasoning(part.delta);
+        break;
+      case 'tool-call':
+        markFirstToken();
+        step.calls.push({ callId: part.callId, name: part.name, input: part.input });
+        output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
+        emit({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
+        break;
+      case 'usage':
+        output.usage = addUsage(output.usage, part.usage);
+        break;
+      case 'finish':
+        finished = true;
+        output.finishReason = part.finishReason;
+        break;
+    }
+  }
+  if (!finished) {
+    throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
+  }
+  return step;
+}
+
+/** Adds a delta to the last part when it is of the same kind, else starts a new part. */
+function appendText(parts: MessagePart[], type: 'text' | 'reasoning', delta: string): void {
+  const last = parts.at(-1);
+  if (last?.type === type) last.text += delta;
+  else parts.push({ type, text: delta });
+}
+
+/** Sums usage over steps; optional counters stay absent unless some step reported them. */
+export function addUsage(total: Usage, more: Usage): Usage {
+  const sum: Usage = { inputTokens: total.inputTokens + more.inputTokens, outputTokens: total.outputTokens + more.outputTokens };
+  for (const key of ['reasoningTokens', 'cachedInputTokens'] as const) {
+    if (total[key] !== undefined || more[key] !== undefined) sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
+  }
+  return sum;
+}

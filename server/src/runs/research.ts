@@ -1,0 +1,84 @@
+import type { ModelMessage, ModelToolCall } from '../providers/types.js';
+import type { AgentLoopOptions } from './agent-loop.js';
+import { applyContextPolicy } from './context-window.js';
+import { streamModelStep, type AgentOutput } from './model-step.js';
+import { runTool } from './tools.js';
+
+/** Most searches one research run makes. */
+export const MAX_QUERIES = 4;
+const MAX_QUERY_CHARACTERS = 200;
+
+const PLANNER_INSTRUCTIONS =
+  'You plan research. Reply with 2 to 4 short search queries that together answer the user, one per line, and nothing else.';
+
+/**
+ * The research workflow: a planner (the model, its words streamed as reasoning) proposes queries;
+ * a researcher runs the agent's search tool (its first tool) for every query in parallel, streaming
+ * each call and result; a writer (the model with the agent's instructions) answers from the
+ * results. Each stage starts with `agent-change` (`planner`, `researcher`, `writer`).
+ */
+export async function runResearch(options: AgentLoopOptions, output: AgentOutput): Promise<void> {
+  const { agent, model, signal, emit } = options;
+  const question = options.messages.findLast((message) => message.role === 'user')?.content ?? '';
+
+  emit({ type: 'agent-change', agent: 'planner' });
+  const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
+  const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning' });
+  const queries = deriveQueries(plan.text, question);
+
+  emit({ type: 'agent-change', agent: 'researcher' });
+  const search = agent.tools[0];
+  const messages: ModelMessage[] = [...options.messages];
+  if (search) {
+    const calls: ModelToolCall[] = queries.map((query, index) => ({ callId: `${options.runId}-search-${index + 1}`, name: search.name, input: { query } }));
+    for (const call of calls) {
+      output.parts.push({ type: 'tool-call', ...call });
+      emit({ type: 'tool-call', ...call });
+    }
+    const context = { userId: options.userId, sessionId: options.sessionId, runId: options.runId, signal };
+    // Each result streams as soon as its search ends; the stored parts keep the calls' order.
+    const results = await Promise.all(
+      calls.map(async (call) => {
+        const result = await runTool([search], call, context);
+        emit({ type: 'tool-result', callId: call.callId, ...result });
+        return result;
+      }),
+    );
+    signal.throwIfAborted();
+    messages.push({ role: 'assistant', content: '', toolCalls: calls });
+    for (const [index, call] of calls.entries()) {
+      const result = results[index]!;
+      output.parts.push({ type: 'tool-result', callId: call.callId, name: call.name, ...result });
+      messages.push({ role: 'tool', callId: call.callId, name: call.name, ...result });
+    }
+  }
+
+  emit({ type: 'agent-change', agent: 'writer' });
+  const writerMessages = applyContextPolicy(messages, agent.context, { system: agent.instructions });
+  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal }, output, emit);
+}
+
+/**
+ * The planner's reply → search queries: split on new lines and semicolons, list markers, a short
+ * leading label (`Query 1:`, `Echo:`) and quotes removed, duplicates dropped, at most 4. A reply
+ * without any usable query (empty, or only punctuation) falls back to the user's question.
+ */
+export function deriveQueries(plan: string, question: string): string[] {
+  const seen = new Set<string>();
+  const queries: string[] = [];
+  for (const piece of plan.split(/[\n;]+/)) {
+    const query = piece
+      .trim()
+      .replace(/^(?:[-*•]|\d+[.)])\s*/, '')
+      .replace(/^[A-Za-z][\w ]{0,20}:\s+/, '')
+      .replace(/^["'“]+|["'”]+$/g, '')
+      .trim()
+      .slice(0, MAX_QUERY_CHARACTERS);
+    if (!/[\p{L}\p{N}]{2}/u.test(query) || seen.has(query.toLowerCase())) continue;
+    seen.add(query.toLowerCase());
+    queries.push(query);
+    if (queries.length === MAX_QUERIES) break;
+  }
+  const fallback = question.trim().slice(0, MAX_QUERY_CHARACTERS);
+  return queries.length > 0 ? queries : fallback ? [fallback] : [];
+}
