@@ -89,7 +89,7 @@ describe('the agents file', () => {
     );
     await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
     const agents = await t.client.agents.list.query();
-    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'counter']);
+    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'research', 'counter']);
     expect(agents[0]).toEqual({ name: 'chat', description: 'A terse chat.', model: 'local/echo', tools: [expect.objectContaining({ name: 'current_time' })] });
     expect(t.server.services.agents.get('chat')).toMatchObject({ instructions: 'Be terse.', maxSteps: 3, context: { lastMessages: 4 } });
     const outcome = await t.client.chat.send.mutate({ content: '/tool current_time {}' });

@@ -7,7 +7,7 @@ describe('agents and built-in tools', () => {
   it('lists the built-in agents with their tools; agents.get of an unknown one is NOT_FOUND', async () => {
     await using t = await startTestServer();
     const agents = await t.client.agents.list.query();
-    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant']);
+    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'research']);
     const assistant = await t.client.agents.get.query({ agent: 'assistant' });
     expect(assistant.tools.map((tool) => tool.name)).toEqual(['calculator', 'current_time', 'search_history']);
     expect(assistant.model).toBe('local/echo');

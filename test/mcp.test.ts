@@ -55,7 +55,7 @@ describe('MCP servers over stdio', () => {
     await using file = await writeAgentsFile(TOOLER);
     await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
     const agents = await t.client.agents.list.query();
-    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'tooler']);
+    expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'research', 'tooler']);
     const tooler = await t.client.agents.get.query({ agent: 'tooler' });
     expect(tooler).toMatchObject({ description: "Uses the fixture's tools.", model: 'local/echo' });
     expect(tooler.tools.map((tool) => tool.name)).toEqual(['calculator', 'fixture__add', 'fixture__echo_upper', 'fixture__fail', 'fixture__slow', 'fixture__cancelled', 'fixture__pid', 'fixture__exit']);

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { builtInTools } from '../server/src/agents/built-in.js';
-import { researchAgent } from '../server/src/agents/research-agent.js';
 import { startTestServer } from './helpers/server.js';
 import { collectEvents, textOf } from './helpers/stream.js';
 
 describe('research agent', () => {
   it('plans, searches in parallel and writes, each stage announced, the searches streaming their calls and results', async () => {
     await using t = await startTestServer();
-    t.server.services.agents.register(researchAgent(builtInTools(t.server.services.db)));
+    expect(await t.client.agents.get.query({ agent: 'research' })).toMatchObject({ tools: [{ name: 'search_history' }] });
     await t.client.chat.send.mutate({ newSession: { title: 'Trip' }, content: 'we fly to Lisbon in May' });
     await t.client.chat.send.mutate({ newSession: { title: 'Hotels' }, content: 'the hotel in Porto is booked' });
 
@@ -64,7 +62,6 @@ describe('research agent', () => {
 
   it("searches for the user's question when the plan yields no query", async () => {
     await using t = await startTestServer();
-    t.server.services.agents.register(researchAgent(builtInTools(t.server.services.db)));
     // `/long 0` makes the planner answer nothing at all.
     const outcome = await t.client.chat.send.mutate({ agent: 'research', content: '/long 0' });
     expect(outcome.status).toBe('completed');

@@ -19,6 +19,12 @@ const AgentEntry = z.strictObject({
   context: z
     .strictObject({ lastMessages: z.int().positive().optional(), maxTokens: z.int().positive().optional() })
     .optional(),
+  /** Agents this one may hand the conversation to (a `handoff_to_<agent>` tool each). */
+  handoffs: z.array(z.string().min(1)).optional(),
+  /** End answers with 2-4 suggested follow-up questions. */
+  suggestions: z.boolean().optional(),
+  /** How untitled sessions get their title: the first words (default) or by asking the model. */
+  titles: z.enum(['words', 'model']).optional(),
 });
 
 const McpServerEntry = z

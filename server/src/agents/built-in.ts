@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
+import { researchAgent } from './research-agent.js';
 import { calculatorTool } from './tools/calculator.js';
 import { currentTimeTool } from './tools/current-time.js';
 import { searchHistoryTool } from './tools/search-history.js';
@@ -10,7 +11,10 @@ export function builtInTools(db: Kysely<Database>): ToolDefinition[] {
   return [calculatorTool, currentTimeTool, searchHistoryTool(db)];
 }
 
-/** `chat` (the default, no tools) and `assistant` (calculator, current time, search over your history). */
+/**
+ * `chat` (the default, no tools), `assistant` (calculator, current time, search over your history)
+ * and `research` (planner → parallel searches → writer).
+ */
 export function builtInAgents(tools: ToolDefinition[]): AgentDefinition[] {
   const named = (...names: string[]) => tools.filter((tool) => names.includes(tool.name));
   return [
@@ -29,5 +33,6 @@ export function builtInAgents(tools: ToolDefinition[]): AgentDefinition[] {
       tools: named('calculator', 'current_time', 'search_history'),
       maxSteps: 8,
     },
+    researchAgent(tools),
   ];
 }

@@ -48,6 +48,9 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
     tools,
     maxSteps: entry.maxSteps,
     ...(entry.context ? { context: entry.context } : {}),
+    ...(entry.handoffs ? { handoffs: entry.handoffs } : {}),
+    ...(entry.suggestions !== undefined ? { suggestions: entry.suggestions } : {}),
+    ...(entry.titles ? { titles: entry.titles } : {}),
   };
 }
 
