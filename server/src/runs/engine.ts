@@ -22,6 +22,8 @@ import { toModelMessages } from './history.js';
 import { interruptedError, toRunError } from './run-errors.js';
 import { suggestFollowUps } from './suggestions.js';
 import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
+import { SessionOrder } from './session-order.js';
+import { readStoredOutcome } from './stored-outcome.js';
 import { replayStoredRun } from './stored-replay.js';
 
 /** A request to start a run, validated. */
@@ -95,10 +97,7 @@ const DEFAULT_PRIORITY = 5;
 export class RunEngine {
   private readonly active = new Map<string, ActiveRun>();
   private readonly starting = new Map<string, Promise<string>>();
-  /** Per session: ids of its runs not yet ended, the executing one first. */
-  private readonly sessionQueues = new Map<string, string[]>();
-  /** Runs waiting for their session's turn: call to re-check. */
-  private readonly turnWaiters = new Map<string, () => void>();
+  private readonly sessionOrder = new SessionOrder();
   private readonly admission: AdmissionQueue;
   private readonly background: BackgroundTasks;
   private draining = false;
@@ -129,32 +128,7 @@ export class RunEngine {
   async outcome(userId: string, runId: string): Promise<RunOutcome> {
     const run = this.active.get(runId);
     if (run && run.userId === userId) return run.done;
-    const row = await findRun(this.deps.db, userId, runId);
-    if (!row) throw notFound('run');
-    const messageRow = await this.deps.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('role', '=', 'assistant')
-      .executeTakeFirst();
-    const usage = row.usage ? (JSON.parse(row.usage) as Usage) : zeroUsage();
-    const kept = row.checkpoint ? (JSON.parse(row.checkpoint) as RunCheckpoint) : undefined;
-    const message: Message = messageRow
-      ? toMessage(messageRow)
-      : {
-          id: kept?.message?.id ?? runId,
-          sessionId: row.session_id,
-          runId,
-          role: 'assistant',
-          content: kept?.content ?? '',
-          parts: kept?.parts ?? [],
-          agent: row.agent,
-          model: row.model,
-          usage,
-          status: kept?.message?.status ?? 'failed',
-          createdAt: new Date(kept?.message?.createdAt ?? row.ended_at ?? row.queued_at),
-        };
-    return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null };
+    return readStoredOutcome(this.deps.db, userId, runId);
   }
 
   /** The user's run's events after `afterId`, live until its terminal event. Unknown or foreign runs: NOT_FOUND. */
@@ -245,7 +219,7 @@ export class RunEngine {
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
-    if (session && (this.sessionQueues.get(session.id)?.length ?? 0) > 0) {
+    if (session && this.sessionOrder.busy(session.id)) {
       if (session.busy_policy === 'reject') throw conflict('the session already has an active run');
       if (session.busy_policy === 'interrupt') {
         for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason: 'interrupted by a newer message' });
@@ -293,55 +267,18 @@ export class RunEngine {
 
   /** Waits for the session's earlier runs, then for a provider slot (reporting positions), then executes. Never rejects. */
   private async schedule(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
-    const queue = run.sessionId ? this.queueOf(run.sessionId) : [run.id];
-    if (run.sessionId) queue.push(run.id);
+    const queued = (position: number) => this.deps.log.append(run.id, { type: 'run-queued', position });
     let release: (() => void) | undefined;
     try {
-      await this.waitForTurn(run, queue);
+      if (run.sessionId) await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
       const provider = run.model.slice(0, run.model.indexOf('/'));
       const slot = { runId: run.id, userId: run.userId, provider, priority: run.priority, signal: run.controller.signal };
-      release = await this.admission
-        .acquire(slot, (position) => this.deps.log.append(run.id, { type: 'run-queued', position }))
-        .catch(() => undefined);
+      release = await this.admission.acquire(slot, queued).catch(() => undefined);
       return await this.execute(run, content, model);
     } finally {
       release?.();
-      const index = queue.indexOf(run.id);
-      if (index !== -1) queue.splice(index, 1);
-      if (run.sessionId && queue.length === 0) this.sessionQueues.delete(run.sessionId);
-      this.notifyTurns(queue);
+      if (run.sessionId) this.sessionOrder.leave(run.sessionId, run.id);
       this.active.delete(run.id);
-    }
-  }
-
-  private queueOf(sessionId: string): string[] {
-    let queue = this.sessionQueues.get(sessionId);
-    if (!queue) this.sessionQueues.set(sessionId, (queue = []));
-    return queue;
-  }
-
-  private waitForTurn(run: ActiveRun, queue: string[]): Promise<void> {
-    if (queue[0] === run.id) return Promise.resolve();
-    this.deps.log.append(run.id, { type: 'run-queued', position: queue.indexOf(run.id) });
-    return new Promise((resolve) => {
-      const check = () => {
-        if (queue[0] === run.id || run.controller.signal.aborted) {
-          this.turnWaiters.delete(run.id);
-          run.controller.signal.removeEventListener('abort', check);
-          resolve();
-        }
-      };
-      this.turnWaiters.set(run.id, check);
-      run.controller.signal.addEventListener('abort', check);
-    });
-  }
-
-  private notifyTurns(queue: string[]): void {
-    for (const [index, runId] of queue.entries()) {
-      const waiter = this.turnWaiters.get(runId);
-      if (!waiter) continue;
-      if (index > 0) this.deps.log.append(runId, { type: 'run-queued', position: index });
-      waiter();
     }
   }
 
