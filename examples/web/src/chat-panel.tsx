@@ -1,0 +1,78 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
+import { Composer } from './composer';
+import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
+import { hasEnded } from './run-view';
+import { useTRPC, useTRPCClient, type Message } from './trpc';
+import type { ChatRun } from './use-chat-run';
+
+/** Props of ChatPanel. */
+export interface ChatPanelProps {
+  sessionId: string;
+  run: ChatRun;
+}
+
+/**
+ * The selected session: its stored history (every page), then the answer streaming in it, then the
+ * composer. The streamed copy of a message is shown only until the history holds the stored one,
+ * so a message never appears twice.
+ */
+export function ChatPanel({ sessionId, run }: ChatPanelProps) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  // Every page, oldest first, under sessions.history's own query key so invalidating it reloads this.
+  const history = useQuery({
+    queryKey: trpc.sessions.history.queryKey({ sessionId }),
+    queryFn: async ({ signal }) => {
+      const messages: Message[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.sessions.history.query({ sessionId, limit: 200, ...(cursor ? { cursor } : {}) }, { signal });
+        messages.push(...page.messages);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return messages;
+    },
+  });
+  const messages = history.data ?? [];
+
+  const view = run.view?.sessionId === sessionId ? run.view : null;
+  const stored = (role: Message['role']) => view?.runId != null && messages.some((message) => message.role === role && message.runId === view.runId);
+  const showQuestion = view !== null && !view.settled && !stored('user');
+  const showAnswer = view !== null && !view.settled && !stored('assistant');
+
+  // One answer streams at a time per tab, in whichever session it was sent.
+  const busy = run.view !== null && !hasEnded(run.view.phase);
+
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length, view?.text.length, view?.reasoning.length]);
+
+  return (
+    <section className="chat" aria-label="Conversation">
+      <div className="messages">
+        {history.isPending && <p className="muted">Loading…</p>}
+        {history.isError && <p className="error">Could not load the history: {history.error.message}</p>}
+        {history.isSuccess && messages.length === 0 && !view && <p className="muted">No messages yet.</p>}
+        {messages.map((message) => (
+          <MessageView key={message.id} message={message} />
+        ))}
+        {showQuestion && <PendingQuestion content={view.content} />}
+        {showAnswer && <StreamingAnswer view={view} />}
+        {view?.notice && (
+          <p className="notice" role="status">
+            {view.notice}
+          </p>
+        )}
+        <div ref={end} />
+      </div>
+      <Composer
+        busy={busy}
+        onSend={(content) => run.send(sessionId, content)}
+        onStop={busy && run.view?.runId ? run.stop : undefined}
+        stopping={run.stopping}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+import type { RunView, ToolActivity } from './run-view';
+import type { Message } from './trpc';
+
+/** The model's reasoning, shown apart from (and above) the answer. */
+function Reasoning({ text }: { text: string }) {
+  if (!text) return null;
+  return (
+    <details className="reasoning" open data-testid="reasoning">
+      <summary>Reasoning</summary>
+      <p>{text}</p>
+    </details>
+  );
+}
+
+/** Tool calls and their results. */
+function Tools({ tools }: { tools: ToolActivity[] }) {
+  if (tools.length === 0) return null;
+  return (
+    <ul className="tools">
+      {tools.map((tool) => (
+        <li key={tool.callId} className={tool.isError ? 'tool error' : 'tool'}>
+          <code>
+            {tool.name}({JSON.stringify(tool.input)})
+          </code>
+          {'output' in tool ? <code> → {JSON.stringify(tool.output)}</code> : <span> …</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The tool calls of a stored message, each paired with its result. */
+function toolsOf(message: Message): ToolActivity[] {
+  const tools: ToolActivity[] = [];
+  for (const part of message.parts) {
+    if (part.type === 'tool-call') tools.push({ callId: part.callId, name: part.name, input: part.input });
+    if (part.type === 'tool-result') {
+      const call = tools.find((tool) => tool.callId === part.callId);
+      if (call) Object.assign(call, { output: part.output, isError: part.isError });
+    }
+  }
+  return tools;
+}
+
+/** One stored message of the history. */
+export function MessageView({ message }: { message: Message }) {
+  const reasoning = message.parts.flatMap((part) => (part.type === 'reasoning' ? [part.text] : [])).join('');
+  return (
+    <article
+      className={`message ${message.role}`}
+      data-testid="message"
+      data-role={message.role}
+      data-status={message.status}
+      data-run-id={message.runId ?? ''}
+    >
+      <header>
+        {message.role === 'user' ? 'You' : (message.model ?? message.role)}
+        {message.status !== 'complete' && <span className={`badge ${message.status}`}>{message.status}</span>}
+      </header>
+      <Reasoning text={reasoning} />
+      <Tools tools={toolsOf(message)} />
+      <div className="text" data-testid="message-text">
+        {message.content}
+      </div>
+    </article>
+  );
+}
+
+/** The user's message of the streaming run, until the history holds it. */
+export function PendingQuestion({ content }: { content: string }) {
+  return (
+    <article className="message user pending" data-testid="pending-question">
+      <header>You</header>
+      <div className="text">{content}</div>
+    </article>
+  );
+}
+
+/** The answer as it streams in, until the stored message replaces it. */
+export function StreamingAnswer({ view }: { view: RunView }) {
+  const waiting = view.phase === 'connecting' || view.phase === 'queued';
+  return (
+    <article className="message assistant streaming" data-testid="streaming-answer" data-phase={view.phase} data-run-id={view.runId ?? ''}>
+      <header>
+        Assistant
+        {view.phase === 'queued' && <span className="badge">queued #{view.queuePosition}</span>}
+        {view.phase === 'streaming' && <span className="badge live">streaming</span>}
+      </header>
+      <Reasoning text={view.reasoning} />
+      <Tools tools={view.tools} />
+      {waiting && !view.text && <p className="muted">{view.phase === 'queued' ? 'Waiting for a free slot…' : 'Connecting…'}</p>}
+      <div className="text" data-testid="message-text">
+        {view.text}
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+/** Debian's chromium (`apt-get install chromium`); THREADLINE_CHROMIUM points elsewhere. */
+const CHROMIUM = process.env.THREADLINE_CHROMIUM ?? '/usr/bin/chromium';
+const WEB_ROOT = fileURLToPath(new URL('../examples/web/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+
+// Outside CI a machine without chromium skips this file; in CI a missing browser fails it.
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page in Chromium', () => {
+  let outDir: string;
+  let site: PreviewServer;
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'threadline-web-'));
+    await buildForProduction(outDir);
+    site = await preview({ root: WEB_ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: true } });
+    const origin = new URL(site.resolvedUrls!.local[0]!).origin;
+    server = await startTestServer({ environment: { THREADLINE_CORS_ORIGINS: origin, THREADLINE_LOCAL_DELAY_MS: '5' } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(origin);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await site?.close();
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  const messageBox = () => page.getByLabel('Message');
+  const streamingText = () => page.getByTestId('streaming-answer').getByTestId('message-text');
+  const storedAnswer = (runId: string) => page.locator(`[data-testid="message"][data-role="assistant"][data-run-id="${runId}"]`);
+  const send = async (content: string) => {
+    await messageBox().fill(content);
+    await messageBox().press('Enter');
+  };
+  /** Waits until the streaming answer shows at least `count` words; returns its run id. */
+  const waitForWords = async (count: number): Promise<string> => {
+    await expect.poll(async () => words(await streamingText().textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
+    const runId = await page.getByTestId('streaming-answer').getAttribute('data-run-id');
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    return runId!;
+  };
+  const selectedSessionId = async () => (await page.locator('[data-testid="session"].selected').getAttribute('data-session-id'))!;
+  const lastAssistantMessage = async (sessionId: string) => {
+    const { messages } = await server.client.sessions.history.query({ sessionId, limit: 200 });
+    return messages.filter((message) => message.role === 'assistant').at(-1)!;
+  };
+
+  it('keeps the token and server URL it is given and creates a session', async () => {
+    await expect.poll(() => page.getByText('Enter the server URL and a token').isVisible()).toBe(true);
+    await page.getByLabel('Server URL').fill(server.url);
+    await page.getByLabel('Token').fill(server.token);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(1);
+
+    const { items } = await server.client.sessions.list.query();
+    expect(items).toHaveLength(1);
+    expect(await selectedSessionId()).toBe(items[0]!.id);
+    await page.reload();
+    expect(await page.getByLabel('Token').inputValue()).toBe(server.token);
+    expect(await page.getByLabel('Server URL').inputValue()).toBe(server.url);
+    expect(await selectedSessionId()).toBe(items[0]!.id);
+  });
+
+  it('streams an answer word by word, its reasoning apart, and keeps the stored one', async () => {
+    await send('/think weighing the words /slow 200 Hello from Chromium');
+    // Caught mid-stream: part of the answer is there, the rest is still coming.
+    await expect.poll(async () => words(await streamingText().textContent())).toBeGreaterThanOrEqual(1);
+    const partial = (await streamingText().textContent())!;
+    expect(await page.getByTestId('streaming-answer').getAttribute('data-phase')).toBe('streaming');
+    expect('Echo: Hello from Chromium'.startsWith(partial)).toBe(true);
+    expect(partial.length).toBeLessThan('Echo: Hello from Chromium'.length);
+
+    const stored = await lastAnswerWhenDone(page);
+    expect(await stored.getByTestId('message-text').textContent()).toBe('Echo: Hello from Chromium');
+    expect(await stored.getByTestId('reasoning').textContent()).toContain('weighing the words');
+    expect(await page.locator('[data-testid="message"][data-role="user"]').last().textContent()).toContain('Hello from Chromium');
+  });
+
+  it('stops a long answer with the stop button; the stored message is cancelled', async () => {
+    const sessionId = await selectedSessionId();
+    await send('/slow 30 /long 300');
+    const runId = await waitForWords(10);
+    await page.getByRole('button', { name: 'Stop' }).click();
+
+    const stored = storedAnswer(runId);
+    await expect.poll(() => stored.getAttribute('data-status')).toBe('cancelled');
+    const message = await lastAssistantMessage(sessionId);
+    expect(message).toMatchObject({ runId, status: 'cancelled' });
+    expect(words(message.content)).toBeGreaterThanOrEqual(10);
+    expect(words(message.content)).toBeLessThan(300);
+    expect(await stored.getByTestId('message-text').textContent()).toBe(message.content);
+    expect((await server.client.runs.get.query({ runId })).status).toBe('cancelled');
+    await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible()).toBe(true);
+  });
+
+  it('finishes an answer after a reload in the middle of it, exactly once', async () => {
+    const sessionId = await selectedSessionId();
+    await send('/slow 40 /long 150');
+    const runId = await waitForWords(15);
+    await page.reload();
+
+    // The page re-attaches to the same run: the replay rebuilds the answer so far, the rest streams in.
+    await expect.poll(() => page.getByTestId('streaming-answer').getAttribute('data-run-id')).toBe(runId);
+    await expect.poll(async () => words(await streamingText().textContent())).toSatisfy((count: number) => count > 15 && count < 150);
+    await expect.poll(() => storedAnswer(runId).count(), { timeout: 15_000 }).toBe(1);
+    const message = await lastAssistantMessage(sessionId);
+    expect(message).toMatchObject({ runId, status: 'complete' });
+    expect(words(message.content)).toBe(150);
+    expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe(message.content);
+    await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
+    const texts = await page.getByTestId('message-text').allTextContents();
+    expect(texts.filter((text) => text.includes(message.content))).toEqual([message.content]);
+    expect(await page.locator(`[data-testid="message"][data-role="user"][data-run-id="${runId}"]`).count()).toBe(1);
+    expect(await page.getByTestId('pending-question').count()).toBe(0);
+    expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
+
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, 'web-page.png'), fullPage: true });
+  });
+
+  it('renames and deletes sessions in the sidebar', async () => {
+    const sessionId = await selectedSessionId();
+    await page.getByRole('button', { name: 'Rename New chat' }).click();
+    await page.getByLabel('Session title').fill('Renamed in Chromium');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Renamed in Chromium');
+    expect((await server.client.sessions.get.query({ sessionId })).title).toBe('Renamed in Chromium');
+
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(2);
+    const newest = await selectedSessionId();
+    expect(newest).not.toBe(sessionId);
+    await send('Newest first');
+    await expect.poll(() => page.locator('[data-testid="message"][data-role="assistant"]').count()).toBe(1);
+    // The session with the latest activity is listed first.
+    await expect.poll(() => page.getByTestId('session').first().getAttribute('data-session-id')).toBe(newest);
+
+    await page.getByRole('button', { name: 'Delete Renamed in Chromium' }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(1);
+    const { items } = await server.client.sessions.list.query();
+    expect(items.map((item) => item.id)).toEqual([newest]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/**
+ * `vite build` of the page into `outDir`. Vitest sets NODE_ENV=test, with which Vite and the React
+ * plugin would bundle React's development build; the page is tested as it ships.
+ */
+async function buildForProduction(outDir: string): Promise<void> {
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: WEB_ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = previous;
+  }
+}
+
+/** Words in a text (null counts none). */
+function words(text: string | null): number {
+  return text?.split(/\s+/).filter(Boolean).length ?? 0;
+}
+
+/** The last assistant message of the history, once the streamed copy has given way to it. */
+async function lastAnswerWhenDone(page: Page): Promise<Locator> {
+  await expect.poll(() => page.getByTestId('streaming-answer').count(), { timeout: 10_000 }).toBe(0);
+  return page.locator('[data-testid="message"][data-role="assistant"]').last();
+}
