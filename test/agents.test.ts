@@ -79,3 +79,36 @@ describe('agents and built-in tools', () => {
     expect(result.output).toMatchObject({ timeZone: 'Asia/Tokyo', local: expect.stringMatching(/\d{2}:\d{2}:\d{2}/) });
   });
 });
+
+describe('JSON the wire format refuses', () => {
+  it('a tool input with a constructor key still streams, is stored and is listed (keys renamed)', async () => {
+    await using t = await startTestServer();
+    const { events } = await collectEvents((handlers) =>
+      t.client.chat.stream.subscribe(
+        { newSession: true, agent: 'assistant', content: '/tool calculator {"constructor": {"prototype": 1}}', requestId: randomUUID() },
+        handlers,
+      ),
+    );
+    expect(events.at(-1)!.data.type).toBe('run-finish');
+    const call = events.find((event) => event.data.type === 'tool-call')!.data as { input: unknown };
+    expect(call.input).toEqual({ constructor_: { prototype_: 1 } });
+    const start = events[0]!.data as { sessionId: string };
+    const { messages } = await t.client.sessions.history.query({ sessionId: start.sessionId });
+    expect(messages[1]!.parts[0]).toMatchObject({ type: 'tool-call', input: { constructor_: { prototype_: 1 } } });
+  });
+
+  it('session metadata with such keys is a bad request, so stored sessions always serialize', async () => {
+    await using t = await startTestServer();
+    // The typed client's own superjson refuses to send these keys, so go over raw HTTP.
+    for (const metadata of [{ a: JSON.parse('{"constructor": 1}') }, JSON.parse('{"prototype": null}')]) {
+      const response = await fetch(`${t.url}/trpc/sessions.create`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ json: { metadata } }),
+      });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toContain('__proto__, constructor or prototype');
+    }
+    expect((await t.client.sessions.list.query()).items).toEqual([]);
+  });
+});

@@ -3,6 +3,12 @@ import { Cursor, Id } from './ids.js';
 import { limits } from './limits.js';
 import { Message } from './message.js';
 
+/** True when an object key at any depth is one the wire format (superjson) refuses to send back. */
+function hasRefusedKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => key === '__proto__' || key === 'constructor' || key === 'prototype' || hasRefusedKey(inner));
+}
+
 /** Free-form JSON attached to a session by the client: at most 64 keys and 16 KiB. */
 export const Metadata = z
   .record(z.string().min(1).max(100), z.json())
@@ -11,6 +17,9 @@ export const Metadata = z
   })
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= limits.metadataBytes, {
     message: `metadata may be at most ${limits.metadataBytes} bytes as JSON`,
+  })
+  .refine((value) => !hasRefusedKey(value), {
+    message: 'metadata may not use the keys __proto__, constructor or prototype, at any depth',
   });
 export type Metadata = z.infer<typeof Metadata>;
 

@@ -1,5 +1,6 @@
 import type { FinishReason, MessagePart, StreamEvent, Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelRequest, type ModelToolCall } from '../providers/types.js';
+import { transportSafe } from './transport-safe.js';
 
 /** What an agent produced in one run, also when it stopped early: nothing is lost on failure. */
 export interface AgentOutput {
@@ -55,12 +56,14 @@ export async function streamModelStep(
         markFirstToken();
         reasoning(part.delta);
         break;
-      case 'tool-call':
+      case 'tool-call': {
         markFirstToken();
-        step.calls.push({ callId: part.callId, name: part.name, input: part.input });
-        output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
-        emit({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
+        const input = transportSafe(part.input);
+        step.calls.push({ callId: part.callId, name: part.name, input });
+        output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input });
+        emit({ type: 'tool-call', callId: part.callId, name: part.name, input });
         break;
+      }
       case 'usage':
         output.usage = addUsage(output.usage, part.usage);
         break;

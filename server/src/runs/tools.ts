@@ -1,5 +1,6 @@
 import type { ToolContext, ToolDefinition } from '../agents/types.js';
 import type { ModelTool, ModelToolCall } from '../providers/types.js';
+import { transportSafe } from './transport-safe.js';
 
 /** How long one tool call may take. */
 export const TOOL_TIMEOUT_MS = 30_000;
@@ -24,7 +25,7 @@ export async function runTool(
   if (!input.ok) return { output: `invalid input: ${input.message}`, isError: true };
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(TOOL_TIMEOUT_MS)]);
   try {
-    return { output: await tool.execute(input.value, { ...context, signal }), isError: false };
+    return { output: transportSafe(await tool.execute(input.value, { ...context, signal })), isError: false };
   } catch (error) {
     return { output: `tool failed: ${(error as Error)?.message ?? String(error)}`, isError: true };
   }
