@@ -47,6 +47,21 @@ describe('streamChat', () => {
     expect(messages).toHaveLength(2);
   });
 
+  it('SSE responses tell clients to reconnect after 500 ms rather than the 3 s EventSource default', async () => {
+    await using t = await startTestServer();
+    const input = encodeURIComponent(JSON.stringify({ json: { content: 'hi', requestId: crypto.randomUUID() } }));
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/trpc/chat.stream?input=${input}`, {
+      headers: { authorization: `Bearer ${t.token}`, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    const { value } = await response.body!.getReader().read();
+    controller.abort();
+    expect(new TextDecoder().decode(value)).toMatch(/^retry: 500\n\n/);
+    const plain = await fetch(`${t.url}/trpc/system.health`);
+    expect(await plain.text()).not.toContain('retry:');
+  });
+
   it('throws errors that asking again cannot fix, and rejects the result', async () => {
     await using t = await startTestServer();
     const stream = streamChat(t.client, { sessionId: '01900000-0000-7000-8000-000000000000', content: 'hello' });

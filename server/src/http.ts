@@ -17,6 +17,23 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** How soon an SSE client reconnects after losing its stream (EventSource's default is 3 s). */
+export const SSE_RECONNECT_MS = 500;
+
+/**
+ * Starts every SSE response with a `retry:` field, so a client whose connection dropped comes back
+ * (and resumes from its last event id) after SSE_RECONNECT_MS instead of EventSource's default 3 s.
+ * tRPC writes the stream itself, so this hooks the response's first write.
+ */
+function adviseReconnectDelay(response: ServerResponse): void {
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  response.write = ((...args: unknown[]) => {
+    response.write = write as ServerResponse['write'];
+    if (String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) write(`retry: ${SSE_RECONNECT_MS}\n\n`);
+    return write(...args);
+  }) as ServerResponse['write'];
+}
+
 /**
  * CORS for the configured origins; answers preflights itself. Returns true when it ended the response.
  */
@@ -60,6 +77,7 @@ export function createHttpServer(services: Services): Server {
     if (handleCors(request, response, config.corsOrigins)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
+      adviseReconnectDelay(response);
       trpc(request, response);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
