@@ -10,7 +10,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import { findRun, findRunByRequest, insertRun, runEnd, updateRun, type RunCheckpoint } from '../store/runs.js';
+import { findRun, findRunByRequest, insertRun, updateRun } from '../store/runs.js';
 import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { BackgroundTasks } from './background-tasks.js';
@@ -19,12 +19,12 @@ import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
-import { interruptedError, toRunError } from './run-errors.js';
 import { suggestFollowUps } from './suggestions.js';
 import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
 import { SessionOrder } from './session-order.js';
 import { readStoredOutcome } from './stored-outcome.js';
 import { replayStoredRun } from './stored-replay.js';
+import { classifyEnd, persistRunEnd, terminalEvent, type StopReason } from './run-end.js';
 
 /** A request to start a run, validated. */
 export interface StartRequest {
@@ -48,9 +48,6 @@ export interface RunOutcome {
   usage: Usage;
   error: RunError | null;
 }
-
-/** Why a run was stopped from outside its model stream. */
-type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' };
 
 interface ActiveRun {
   id: string;
@@ -323,7 +320,7 @@ export class RunEngine {
         output,
       );
     } catch (caught) {
-      ({ status, error } = this.classify(run, caught));
+      ({ status, error } = classifyEnd(run.stop, caught, options.maxRunMs));
       if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
     } finally {
       clearTimeout(deadline);
@@ -344,20 +341,14 @@ export class RunEngine {
       status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running'>),
       ...(suggestions ? { suggestions } : {}),
     });
-    const stored = await this.persistEnd(run, message, status, output, error).catch((caught) => {
+    const stored = await persistRunEnd(db, { id: run.id, userId: run.userId, sessionId: run.sessionId, agentName: run.agent.name }, { message, status, output, error }).catch((caught) => {
       logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
       status = 'failed';
       error = { code: 'internal', message: 'could not store the answer', retryable: true };
       return false;
     });
     if (stored || !run.sessionId) emit({ type: 'message-end', message });
-    if (status === 'completed') {
-      emit({ type: 'run-finish', usage: output.usage, finishReason: output.finishReason ?? 'other', durationMs: Date.now() - startedAt });
-    } else if (status === 'cancelled') {
-      emit({ type: 'run-cancel', reason: run.stop?.kind === 'cancel' ? run.stop.reason : 'cancelled' });
-    } else {
-      emit({ type: 'run-error', ...(error ?? interruptedError) });
-    }
+    emit(terminalEvent(status, output, error, run.stop, Date.now() - startedAt));
     if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error };
   }
@@ -369,46 +360,6 @@ export class RunEngine {
       const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
       const title = await generateTitle(run.agent.titles ?? 'words', model, question, answer, signal);
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
-    });
-  }
-
-  /** The run's end status after a throw: a stop from outside wins over what the model threw. */
-  private classify(run: ActiveRun, caught: unknown): { status: RunStatus; error: RunError | null } {
-    switch (run.stop?.kind) {
-      case 'cancel':
-        return { status: 'cancelled', error: null };
-      case 'shutdown':
-        return { status: 'interrupted', error: interruptedError };
-      case 'timeout':
-        return {
-          status: 'failed',
-          error: { code: 'timeout', message: `the run exceeded its maximum duration of ${this.deps.options.maxRunMs} ms`, retryable: false },
-        };
-      default:
-        return { status: 'failed', error: toRunError(caught) };
-    }
-  }
-
-  /** One transaction: the assistant message (if the session still exists and there is anything to keep) and the run's end. */
-  private async persistEnd(run: ActiveRun, message: Message, status: RunStatus, output: AgentOutput, error: RunError | null): Promise<boolean> {
-    const endedAt = Date.now();
-    return this.deps.db.transaction().execute(async (trx) => {
-      let stored = false;
-      const keep = status === 'completed' || output.parts.length > 0;
-      if (run.sessionId && keep && (await findSession(trx, run.userId, run.sessionId))) {
-        await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
-        await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent.name });
-        stored = true;
-      }
-      // A stateless run's answer lives only on its run row, so the same requestId can get it back.
-      const kept: RunCheckpoint | null = run.sessionId
-        ? null
-        : { content: output.text, parts: output.parts, usage: output.usage, message: { id: message.id, createdAt: message.createdAt.getTime(), status: message.status } };
-      await updateRun(trx, run.id, {
-        ...runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }),
-        checkpoint: kept && JSON.stringify(kept),
-      });
-      return stored;
     });
   }
 }
