@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { AgentName } from './session.js';
 
 /** A tool as an agent advertises it. */
-export const ToolInfo = z.object({ name: z.string(), description: z.string() });
+export const ToolInfo = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** Calls to it wait for the user's approval (always, or for some inputs). */
+  needsApproval: z.boolean(),
+});
 export type ToolInfo = z.infer<typeof ToolInfo>;
 
 /** An agent as clients see it. */

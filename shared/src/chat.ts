@@ -3,7 +3,7 @@ import { RunError } from './errors.js';
 import { Id, RequestId } from './ids.js';
 import { limits } from './limits.js';
 import { Message, Usage } from './message.js';
-import { EventId, RunStatus } from './run.js';
+import { EventId, RunStatus, ToolApproval } from './run.js';
 import { AgentName, isStorableText, Metadata, ModelId, Title } from './session.js';
 
 /** `true`, or the new session's title and metadata. */
@@ -57,11 +57,16 @@ export type ChatStreamInput = z.infer<typeof ChatStreamInput>;
 export const ChatSendOutput = z.object({
   runId: Id,
   sessionId: Id.nullable(),
-  /** How the run ended: `completed`, or `failed` / `cancelled` / `interrupted` with `error` set. */
+  /**
+   * How the run ended: `completed`, or `failed` / `cancelled` / `interrupted` with `error` set; or
+   * `waiting` when it paused for approval (see `approvals`; decide with runs.approve / runs.deny).
+   */
   status: RunStatus,
   /** The assistant message (partial when the run did not complete). */
   message: Message,
   usage: Usage,
   error: RunError.nullable(),
+  /** While `waiting`: the tool calls waiting for a decision; empty otherwise. */
+  approvals: z.array(ToolApproval),
 });
 export type ChatSendOutput = z.infer<typeof ChatSendOutput>;

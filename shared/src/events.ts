@@ -31,6 +31,20 @@ export const ToolResultEvent = z.object({
   output: z.unknown(),
   isError: z.boolean(),
 });
+/** The call needs the user's approval: the run waits (`runs.approve` / `runs.deny`). */
+export const ToolApprovalEvent = z.object({
+  type: z.literal('tool-approval'),
+  callId: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
+/** The user approved or denied a call (a denied call's tool-result carries the reason to the model). */
+export const ToolDecisionEvent = z.object({
+  type: z.literal('tool-decision'),
+  callId: z.string(),
+  approved: z.boolean(),
+  reason: z.string().nullable(),
+});
 /** The assistant message as stored (or, for a stateless run, as it would be). */
 export const MessageEndEvent = z.object({ type: z.literal('message-end'), message: Message });
 /** Terminal: the run completed. */
@@ -59,6 +73,8 @@ export const StreamEvent = z.discriminatedUnion('type', [
   TextDeltaEvent,
   ToolCallEvent,
   ToolResultEvent,
+  ToolApprovalEvent,
+  ToolDecisionEvent,
   MessageEndEvent,
   RunFinishEvent,
   RunErrorEvent,

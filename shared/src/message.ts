@@ -5,8 +5,11 @@ import { Id } from './ids.js';
 export const Role = z.enum(['user', 'assistant', 'tool', 'system']);
 export type Role = z.infer<typeof Role>;
 
-/** How a stored message ended: only assistant messages are ever anything but `complete`. */
-export const MessageStatus = z.enum(['complete', 'cancelled', 'interrupted', 'failed']);
+/**
+ * How a stored message ended: only assistant messages are ever anything but `complete`. `waiting`
+ * is only seen in the outcome of a run paused for approval (chat.send); it is never stored.
+ */
+export const MessageStatus = z.enum(['complete', 'cancelled', 'interrupted', 'failed', 'waiting']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 /** Token counts of one model answer (or the sum over a run's steps). */

@@ -3,8 +3,12 @@ import { RunError } from './errors.js';
 import { Id } from './ids.js';
 import { Usage } from './message.js';
 
-/** queued → running → completed | failed | cancelled | interrupted. */
-export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
+/**
+ * queued → running → completed | failed | cancelled | interrupted; a running run whose model calls
+ * a tool that needs approval is `waiting` until every such call is approved or denied, then
+ * running again.
+ */
+export const RunStatus = z.enum(['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 /** Statuses a run never leaves. */
@@ -13,6 +17,17 @@ export const terminalRunStatuses: readonly RunStatus[] = ['completed', 'failed',
 /** Why the model stopped, one union over every provider; unknown provider values map to `other`. */
 export const FinishReason = z.enum(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'other']);
 export type FinishReason = z.infer<typeof FinishReason>;
+
+/** A tool call that needs the user's approval, and what was decided so far. */
+export const ToolApproval = z.object({
+  callId: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  decision: z.enum(['pending', 'approved', 'denied']),
+  /** Why it was denied, when the user said (the model sees it). */
+  reason: z.string().nullable(),
+});
+export type ToolApproval = z.infer<typeof ToolApproval>;
 
 /** The record of one run (one answer to one user message). */
 export const Run = z.object({
@@ -31,6 +46,8 @@ export const Run = z.object({
   startedAt: z.date().nullable(),
   firstTokenAt: z.date().nullable(),
   endedAt: z.date().nullable(),
+  /** While `waiting`: the calls it waits for (and those already decided); empty otherwise. */
+  approvals: z.array(ToolApproval),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -46,3 +63,21 @@ export const RunEventsInput = z.strictObject({
   lastEventId: EventId.nullish(),
 });
 export type RunEventsInput = z.infer<typeof RunEventsInput>;
+
+const CallIds = z.array(z.string().min(1).max(200)).min(1).max(64);
+
+export const RunApproveInput = z.strictObject({
+  runId: Id,
+  /** The calls to approve; every pending call when omitted. */
+  callIds: CallIds.optional(),
+});
+export type RunApproveInput = z.infer<typeof RunApproveInput>;
+
+export const RunDenyInput = z.strictObject({
+  runId: Id,
+  /** The calls to deny; every pending call when omitted. */
+  callIds: CallIds.optional(),
+  /** Told to the model as the tool's error, e.g. "do not delete files". */
+  reason: z.string().min(1).max(1000).optional(),
+});
+export type RunDenyInput = z.infer<typeof RunDenyInput>;

@@ -29,6 +29,8 @@ export const SystemStatus = z.object({
   activeRuns: z.number().int().nonnegative(),
   /** Runs waiting for a slot, on this instance. */
   queuedRuns: z.number().int().nonnegative(),
+  /** Runs paused until their user approves or denies tool calls, on this instance. */
+  waitingRuns: z.number().int().nonnegative(),
   /** Users known to the database. */
   users: z.number().int().nonnegative(),
   /** Users with at least one active or queued run. */

@@ -15,6 +15,8 @@ const AgentEntry = z.strictObject({
   model: z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo').optional(),
   /** Built-in tool names, `<server>/<tool>` or `<server>/*`. */
   tools: z.array(z.string().min(1)).default([]),
+  /** Which of those tools wait for the user's approval before each call (same references as `tools`). */
+  approval: z.array(z.string().min(1)).optional(),
   maxSteps: z.int().min(1).max(100).default(8),
   context: z
     .strictObject({ lastMessages: z.int().positive().optional(), maxTokens: z.int().positive().optional() })

@@ -7,7 +7,10 @@ export function defineTool<Input>(definition: {
   description: string;
   input: z.ZodType<Input>;
   execute(input: Input, context: ToolContext): Promise<unknown>;
+  /** Calls wait for the user's approval: always, or when this says so for the input. */
+  needsApproval?: boolean | ((input: Input) => boolean);
 }): ToolDefinition {
+  const { needsApproval } = definition;
   return {
     name: definition.name,
     description: definition.description,
@@ -17,5 +20,6 @@ export function defineTool<Input>(definition: {
       return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: z.prettifyError(parsed.error) };
     },
     execute: (input, context) => definition.execute(input as Input, context),
+    ...(needsApproval === undefined ? {} : { needsApproval: typeof needsApproval === 'function' ? (input: unknown) => needsApproval(input as Input) : needsApproval }),
   };
 }

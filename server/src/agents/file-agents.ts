@@ -40,6 +40,18 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
       }
     }
   });
+  const approval = (entry.approval ?? []).flatMap((reference, position) => {
+    const where = `agents[${index}].approval[${position}]`;
+    const found = resolveTool(reference, file, sources);
+    if (typeof found === 'string') {
+      problems.push(`${where}: ${found}`);
+      return [];
+    }
+    const names = found.map(({ tool }) => tool.name);
+    const missing = names.filter((name) => !tools.some((tool) => tool.name === name));
+    if (missing.length > 0) problems.push(`${where}: ${missing.join(', ')} is not in this agent's tools`);
+    return names;
+  });
   return {
     name: entry.name,
     description: entry.description,
@@ -51,6 +63,7 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
     ...(entry.handoffs ? { handoffs: entry.handoffs } : {}),
     ...(entry.suggestions !== undefined ? { suggestions: entry.suggestions } : {}),
     ...(entry.titles ? { titles: entry.titles } : {}),
+    ...(approval.length > 0 ? { approval } : {}),
   };
 }
 

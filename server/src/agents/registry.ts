@@ -1,5 +1,6 @@
 import type { Agent } from '@threadline/shared';
 import { invalid } from '../errors.js';
+import { mayNeedApproval } from './approval.js';
 import type { AgentDefinition } from './types.js';
 
 /** The agent that answers when neither the request nor the session names one. */
@@ -44,7 +45,7 @@ export class AgentRegistry {
       name: agent.name,
       description: agent.description,
       model: this.modelOf(agent),
-      tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
+      tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description, needsApproval: mayNeedApproval(agent, tool) })),
     };
   }
 

@@ -24,6 +24,11 @@ export interface ToolDefinition {
   inputSchema: Record<string, unknown>;
   validate(input: unknown): ToolInputCheck;
   execute(input: unknown, context: ToolContext): Promise<unknown>;
+  /**
+   * Calls wait for the user's approval before they run: always (`true`), or when the function says
+   * so for the validated input. An agent can also require it for any of its tools (`approval`).
+   */
+  needsApproval?: boolean | ((input: unknown) => boolean);
 }
 
 /** An agent: instructions, default model, tools and options. */
@@ -52,6 +57,8 @@ export interface AgentDefinition {
    * target; calling it switches the rest of the run to that agent (instructions, tools, model).
    */
   handoffs?: string[];
+  /** Names of this agent's tools whose every call waits for the user's approval (beside tools that always ask). */
+  approval?: string[];
   /** How a run proceeds: the tool loop (default) or `research` (planner → parallel searches → writer; the first tool searches). */
   workflow?: 'research';
 }

@@ -1,18 +1,18 @@
 import { tracked } from '@trpc/server';
-import { Run, RunEventsInput, RunIdInput } from '@threadline/shared';
+import { Run, RunApproveInput, RunDenyInput, RunEventsInput, RunIdInput } from '@threadline/shared';
+import type { Kysely } from 'kysely';
 import { notFound } from '../errors.js';
+import type { Database } from '../store/database.js';
 import { findRun, toRun } from '../store/runs.js';
 import { authedProcedure, router } from '../trpc.js';
 
-/** Runs: their record, their events (join or resume), cancel. */
+/** Runs: their record, their events (join or resume), cancel, and the approvals a run waits for. */
 export const runsRouter = router({
   get: authedProcedure
     .input(RunIdInput)
     .output(Run)
     .query(async ({ ctx, input }) => {
-      const row = await findRun(ctx.services.db, ctx.user.id, input.runId);
-      if (!row) throw notFound('run');
-      return toRun(row);
+      return runRecord(ctx.services.db, ctx.user.id, input.runId);
     }),
 
   events: authedProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }) => {
@@ -28,8 +28,31 @@ export const runsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { engine, db } = ctx.services;
       await engine.cancel(ctx.user.id, input.runId);
-      const row = await findRun(db, ctx.user.id, input.runId);
-      if (!row) throw notFound('run');
-      return toRun(row);
+      return runRecord(db, ctx.user.id, input.runId);
+    }),
+
+  /** Lets the waiting run's calls (all pending ones, or `callIds`) run; once none is pending the run goes on. */
+  approve: authedProcedure
+    .input(RunApproveInput)
+    .output(Run)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.services.engine.decide(ctx.user.id, input.runId, { approved: true, ...(input.callIds ? { callIds: input.callIds } : {}) });
+      return runRecord(ctx.services.db, ctx.user.id, input.runId);
+    }),
+
+  /** Refuses the waiting run's calls: each gets an error result (with `reason`) that the model sees. */
+  deny: authedProcedure
+    .input(RunDenyInput)
+    .output(Run)
+    .mutation(async ({ ctx, input }) => {
+      const { callIds, reason } = input;
+      await ctx.services.engine.decide(ctx.user.id, input.runId, { approved: false, ...(callIds ? { callIds } : {}), ...(reason ? { reason } : {}) });
+      return runRecord(ctx.services.db, ctx.user.id, input.runId);
     }),
 });
+
+async function runRecord(db: Kysely<Database>, userId: string, runId: string): Promise<Run> {
+  const row = await findRun(db, userId, runId);
+  if (!row) throw notFound('run');
+  return toRun(row);
+}

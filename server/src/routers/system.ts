@@ -26,6 +26,7 @@ export const systemRouter = router({
       uptimeMs: Date.now() - startedAt,
       activeRuns: status.active,
       queuedRuns: status.queued,
+      waitingRuns: status.waiting,
       users: await countUsers(db),
       activeUsers: status.users,
       queues: status.queues,

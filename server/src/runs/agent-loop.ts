@@ -1,9 +1,12 @@
-import type { StreamEvent } from '@threadline/shared';
+import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
-import type { ChatModel, ModelMessage } from '../providers/types.js';
+import type { ChatModel, ModelMessage, ModelToolCall } from '../providers/types.js';
+import { callsNeedingApproval } from '../agents/approval.js';
+import { deniedResult } from './approvals.js';
 import { applyContextPolicy } from './context-window.js';
 import { handoffTarget, handoffTools } from './handoffs.js';
-import { streamModelStep, type AgentOutput } from './model-step.js';
+import { streamModelStep, type AgentOutput, type StepResult } from './model-step.js';
+import type { LoopPause } from './parked-run.js';
 import { runResearch } from './research.js';
 import { modelTools, runTool } from './tools.js';
 
@@ -28,32 +31,62 @@ export interface AgentLoopOptions {
   findAgent?: (name: string) => AgentDefinition | undefined;
   /** Switches the run to `agent` (the engine records it and resolves its model). */
   handoff?: (agent: AgentDefinition) => HandoffTarget;
+  /**
+   * Pauses the run until the user decides on every call in `pause.approvals`; resolves to the
+   * decided approvals. Without it, calls that need approval are denied.
+   */
+  awaitApprovals?: (pause: LoopPause) => Promise<ToolApproval[]>;
+  /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
+  resume?: LoopPause;
 }
 
 /**
  * Calls the model, runs the tools it asks for (in parallel), feeds the results back, and repeats
  * until it answers without tool calls or the agent's step limit is reached. Streams every part as
  * an event. A successful `handoff_to_<agent>` call switches the rest of the run to that agent (its
- * instructions, tools and model) after the step's results, with an `agent-change` event. Fills
- * `output` as it goes, so a caller that catches a throw still has the partial answer.
+ * instructions, tools and model) after the step's results, with an `agent-change` event. Calls
+ * that need approval pause the step (`awaitApprovals`) before any of its calls run; denied calls
+ * get an error result the model sees. Fills `output` as it goes, so a caller that catches a throw
+ * still has the partial answer.
  */
 export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutput): Promise<void> {
   if (options.agent.workflow === 'research') return runResearch(options, output);
-  const { signal, emit } = options;
-  const messages = [...options.messages];
+  const { signal, emit, resume } = options;
+  const messages = [...options.messages, ...(resume?.turn ?? [])];
+  const turnStart = options.messages.length;
   let agent = options.agent;
   let model = options.model;
+  /** A paused step's calls, run before the next model call. */
+  let paused: StepResult | undefined = resume;
 
-  for (let step = 0; step < agent.maxSteps; step++) {
+  for (let step = resume?.step ?? 0; step < agent.maxSteps; step++) {
     const tools = [...agent.tools, ...(options.findAgent && options.handoff ? handoffTools(agent, options.findAgent) : [])];
-    const described = modelTools(tools);
-    const window = applyContextPolicy(messages, agent.context, { system: agent.instructions, tools: described });
-    const request = { system: agent.instructions, messages: window, ...(described.length ? { tools: described } : {}), signal };
-    const { text, calls } = await streamModelStep(model, request, output, emit);
-    if (calls.length === 0) return;
+    let text: string;
+    let calls: ModelToolCall[];
+    if (paused) {
+      ({ text, calls } = paused);
+      paused = undefined;
+    } else {
+      const described = modelTools(tools);
+      const window = applyContextPolicy(messages, agent.context, { system: agent.instructions, tools: described });
+      const request = { system: agent.instructions, messages: window, ...(described.length ? { tools: described } : {}), signal };
+      ({ text, calls } = await streamModelStep(model, request, output, emit));
+      if (calls.length === 0) return;
+    }
 
+    const decided = await decide(options, step === resume?.step ? resume.approvals : callsNeedingApproval(agent, tools, calls), () => ({
+      step,
+      turn: messages.slice(turnStart),
+      text,
+      calls,
+    }));
     const context = { userId: options.userId, sessionId: options.sessionId, runId: options.runId, signal };
-    const results = await Promise.all(calls.map((call) => runTool(tools, call, context)));
+    const results = await Promise.all(
+      calls.map((call) => {
+        const approval = decided.find((candidate) => candidate.callId === call.callId);
+        return approval && approval.decision !== 'approved' ? deniedResult(approval) : runTool(tools, call, context);
+      }),
+    );
     signal.throwIfAborted();
     messages.push({ role: 'assistant', content: text, toolCalls: calls });
     let next: AgentDefinition | undefined;
@@ -70,4 +103,11 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       emit({ type: 'agent-change', agent: agent.name });
     }
   }
+}
+
+/** Waits for the user's decisions on `approvals` (none needed: resolves at once). */
+async function decide(options: AgentLoopOptions, approvals: ToolApproval[], pauseAt: () => Omit<LoopPause, 'approvals'>): Promise<ToolApproval[]> {
+  if (approvals.length === 0) return [];
+  if (!options.awaitApprovals) return approvals.map((approval) => ({ ...approval, decision: 'denied', reason: 'approvals are not available here' }));
+  return options.awaitApprovals({ ...pauseAt(), approvals });
 }

@@ -1,24 +1,28 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
+import type { Message, Metadata, RunError, RunStatus, StreamEvent, ToolApproval, Usage } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
-import { conflict, DomainError, notFound } from '../errors.js';
+import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import { findRun, findRunByRequest, insertRun, updateRun } from '../store/runs.js';
+import { findRun, findRunByRequest, findWaitingRuns, insertRun, updateRun } from '../store/runs.js';
+import type { RunUpdate } from '../store/database.js';
 import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
+import { applyDecision, isPending, type ApprovalDecision } from './approvals.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
 import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
+import { parseParkedRun, type LoopPause, type ParkedRun } from './parked-run.js';
+import { RunDeadline } from './run-deadline.js';
 import { suggestFollowUps } from './suggestions.js';
 import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
 import { SessionOrder } from './session-order.js';
@@ -47,6 +51,30 @@ export interface RunOutcome {
   message: Message;
   usage: Usage;
   error: RunError | null;
+  /** While `waiting`: the calls it waits for. */
+  approvals: ToolApproval[];
+}
+
+/** A promise with its resolve, for waits that something else ends. */
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+/** The run's pause for approvals: the loop's state at the step, and when every call is decided. */
+interface RunPause extends LoopPause {
+  decided: Deferred<void>;
+  /** Stored as `waiting` (and the pause announced). */
+  stored: boolean;
+  /** The run's answer so far, and its active time when it paused. */
+  output: AgentOutput;
+  activeMs: number;
 }
 
 interface ActiveRun {
@@ -62,6 +90,16 @@ interface ActiveRun {
   controller: AbortController;
   stop?: StopReason;
   done: Promise<RunOutcome>;
+  /** Releases the provider slot it holds (none while queued or waiting for approval). */
+  release?: () => void;
+  /** Set while the run waits for approvals. */
+  pause?: RunPause;
+  /** Resolves with the `waiting` outcome when the run next pauses (replaced after each pause). */
+  paused: Deferred<RunOutcome>;
+  /** Publishes one of its events (through its delta coalescer while it executes). */
+  emit: (event: StreamEvent) => void;
+  /** Its row's writes outside the begin and end transactions, one at a time, in order. */
+  writes: Promise<void>;
 }
 
 export interface RunEngineOptions {
@@ -121,10 +159,10 @@ export class RunEngine {
     return pending;
   }
 
-  /** Waits for the user's run to end; reads the store for runs this process no longer holds. */
+  /** Waits for the user's run to end or pause for approvals; reads the store for runs this process no longer holds. */
   async outcome(userId: string, runId: string): Promise<RunOutcome> {
     const run = this.active.get(runId);
-    if (run && run.userId === userId) return run.done;
+    if (run && run.userId === userId) return Promise.race([run.done, run.paused.promise]);
     return readStoredOutcome(this.deps.db, userId, runId);
   }
 
@@ -149,6 +187,26 @@ export class RunEngine {
     if (!(await findRun(this.deps.db, userId, runId))) throw notFound('run');
   }
 
+  /**
+   * Approves or denies calls the user's run waits for; when none is left pending, the run goes on.
+   * Resolves once the decision is stored. NOT_FOUND for unknown or foreign runs, CONFLICT for a run
+   * that is not waiting.
+   */
+  async decide(userId: string, runId: string, decision: ApprovalDecision): Promise<void> {
+    const run = this.active.get(runId);
+    if (!run || run.userId !== userId || !run.pause) {
+      const row = await findRun(this.deps.db, userId, runId);
+      if (!row) throw notFound('run');
+      throw conflict(`the run is ${row.status === 'waiting' ? 'not held by this server' : row.status}, not waiting for approval`);
+    }
+    const pause = run.pause;
+    for (const approval of applyDecision(pause.approvals, decision)) {
+      run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
+    }
+    await this.write(run, () => ({ waiting: JSON.stringify(this.parkedState(run, pause)) }));
+    if (!pause.approvals.some(isPending)) pause.decided.resolve();
+  }
+
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
   async cancelSession(userId: string, sessionId: string, reason = 'the session was deleted or cleared'): Promise<void> {
     const runs = this.runsOfSession(userId, sessionId);
@@ -162,6 +220,8 @@ export class RunEngine {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    // Runs waiting for approvals stay `waiting` in the store; the next start picks them up.
+    for (const run of this.active.values()) if (run.pause?.stored) this.stop(run, { kind: 'park' });
     const finished = Promise.all([...this.active.values()].map((run) => run.done));
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
@@ -178,11 +238,47 @@ export class RunEngine {
   }
 
   /** Runs executing and waiting, their users, and each provider's queue. */
-  status(): { active: number; queued: number; users: number; queues: QueueDepth[] } {
+  status(): { active: number; queued: number; waiting: number; users: number; queues: QueueDepth[] } {
     const queues = this.admission.depths();
     const running = queues.reduce((sum, queue) => sum + queue.running, 0);
+    const waiting = [...this.active.values()].filter((run) => run.pause?.stored).length;
     const users = new Set([...this.active.values()].map((run) => run.userId));
-    return { active: running, queued: this.active.size - running, users: users.size, queues };
+    return { active: running, queued: this.active.size - running - waiting, waiting, users: users.size, queues };
+  }
+
+  /**
+   * At start: takes up the runs a previous process left waiting for approvals, so they can be
+   * decided and go on. A run whose agent or model is gone fails, its partial answer kept.
+   */
+  async resumeWaitingRuns(): Promise<number> {
+    const rows = await findWaitingRuns(this.deps.db);
+    for (const row of rows) {
+      const parked = parseParkedRun(row.waiting!);
+      const agent = this.deps.agents.find(parked.agent);
+      let model: ChatModel;
+      try {
+        if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
+        model = this.deps.providers.resolve(parked.model);
+      } catch (error) {
+        await this.abandonParked(row, parked, (error as Error).message);
+        continue;
+      }
+      const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
+      this.deps.log.open(row.id, parked.events);
+      const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
+      const { step, turn, text, calls, approvals, output, activeMs } = parked;
+      run.pause = { step, turn, text, calls, approvals, output, activeMs, decided: deferred(), stored: true };
+      if (!approvals.some(isPending)) run.pause.decided.resolve();
+      run.done = this.schedule(run, row.content ?? '', model, parked);
+    }
+    return rows.length;
+  }
+
+  /** A parked run that cannot go on: failed, with what it had answered. */
+  private async abandonParked(row: { id: string; user_id: string; session_id: string | null }, parked: ParkedRun, reason: string): Promise<void> {
+    const error: RunError = { code: 'internal', message: `the run could not resume after a restart: ${reason}`, retryable: false };
+    const message = newMessage({ sessionId: row.session_id, runId: row.id, role: 'assistant', content: parked.output.text, parts: parked.output.parts, agent: parked.agent, model: parked.model, usage: parked.output.usage, status: 'failed' });
+    await persistRunEnd(this.deps.db, { id: row.id, userId: row.user_id, sessionId: row.session_id, agentName: parked.agent }, { message, status: 'failed', output: parked.output, error });
   }
 
   private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
@@ -252,58 +348,74 @@ export class RunEngine {
     });
 
     this.deps.log.open(runId);
-    const controller = new AbortController();
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run: ActiveRun = { id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, untitled, controller, done: undefined! };
-    this.active.set(runId, run);
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, untitled });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
-  /** Waits for the session's earlier runs, then for a provider slot (reporting positions), then executes. Never rejects. */
-  private async schedule(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
-    const queued = (position: number) => this.deps.log.append(run.id, { type: 'run-queued', position });
-    let release: (() => void) | undefined;
+  /** A run held by this process from now on. */
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'agent' | 'model' | 'priority' | 'untitled'>): ActiveRun {
+    const run: ActiveRun = {
+      ...fields,
+      controller: new AbortController(),
+      done: undefined!,
+      paused: deferred(),
+      emit: (event) => this.deps.log.append(run.id, event),
+      writes: Promise.resolve(),
+    };
+    this.active.set(run.id, run);
+    return run;
+  }
+
+  /** Waits for a slot with the run's provider, reporting its position (1 = next). */
+  private async acquireSlot(run: ActiveRun): Promise<void> {
+    const provider = run.model.slice(0, run.model.indexOf('/'));
+    const slot = { runId: run.id, userId: run.userId, provider, priority: run.priority, signal: run.controller.signal };
+    run.release = await this.admission.acquire(slot, (position) => run.emit({ type: 'run-queued', position }));
+  }
+
+  /**
+   * Waits for the session's earlier runs, then for a provider slot (reporting positions), then
+   * executes; a run resumed from a pause gets its slot once its calls are decided. Never rejects.
+   */
+  private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
+    const queued = (position: number) => run.emit({ type: 'run-queued', position });
     try {
       if (run.sessionId) await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
-      const provider = run.model.slice(0, run.model.indexOf('/'));
-      const slot = { runId: run.id, userId: run.userId, provider, priority: run.priority, signal: run.controller.signal };
-      release = await this.admission.acquire(slot, queued).catch(() => undefined);
-      return await this.execute(run, content, model);
+      if (!resume) await this.acquireSlot(run).catch(() => undefined);
+      return await this.execute(run, content, model, resume);
     } finally {
-      release?.();
+      run.release?.();
       if (run.sessionId) this.sessionOrder.leave(run.sessionId, run.id);
       this.active.delete(run.id);
     }
   }
 
-  /** Begins (user message + run running), runs the agent, stores the outcome, emits the ending. */
-  private async execute(run: ActiveRun, content: string, model: ChatModel): Promise<RunOutcome> {
+  /**
+   * Begins (user message + run running) or, for a run resumed from a pause, picks up where it
+   * stopped; runs the agent, stores the outcome, emits the ending.
+   */
+  private async execute(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
     const { db, logger, options } = this.deps;
     const events = new DeltaCoalescer((event) => this.deps.log.append(run.id, event));
     const emit = (event: StreamEvent) => events.emit(event);
-    const output: AgentOutput = { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
+    run.emit = emit;
+    const output: AgentOutput = resume?.output ?? { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
     let error: RunError | null = null;
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
     let firstExchange = false;
     /** The model answering now: the run's, or a handoff target's. */
     let answering = model;
-    const deadline = setTimeout(() => this.stop(run, { kind: 'timeout' }), options.maxRunMs);
+    const deadline = new RunDeadline(options.maxRunMs, () => this.stop(run, { kind: 'timeout' }), resume?.activeMs);
     const checkpointer = new Checkpointer(db, run.id, output, options.checkpointMs, logger);
 
     try {
       run.controller.signal.throwIfAborted();
-      const userMessage = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' });
-      const history = await db.transaction().execute(async (trx) => {
-        await updateRun(trx, run.id, { status: 'running', started_at: startedAt });
-        if (!run.sessionId) return [userMessage];
-        await insertMessages(trx, run.userId, [{ ...userMessage, sessionId: run.sessionId }]);
-        await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
-        return (await allMessages(trx, run.sessionId)).map(toMessage);
-      });
+      const history = resume ? await this.historyOf(run, content) : await this.begin(run, content, startedAt);
       firstExchange = history.every((message) => message.role !== 'assistant');
       checkpointer.start();
       const handoff = (target: AgentDefinition) => {
@@ -315,17 +427,33 @@ export class RunEngine {
         return { agent: target, model: answering };
       };
       const findAgent = (name: string) => this.deps.agents.find(name);
+      const awaitApprovals = (pause: LoopPause) => this.awaitApprovals(run, pause, output, deadline, () => events.flush());
       await runAgentLoop(
-        { agent: run.agent, model, messages: toModelMessages(history), userId: run.userId, sessionId: run.sessionId, runId: run.id, signal: run.controller.signal, emit, findAgent, handoff },
+        {
+          agent: run.agent,
+          model,
+          messages: toModelMessages(history),
+          userId: run.userId,
+          sessionId: run.sessionId,
+          runId: run.id,
+          signal: run.controller.signal,
+          emit,
+          findAgent,
+          handoff,
+          awaitApprovals,
+          ...(resume ? { resume } : {}),
+        },
         output,
       );
     } catch (caught) {
       ({ status, error } = classifyEnd(run.stop, caught, options.maxRunMs));
       if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
     } finally {
-      clearTimeout(deadline);
+      deadline.clear();
       await checkpointer.stop();
     }
+    // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
+    if (run.stop?.kind === 'park') return this.waitingOutcome(run, output);
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
     const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
@@ -338,9 +466,10 @@ export class RunEngine {
       agent: run.agent.name,
       model: run.model,
       usage: output.usage,
-      status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running'>),
+      status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running' | 'waiting'>),
       ...(suggestions ? { suggestions } : {}),
     });
+    await run.writes;
     const stored = await persistRunEnd(db, { id: run.id, userId: run.userId, sessionId: run.sessionId, agentName: run.agent.name }, { message, status, output, error }).catch((caught) => {
       logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
       status = 'failed';
@@ -349,8 +478,81 @@ export class RunEngine {
     });
     if (stored || !run.sessionId) emit({ type: 'message-end', message });
     emit(terminalEvent(status, output, error, run.stop, Date.now() - startedAt));
+    events.flush();
     if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
-    return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error };
+    return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
+  }
+
+  /** One transaction: the run is running and the user's message is in its session. Returns the history the run answers. */
+  private begin(run: ActiveRun, content: string, startedAt: number): Promise<Message[]> {
+    const userMessage = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' });
+    return this.deps.db.transaction().execute(async (trx) => {
+      await updateRun(trx, run.id, { status: 'running', started_at: startedAt });
+      if (!run.sessionId) return [userMessage];
+      await insertMessages(trx, run.userId, [{ ...userMessage, sessionId: run.sessionId }]);
+      await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
+      return (await allMessages(trx, run.sessionId)).map(toMessage);
+    });
+  }
+
+  /** The history a resumed run answers: its session's messages (its own user message is the last), or just that message. */
+  private async historyOf(run: ActiveRun, content: string): Promise<Message[]> {
+    if (run.sessionId) return (await allMessages(this.deps.db, run.sessionId)).map(toMessage);
+    return [newMessage({ sessionId: null, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' })];
+  }
+
+  /**
+   * The loop's pause for approvals: announces the calls (`tool-approval`), stores the run as
+   * `waiting` with everything it needs to go on, gives up its provider slot and stops its clock
+   * until every call is decided (runs.approve / runs.deny), then takes a slot again. A run resumed
+   * after a restart comes here with its pause already stored. Resolves to the decided approvals.
+   */
+  private async awaitApprovals(run: ActiveRun, at: LoopPause, output: AgentOutput, deadline: RunDeadline, flush: () => void): Promise<ToolApproval[]> {
+    if (!run.pause) {
+      run.pause = { ...at, decided: deferred(), stored: false, output, activeMs: 0 };
+      for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
+    }
+    const pause = run.pause;
+    flush();
+    const waiting = pause.approvals.some(isPending);
+    if (waiting) {
+      run.release?.();
+      run.release = undefined;
+      deadline.pause();
+      pause.activeMs = deadline.activeMs();
+      if (!pause.stored) await this.write(run, () => ({ status: 'waiting', waiting: JSON.stringify(this.parkedState(run, pause)) }));
+      pause.stored = true;
+      if (pause.approvals.some(isPending)) run.paused.resolve(this.waitingOutcome(run, output));
+      if (this.draining) this.stop(run, { kind: 'park' });
+      await untilDecided(pause, run.controller.signal);
+      run.paused = deferred();
+    }
+    run.pause = undefined;
+    if (waiting) {
+      await this.write(run, () => ({ status: 'running', waiting: null }));
+      deadline.resume();
+      await this.acquireSlot(run);
+    }
+    return pause.approvals;
+  }
+
+  /** What a waiting run's row keeps (see ParkedRun). */
+  private parkedState(run: ActiveRun, pause: RunPause): ParkedRun {
+    const { step, turn, text, calls, approvals, output, activeMs } = pause;
+    return { step, turn, text, calls, approvals, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
+  }
+
+  /** Queues a write to the run's row after its earlier ones; `change` is computed when it runs. */
+  private write(run: ActiveRun, change: () => RunUpdate): Promise<void> {
+    const next = run.writes.then(() => updateRun(this.deps.db, run.id, change()));
+    run.writes = next.catch(() => {});
+    return next;
+  }
+
+  /** chat.send's answer for a run that paused for approvals: its partial message (not stored yet) and the calls waiting. */
+  private waitingOutcome(run: ActiveRun, output: AgentOutput): RunOutcome {
+    const message = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'assistant', content: output.text, parts: output.parts, agent: run.agent.name, model: run.model, usage: output.usage, status: 'waiting' });
+    return { runId: run.id, sessionId: run.sessionId, status: 'waiting', message, usage: output.usage, error: null, approvals: run.pause?.approvals ?? [] };
   }
 
   /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */
@@ -362,4 +564,17 @@ export class RunEngine {
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
     });
   }
+}
+
+/** Resolves when every call of the pause is decided; rejects when the run is stopped meanwhile. */
+function untilDecided(pause: RunPause, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void pause.decided.promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

@@ -12,10 +12,12 @@ export interface LoggedEvent {
  * In memory for one process; a Redis Streams implementation serves several instances.
  */
 export interface RunEventLog {
-  /** Starts a run's log. */
-  open(runId: string): void;
+  /** Starts a run's log; `earlier` are its events from before a restart (ids kept). */
+  open(runId: string, earlier?: LoggedEvent[]): void;
   /** Appends an event and wakes the run's readers; returns it with its id. */
   append(runId: string, event: StreamEvent): LoggedEvent;
+  /** The run's events so far (to keep them across a restart). */
+  snapshot(runId: string): LoggedEvent[];
   /** True while the run's events are held (open, or ended within the retention time). */
   has(runId: string): boolean;
   /**
@@ -42,8 +44,12 @@ export class InMemoryEventLog implements RunEventLog {
 
   constructor(private readonly retentionMs: number) {}
 
-  open(runId: string): void {
-    if (!this.runs.has(runId)) this.runs.set(runId, { events: [], readers: new Set(), ended: false });
+  open(runId: string, earlier: LoggedEvent[] = []): void {
+    if (!this.runs.has(runId)) this.runs.set(runId, { events: [...earlier], readers: new Set(), ended: false });
+  }
+
+  snapshot(runId: string): LoggedEvent[] {
+    return [...(this.runs.get(runId)?.events ?? [])];
   }
 
   append(runId: string, event: StreamEvent): LoggedEvent {

@@ -52,5 +52,29 @@ function unfoldAssistant(parts: MessagePart[], content: string): ModelMessage[] 
     }
   }
   flush();
+  return withEveryResult(result);
+}
+
+/** What the model sees for a call whose run ended before it ran (cancelled while waiting for approval, say). */
+const NO_RESULT = 'no result: the run ended before this call ran';
+
+/**
+ * Every provider wants each tool call answered before the conversation goes on: calls that have
+ * no result (the run stopped first) get an error result after the results they do have.
+ */
+function withEveryResult(messages: ModelMessage[]): ModelMessage[] {
+  const answered = new Set(messages.flatMap((message) => (message.role === 'tool' ? [message.callId] : [])));
+  const result: ModelMessage[] = [];
+  let missing: ModelToolCall[] = [];
+  const answerMissing = () => {
+    for (const call of missing) result.push({ role: 'tool', callId: call.callId, name: call.name, output: NO_RESULT, isError: true });
+    missing = [];
+  };
+  for (const message of messages) {
+    if (message.role !== 'tool') answerMissing();
+    result.push(message);
+    if (message.role === 'assistant') missing = (message.toolCalls ?? []).filter((call) => !answered.has(call.callId));
+  }
+  answerMissing();
   return result;
 }

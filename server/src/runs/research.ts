@@ -1,5 +1,6 @@
 import type { ModelMessage, ModelToolCall } from '../providers/types.js';
 import type { AgentLoopOptions } from './agent-loop.js';
+import { mayNeedApproval } from '../agents/approval.js';
 import { applyContextPolicy } from './context-window.js';
 import { streamModelStep, type AgentOutput } from './model-step.js';
 import { runTool } from './tools.js';
@@ -39,7 +40,10 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
     // Each result streams as soon as its search ends; the stored parts keep the calls' order.
     const results = await Promise.all(
       calls.map(async (call) => {
-        const result = await runTool([search], call, context);
+        // A fixed pipeline has no step to pause at: a search tool that asks for approval is refused.
+        const result = mayNeedApproval(agent, search)
+          ? { output: 'the research workflow cannot wait for approval; configure a search tool that needs none', isError: true }
+          : await runTool([search], call, context);
         emit({ type: 'tool-result', callId: call.callId, ...result });
         return result;
       }),

@@ -7,8 +7,11 @@ import { findSession, recordMessages } from '../store/sessions.js';
 import type { AgentOutput } from './agent-loop.js';
 import { interruptedError, toRunError } from './run-errors.js';
 
-/** Why a run was stopped from outside its model stream. */
-export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' };
+/**
+ * Why a run was stopped from outside its model stream. `park`: the server stops while the run waits
+ * for approvals; it is left `waiting` in the store for the next start.
+ */
+export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' } | { kind: 'park' };
 
 /** The run's end status after a throw: a stop from outside wins over what the model threw. */
 export function classifyEnd(stop: StopReason | undefined, caught: unknown, maxRunMs: number): { status: RunStatus; error: RunError | null } {
@@ -57,6 +60,7 @@ export function persistRunEnd(
     await updateRun(trx, run.id, {
       ...runEnd({ status, usage: output.usage, finishReason: output.finishReason, error, firstTokenAt: output.firstTokenAt, endedAt }),
       checkpoint: kept && JSON.stringify(kept),
+      waiting: null,
     });
     return stored;
   });

@@ -3,7 +3,7 @@ import type { Message, RunError, RunStatus, Usage } from '@threadline/shared';
 import { notFound } from '../errors.js';
 import type { Database } from '../store/database.js';
 import { toMessage } from '../store/messages.js';
-import { findRun, type RunCheckpoint } from '../store/runs.js';
+import { findRun, toRun, type RunCheckpoint } from '../store/runs.js';
 import type { RunOutcome } from './engine.js';
 
 /**
@@ -32,5 +32,5 @@ export async function readStoredOutcome(db: Kysely<Database>, userId: string, ru
         status: kept?.message?.status ?? 'failed',
         createdAt: new Date(kept?.message?.createdAt ?? row.ended_at ?? row.queued_at),
       };
-  return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null };
+  return { runId, sessionId: row.session_id, status: row.status as RunStatus, message, usage, error: row.error ? (JSON.parse(row.error) as RunError) : null, approvals: toRun(row).approvals };
 }

@@ -90,6 +90,8 @@ export interface RunTable {
   priority: Generated<number>;
   /** JSON {content, parts, usage} of the partial answer, written periodically while it streams. */
   checkpoint: string | null;
+  /** JSON ParkedRun while the run is `waiting` for approvals (see runs/parked-run.ts), else null. */
+  waiting: string | null;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FinishReason, MessagePart, MessageStatus, Run, RunError, RunStatus, Usage } from '@threadline/shared';
+import type { FinishReason, MessagePart, MessageStatus, Run, RunError, RunStatus, ToolApproval, Usage } from '@threadline/shared';
 import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -21,6 +21,8 @@ export function toRun(row: RunRow): Run {
     startedAt: date(row.started_at),
     firstTokenAt: date(row.first_token_at),
     endedAt: date(row.ended_at),
+    // A waiting run's row keeps its pause as JSON (runs/parked-run.ts); only its approvals show.
+    approvals: row.waiting === null ? [] : (JSON.parse(row.waiting) as { approvals: ToolApproval[] }).approvals,
   };
 }
 
@@ -84,4 +86,9 @@ export interface RunCheckpoint {
 /** Runs left `queued` or `running` by a process that died, oldest first. */
 export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('queued_at').execute();
+}
+
+/** Runs paused for approvals (every user's), oldest first: a restart picks them up again. */
+export function findWaitingRuns(db: Kysely<Database>): Promise<RunRow[]> {
+  return db.selectFrom('runs').selectAll().where('status', '=', 'waiting').orderBy('queued_at').execute();
 }

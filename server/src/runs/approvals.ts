@@ -1,0 +1,39 @@
+import type { ToolApproval } from '@threadline/shared';
+import { conflict, invalid } from '../errors.js';
+
+/** The tool result a denied call gets: the model sees that the user said no, and why. */
+export function deniedResult(approval: ToolApproval): { output: string; isError: true } {
+  return { output: `the user denied this call${approval.reason ? `: ${approval.reason}` : ''}`, isError: true };
+}
+
+/** What the user decided about some of a run's waiting calls. */
+export interface ApprovalDecision {
+  approved: boolean;
+  /** The calls decided; every pending call when omitted. */
+  callIds?: string[];
+  reason?: string;
+}
+
+/**
+ * Applies a decision to a pause's approvals in place; returns the approvals it changed. A call id
+ * that is not waiting in this run is a bad request; deciding a call again the same way changes
+ * nothing, the other way is a conflict.
+ */
+export function applyDecision(approvals: ToolApproval[], decision: ApprovalDecision): ToolApproval[] {
+  const ids = decision.callIds ?? approvals.filter((approval) => approval.decision === 'pending').map((approval) => approval.callId);
+  const decided = decision.approved ? 'approved' : 'denied';
+  const targets = ids.map((callId) => {
+    const approval = approvals.find((candidate) => candidate.callId === callId);
+    if (!approval) throw invalid(`call ${callId} is not waiting for approval in this run`);
+    if (approval.decision !== 'pending' && approval.decision !== decided) throw conflict(`call ${callId} was already ${approval.decision}`);
+    return approval;
+  });
+  const changed = targets.filter((approval) => approval.decision === 'pending');
+  for (const approval of changed) {
+    approval.decision = decided;
+    approval.reason = decision.approved ? null : (decision.reason ?? null);
+  }
+  return changed;
+}
+
+export const isPending = (approval: ToolApproval) => approval.decision === 'pending';

@@ -1,0 +1,36 @@
+import type { ToolApproval } from '@threadline/shared';
+import type { ModelMessage, ModelToolCall } from '../providers/types.js';
+import type { LoggedEvent } from './event-log.js';
+import type { AgentOutput } from './model-step.js';
+
+/**
+ * Where the tool loop stopped to ask the user: the step whose calls wait, with everything the run
+ * needs to go on from there (in this process, or in the next one after a restart).
+ */
+export interface LoopPause {
+  /** The loop step (model call) whose tool calls wait. */
+  step: number;
+  /** Messages this run added before that step (earlier steps' calls and results). */
+  turn: ModelMessage[];
+  /** That step's text and every tool call it made (not only those waiting). */
+  text: string;
+  calls: ModelToolCall[];
+  /** The calls that need a decision, and the decisions so far. */
+  approvals: ToolApproval[];
+}
+
+/** A `waiting` run as its row keeps it (`runs.waiting`, JSON). */
+export interface ParkedRun extends LoopPause {
+  /** The agent and model answering at the pause (a handoff may have changed them). */
+  agent: string;
+  model: string;
+  output: AgentOutput;
+  /** Every event so far, ids included, so readers resume across a restart without a gap. */
+  events: LoggedEvent[];
+  /** How long the run had been active before it waited (its maximum duration counts active time only). */
+  activeMs: number;
+}
+
+export function parseParkedRun(json: string): ParkedRun {
+  return JSON.parse(json) as ParkedRun;
+}
