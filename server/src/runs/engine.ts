@@ -70,6 +70,8 @@ function deferred<T>(): Deferred<T> {
 /** The run's pause for approvals: the loop's state at the step, and when every call is decided. */
 interface RunPause extends LoopPause {
   decided: Deferred<void>;
+  /** Resolves when the run has left the pause (stored as running again, or stopped). */
+  left: Deferred<void>;
   /** Stored as `waiting` (and the pause announced). */
   stored: boolean;
   /** The run's answer so far, and its active time when it paused. */
@@ -204,7 +206,9 @@ export class RunEngine {
       run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
     }
     await this.write(run, () => ({ waiting: JSON.stringify(this.parkedState(run, pause)) }));
-    if (!pause.approvals.some(isPending)) pause.decided.resolve();
+    if (pause.approvals.some(isPending)) return;
+    pause.decided.resolve();
+    await pause.left.promise;
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -267,7 +271,7 @@ export class RunEngine {
       this.deps.log.open(row.id, parked.events);
       const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
       const { step, turn, text, calls, approvals, output, activeMs } = parked;
-      run.pause = { step, turn, text, calls, approvals, output, activeMs, decided: deferred(), stored: true };
+      run.pause = { step, turn, text, calls, approvals, output, activeMs, decided: deferred(), left: deferred(), stored: true };
       if (!approvals.some(isPending)) run.pause.decided.resolve();
       run.done = this.schedule(run, row.content ?? '', model, parked);
     }
@@ -509,30 +513,31 @@ export class RunEngine {
    */
   private async awaitApprovals(run: ActiveRun, at: LoopPause, output: AgentOutput, deadline: RunDeadline, flush: () => void): Promise<ToolApproval[]> {
     if (!run.pause) {
-      run.pause = { ...at, decided: deferred(), stored: false, output, activeMs: 0 };
+      run.pause = { ...at, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
       for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
     }
     const pause = run.pause;
     flush();
-    const waiting = pause.approvals.some(isPending);
-    if (waiting) {
+    try {
       run.release?.();
       run.release = undefined;
       deadline.pause();
       pause.activeMs = deadline.activeMs();
       if (!pause.stored) await this.write(run, () => ({ status: 'waiting', waiting: JSON.stringify(this.parkedState(run, pause)) }));
       pause.stored = true;
-      if (pause.approvals.some(isPending)) run.paused.resolve(this.waitingOutcome(run, output));
+      const announced = pause.approvals.some(isPending);
+      if (announced) run.paused.resolve(this.waitingOutcome(run, output));
       if (this.draining) this.stop(run, { kind: 'park' });
+      // Decisions may all be in already (given quickly, or before a restart): then this goes straight on.
       await untilDecided(pause, run.controller.signal);
-      run.paused = deferred();
-    }
-    run.pause = undefined;
-    if (waiting) {
+      if (announced) run.paused = deferred();
+      run.pause = undefined;
       await this.write(run, () => ({ status: 'running', waiting: null }));
-      deadline.resume();
-      await this.acquireSlot(run);
+    } finally {
+      pause.left.resolve();
     }
+    deadline.resume();
+    await this.acquireSlot(run);
     return pause.approvals;
   }
 

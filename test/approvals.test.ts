@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { TRPCClientError } from '@trpc/client';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createThreadlineClient } from '../client/src/client.js';
+import { defineTool } from '../server/src/agents/define-tool.js';
+import type { AgentDefinition } from '../server/src/agents/types.js';
+import { createTestDatabase, DIALECTS } from '../server/src/testing/databases.js';
+import { startOpenAIFake } from './fakes/openai.js';
+import { writeAgentsFile } from './fixtures/agents-files.js';
+import { startServerProcess } from './helpers/process.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
+
+/** An assistant whose calculator asks first; the clock does not. */
+function guarded(t: TestServer, extra: Partial<AgentDefinition> = {}): AgentDefinition {
+  const assistant = t.server.services.agents.get('assistant');
+  const agent: AgentDefinition = { ...assistant, name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'], ...extra };
+  t.server.services.agents.register(agent);
+  return agent;
+}
+
+/** Streams a message and resolves once the run waits for approval, with the events so far and the rest. */
+function streamUntilApproval(t: TestServer, input: { content: string; agent?: string; sessionId?: string }) {
+  let waiting!: (events: ReceivedEvent[]) => void;
+  const paused = new Promise<ReceivedEvent[]>((resolve) => (waiting = resolve));
+  const all = collectEvents(
+    (handlers) =>
+      t.client.chat.stream.subscribe(
+        { agent: 'guarded', requestId: randomUUID(), ...(input.sessionId ? { sessionId: input.sessionId } : { newSession: true }), content: input.content },
+        handlers,
+      ),
+    (event, events) => event.data.type === 'tool-approval' && waiting([...events]),
+  );
+  return { paused, all };
+}
+
+const types = (events: ReceivedEvent[]) => events.map((event) => event.data.type);
+const codeOf = (error: unknown) => (error as TRPCClientError<never>).data?.code;
+
+describe('approvals', () => {
+  it('a tool that needs approval pauses the run (tool-approval, waiting) until runs.approve; then it runs and the answer completes', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const info = await t.client.agents.get.query({ agent: 'guarded' });
+    expect(info.tools.map((tool) => [tool.name, tool.needsApproval])).toEqual([
+      ['calculator', true],
+      ['current_time', false],
+      ['search_history', false],
+    ]);
+
+    const { paused, all } = streamUntilApproval(t, { content: '/tool calculator {"expression": "6 * 7"}' });
+    const before = await paused;
+    expect(types(before)).toEqual(['run-start', 'tool-call', 'tool-approval']);
+    const { runId, sessionId } = before[0]!.data as { runId: string; sessionId: string };
+    const approval = before[2]!.data as { callId: string; name: string; input: unknown };
+    expect(approval).toMatchObject({ name: 'calculator', input: { expression: '6 * 7' } });
+
+    await expect.poll(async () => (await t.client.runs.get.query({ runId })).status).toBe('waiting');
+    const waiting = await t.client.runs.get.query({ runId });
+    expect(waiting.approvals).toEqual([{ callId: approval.callId, name: 'calculator', input: { expression: '6 * 7' }, decision: 'pending', reason: null }]);
+    expect((await t.client.system.status.query()).waitingRuns).toBe(1);
+    // Nothing of the answer is stored while it waits; the session shows the question only.
+    expect((await t.client.sessions.history.query({ sessionId })).messages.map((message) => message.role)).toEqual(['user']);
+
+    const approved = await t.client.runs.approve.mutate({ runId });
+    expect(approved.approvals).toEqual([]);
+    const { events } = await all;
+    expect(types(events)).toEqual(['run-start', 'tool-call', 'tool-approval', 'tool-decision', 'tool-result', 'text-delta', 'message-end', 'run-finish']);
+    expect(events[3]!.data).toEqual({ type: 'tool-decision', callId: approval.callId, approved: true, reason: null });
+    expect(events[4]!.data).toMatchObject({ isError: false, output: { result: 42 } });
+    expect(textOf(events)).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
+    expect(events.map((event) => Number(event.id))).toEqual(events.map((_, index) => index + 1));
+
+    const run = await t.client.runs.get.query({ runId });
+    expect(run).toMatchObject({ status: 'completed', approvals: [] });
+    const history = await t.client.sessions.history.query({ sessionId });
+    expect(history.messages[1]!.parts.map((part) => part.type)).toEqual(['tool-call', 'tool-result', 'text']);
+    expect((await t.client.system.status.query()).waitingRuns).toBe(0);
+  });
+
+  it('runs.deny gives the model an error result with the reason; deciding again the other way is a conflict', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const { paused, all } = streamUntilApproval(t, { content: '/tool calculator {"expression": "1 / 0"}' });
+    const { runId } = (await paused)[0]!.data as { runId: string };
+    await t.client.runs.deny.mutate({ runId, reason: 'no maths today' });
+    const { events } = await all;
+    expect(events.find((event) => event.data.type === 'tool-decision')!.data).toMatchObject({ approved: false, reason: 'no maths today' });
+    expect(events.find((event) => event.data.type === 'tool-result')!.data).toMatchObject({ isError: true, output: 'the user denied this call: no maths today' });
+    expect(textOf(events)).toBe('Tool calculator failed: "the user denied this call: no maths today"');
+    expect(events.at(-1)!.data.type).toBe('run-finish');
+
+    // The run is over: no more decisions.
+    const again = await t.client.runs.approve.mutate({ runId }).catch((error: unknown) => error);
+    expect(codeOf(again)).toBe('CONFLICT');
+  });
+
+  it('chat.send answers `waiting` with the approvals; resending its requestId after approving gives the answer; bad decisions are typed errors', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const requestId = randomUUID();
+    const first = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "2 + 2"}', requestId });
+    expect(first).toMatchObject({ status: 'waiting', error: null, message: { status: 'waiting', parts: [{ type: 'tool-call', name: 'calculator' }] } });
+    expect(first.approvals).toHaveLength(1);
+    const callId = first.approvals[0]!.callId;
+
+    // Asking again while it waits answers at once with the same pause.
+    const same = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: 'ignored', requestId });
+    expect(same).toMatchObject({ runId: first.runId, status: 'waiting', approvals: [{ callId, decision: 'pending' }] });
+
+    const unknownCall = await t.client.runs.approve.mutate({ runId: first.runId, callIds: ['call-that-never-was'] }).catch((error: unknown) => error);
+    expect(codeOf(unknownCall)).toBe('BAD_REQUEST');
+    const unknownRun = await t.client.runs.deny.mutate({ runId: randomUUID() }).catch((error: unknown) => error);
+    expect(codeOf(unknownRun)).toBe('NOT_FOUND');
+    const bob = await t.addUser('bob');
+    const foreign = await bob.client.runs.approve.mutate({ runId: first.runId }).catch((error: unknown) => error);
+    expect(codeOf(foreign)).toBe('NOT_FOUND');
+    expect((await t.client.runs.get.query({ runId: first.runId })).status).toBe('waiting');
+
+    await t.client.runs.approve.mutate({ runId: first.runId, callIds: [callId] });
+    const done = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: 'ignored', requestId });
+    expect(done).toMatchObject({ runId: first.runId, status: 'completed', approvals: [], message: { content: 'Tool calculator returned: {"expression":"2 + 2","result":4}' } });
+    const conflict = await t.client.runs.deny.mutate({ runId: first.runId, callIds: [callId] }).catch((error: unknown) => error);
+    expect(codeOf(conflict)).toBe('CONFLICT');
+  });
+
+  it('a waiting run holds no provider slot and its maximum duration does not run while it waits', async () => {
+    await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY_LOCAL: '1', THREADLINE_MAX_RUN_MS: '400' } });
+    guarded(t);
+    const first = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "3 * 3"}' });
+    expect(first.status).toBe('waiting');
+    // With one slot, another session's run still goes through while the first waits.
+    const other = await t.client.chat.send.mutate({ newSession: true, content: 'meanwhile' });
+    expect(other).toMatchObject({ status: 'completed', message: { content: 'Echo: meanwhile' } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await t.client.runs.approve.mutate({ runId: first.runId });
+    const outcome = await t.client.chat.send.mutate({ sessionId: first.sessionId!, content: 'and then?' });
+    expect(outcome).toMatchObject({ status: 'completed', message: { content: 'Echo: and then?' } });
+    expect(await t.client.runs.get.query({ runId: first.runId })).toMatchObject({ status: 'completed', error: null });
+  });
+
+  it('a message sent to the session while a run waits queues behind it; cancelling the waiting run lets it through and the next turn replays the unanswered call', async () => {
+    await using fake = await startOpenAIFake();
+    fake.script({ toolCalls: [{ id: 'call_1', name: 'calculator', input: { expression: '7 * 6' } }] }, { text: ['Answered without it.'] });
+    await using t = await startTestServer({ environment: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: `${fake.url}/v1` } });
+    guarded(t, { model: 'openai/gpt-test' });
+    const first = await t.client.chat.send.mutate({ newSession: { title: 'q' }, agent: 'guarded', content: 'what is 7 * 6?' });
+    expect(first).toMatchObject({ status: 'waiting', approvals: [{ callId: 'call_1', name: 'calculator', input: { expression: '7 * 6' } }] });
+
+    const queued: ReceivedEvent[] = [];
+    const second = collectEvents(
+      (handlers) => t.client.chat.stream.subscribe({ sessionId: first.sessionId!, content: 'never mind, say hi', requestId: randomUUID() }, handlers),
+      (event) => queued.push(event),
+    );
+    await expect.poll(() => types(queued)).toEqual(['run-start', 'run-queued']);
+    const cancelled = await t.client.runs.cancel.mutate({ runId: first.runId });
+    expect(cancelled).toMatchObject({ status: 'cancelled', approvals: [] });
+    const { events } = await second;
+    expect(events.at(-1)!.data.type).toBe('run-finish');
+    expect(textOf(events)).toBe('Answered without it.');
+
+    // The cancelled answer keeps its call; the provider sees it answered with an error result.
+    const history = await t.client.sessions.history.query({ sessionId: first.sessionId! });
+    expect(history.messages.map((message) => [message.role, message.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'cancelled'],
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+    const requests = fake.requests.filter((request) => request.path === '/v1/chat/completions');
+    expect(requests).toHaveLength(2);
+    const replayed = requests[1]!.body.messages.slice(1).map((message: { role: string; tool_call_id?: string; content: unknown }) => [message.role, message.tool_call_id ?? null, message.content]);
+    expect(replayed).toEqual([
+      ['user', null, 'what is 7 * 6?'],
+      ['assistant', null, null],
+      ['tool', 'call_1', 'no result: the run ended before this call ran'],
+      ['user', null, 'never mind, say hi'],
+    ]);
+  });
+
+  it('of several calls in one step only those needing approval wait; approved and denied one by one, all run together after the last decision', async () => {
+    await using fake = await startOpenAIFake();
+    fake.script(
+      {
+        toolCalls: [
+          { id: 'call_a', name: 'calculator', input: { expression: '1 + 1' } },
+          { id: 'call_b', name: 'current_time', input: {} },
+          { id: 'call_c', name: 'risky', input: { target: 'prod' } },
+        ],
+      },
+      { text: ['Done.'] },
+    );
+    await using t = await startTestServer({ environment: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: `${fake.url}/v1` } });
+    let riskyRuns = 0;
+    const risky = defineTool({
+      name: 'risky',
+      description: 'Asks only for production.',
+      input: z.object({ target: z.string() }),
+      needsApproval: (input) => input.target === 'prod',
+      execute: async () => ++riskyRuns,
+    });
+    const assistant = t.server.services.agents.get('assistant');
+    guarded(t, { model: 'openai/gpt-test', tools: [...assistant.tools, risky] });
+
+    const { paused, all } = streamUntilApproval(t, { content: 'go' });
+    const before = await paused;
+    // Both approvals are announced before anything runs.
+    await expect.poll(async () => (await t.client.runs.get.query({ runId: (before[0]!.data as { runId: string }).runId })).approvals.map((approval) => approval.callId)).toEqual(['call_a', 'call_c']);
+    const { runId } = before[0]!.data as { runId: string };
+    await t.client.runs.approve.mutate({ runId, callIds: ['call_c'] });
+    expect(riskyRuns).toBe(0);
+    expect((await t.client.runs.get.query({ runId })).approvals.map((approval) => approval.decision)).toEqual(['pending', 'approved']);
+    await t.client.runs.deny.mutate({ runId, callIds: ['call_a'] });
+    const { events } = await all;
+    expect(riskyRuns).toBe(1);
+    const results = events.filter((event) => event.data.type === 'tool-result').map((event) => event.data as { callId: string; isError: boolean });
+    expect(results.map((result) => [result.callId, result.isError])).toEqual([
+      ['call_a', true],
+      ['call_b', false],
+      ['call_c', false],
+    ]);
+    expect(types(events).filter((type) => type === 'tool-approval')).toHaveLength(2);
+    const second = fake.requests.filter((request) => request.path === '/v1/chat/completions')[1]!.body;
+    expect(second.messages.filter((message: { role: string }) => message.role === 'tool').map((message: { tool_call_id: string; content: string }) => [message.tool_call_id, message.content.includes('the user denied')])).toEqual([
+      ['call_a', true],
+      ['call_b', false],
+      ['call_c', false],
+    ]);
+  });
+});
+
+const GUARDED_AGENTS = `agents:
+  - name: guarded
+    description: Asks before it calculates.
+    instructions: You calculate, with permission.
+    tools: [calculator, current_time]
+    approval: [calculator]
+`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`approvals across restarts on ${dialect}`, () => {
+    it('a waiting run survives SIGKILL and SIGTERM: after the restart it is still waiting, readers resume without a gap, and a decision finishes it', async () => {
+      await using database = await createTestDatabase(dialect);
+      await using agentsFile = await writeAgentsFile(GUARDED_AGENTS);
+      // SIGTERM must not wait for the grace period on a run that waits for a person.
+      const environment = { PORT: String(await freePort()), THREADLINE_AGENTS_FILE: agentsFile.path, THREADLINE_SHUTDOWN_GRACE_MS: '60000' };
+      const options = { dataDir: database.dataDir, databaseUrl: database.databaseUrl, environment };
+      const first = await startServerProcess(options);
+      const client = createThreadlineClient({ url: first.url, token: first.token });
+      expect((await client.agents.get.query({ agent: 'guarded' })).tools.map((tool) => [tool.name, tool.needsApproval])).toEqual([
+        ['calculator', true],
+        ['current_time', false],
+      ]);
+
+      // A reader that stays subscribed across the crash: the client reconnects with its lastEventId.
+      let pausedAt!: (events: ReceivedEvent[]) => void;
+      const paused = new Promise<ReceivedEvent[]>((resolve) => (pausedAt = resolve));
+      const streamed = collectEvents(
+        (handlers) => client.chat.stream.subscribe({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "6 * 7"}', requestId: randomUUID() }, handlers),
+        (event, events) => event.data.type === 'tool-approval' && pausedAt([...events]),
+      );
+      const { runId, sessionId } = (await paused)[0]!.data as { runId: string; sessionId: string };
+      await expect.poll(async () => (await client.runs.get.query({ runId })).status).toBe('waiting');
+
+      first.kill();
+      await first[Symbol.asyncDispose]();
+      const second = await startServerProcess(options);
+      const run = await client.runs.get.query({ runId });
+      expect(run).toMatchObject({ status: 'waiting', approvals: [{ name: 'calculator', input: { expression: '6 * 7' }, decision: 'pending' }] });
+      expect((await client.system.status.query()).waitingRuns).toBe(1);
+
+      await client.runs.approve.mutate({ runId });
+      const { events } = await streamed;
+      expect(types(events)).toEqual(['run-start', 'tool-call', 'tool-approval', 'tool-decision', 'tool-result', 'text-delta', 'message-end', 'run-finish']);
+      expect(events.map((event) => Number(event.id))).toEqual(events.map((_, index) => index + 1));
+      expect(textOf(events)).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
+      // A reader joining from the start sees the same run, events from before the crash included.
+      const replay = await collectEvents((handlers) => client.runs.events.subscribe({ runId }, handlers));
+      expect(replay.events.map((event) => [event.id, event.data.type])).toEqual(events.map((event) => [event.id, event.data.type]));
+
+      // Waiting again, then a graceful stop: it exits at once and leaves the run waiting.
+      const again = await client.chat.send.mutate({ sessionId, content: '/tool calculator {"expression": "2 ** 10"}' });
+      expect(again.status).toBe('waiting');
+      const startedStop = Date.now();
+      expect(await second.stop('SIGTERM')).toBe(0);
+      expect(Date.now() - startedStop).toBeLessThan(30_000);
+      await using third = await startServerProcess(options);
+      expect(await client.runs.get.query({ runId: again.runId })).toMatchObject({ status: 'waiting' });
+      await client.runs.deny.mutate({ runId: again.runId, reason: 'too big' });
+      await expect.poll(async () => (await client.runs.get.query({ runId: again.runId })).status).toBe('completed');
+      const history = await client.sessions.history.query({ sessionId });
+      expect(history.messages.map((message) => [message.role, message.content])).toEqual([
+        ['user', '/tool calculator {"expression": "6 * 7"}'],
+        ['assistant', 'Tool calculator returned: {"expression":"6 * 7","result":42}'],
+        ['user', '/tool calculator {"expression": "2 ** 10"}'],
+        ['assistant', 'Tool calculator failed: "the user denied this call: too big"'],
+      ]);
+      expect(third.url).toBe(first.url);
+    }, 90_000);
+  });
+}
