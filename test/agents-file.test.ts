@@ -37,6 +37,8 @@ describe('the agents file', () => {
     ['mcpServers:\n  both:\n    command: node\n    url: http://127.0.0.1:1/mcp\n', /mcpServers\.both: set either command \(stdio\) or url/],
     ['mcpServers:\n  web:\n    url: http://127.0.0.1:1/mcp\n    args: [x]\n', /mcpServers\.web: args only apply to a command server/],
     ['mcp_servers: {}\n', /\(top level\): Unrecognized key: "mcp_servers"/],
+    ['agents:\n  - name: x\n    instructions: hi\n    tools: [calculator]\n    approval: [current_time]\n', /agents\[0\]\.approval\[0\]: current_time is not in this agent's tools/],
+    ['agents:\n  - name: x\n    instructions: hi\n    tools: [calculator]\n    approval: [teleport]\n', /agents\[0\]\.approval\[0\]: unknown tool teleport/],
   ])('refuses %j with a message naming the file and the place', async (text, expected) => {
     const { message, path } = await startupError(text);
     expect(message).toContain(`agents file ${path}:`);

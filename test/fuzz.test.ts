@@ -26,6 +26,8 @@ const procedures: [path: string, kind: Kind, keys: string[], required: string[]]
   ['runs.get', 'query', ['runId'], ['runId']],
   ['runs.events', 'subscription', ['runId', 'lastEventId'], ['runId']],
   ['runs.cancel', 'mutation', ['runId'], ['runId']],
+  ['runs.approve', 'mutation', ['runId', 'callIds'], ['runId']],
+  ['runs.deny', 'mutation', ['runId', 'callIds', 'reason'], ['runId']],
   ['agents.list', 'query', [], []],
   ['agents.get', 'query', ['agent'], ['agent']],
   ['models.list', 'query', [], []],
@@ -35,12 +37,12 @@ const procedures: [path: string, kind: Kind, keys: string[], required: string[]]
 ];
 
 /** Ids that exist (seeded, then every id a response names), so inputs reach past validation into the store. */
-const known = { sessionIds: new Set<string>(), runIds: new Set<string>() };
+const known = { sessionIds: new Set<string>(), runIds: new Set<string>(), callIds: new Set<string>(['call-x']) };
 
 function remember(body: string): void {
-  for (const [, key, id] of body.matchAll(/"(sessionId|runId)":"([0-9a-f-]{36})"/g)) {
-    const set = key === 'runId' ? known.runIds : known.sessionIds;
-    if (set.size < 200) set.add(id!);
+  for (const [, key, id] of body.matchAll(/"(sessionId|runId|callId)":"([^"]{1,80})"/g)) {
+    const set = key === 'runId' ? known.runIds : key === 'callId' ? known.callIds : known.sessionIds;
+    if (set.size < 200 && (key === 'callId' || /^[0-9a-f-]{36}$/.test(id!))) set.add(id!);
   }
 }
 
@@ -66,7 +68,7 @@ const typed: Record<string, fc.Arbitrary<unknown>> = {
   sessionId: idOf(known.sessionIds),
   runId: idOf(known.runIds),
   title: mostly<unknown>(text(30), fc.constantFrom(null, 'x'.repeat(200), 'x'.repeat(201), '  padded  ')),
-  agent: mostly(fc.constant('chat'), fc.constantFrom('nobody', 'a b')),
+  agent: mostly(fc.constantFrom('chat', 'guarded'), fc.constantFrom('nobody', 'a b')),
   model: mostly<unknown>(fc.constant('local/echo'), fc.constantFrom('local/nope', 'nope/x', 'gpt', null)),
   metadata: fc.dictionary(text(8), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
   cursor: fc.oneof(
@@ -83,9 +85,11 @@ const typed: Record<string, fc.Arbitrary<unknown>> = {
   content: fc.oneof(
     text(40).map((value) => `${value}.`),
     text(40),
-    fc.constantFrom('hi', '/long 3', '/think hmm /long 2', '/fail reset /long 3', '/tool clock {}'),
+    fc.constantFrom('hi', '/long 3', '/think hmm /long 2', '/fail reset /long 3', '/tool clock {}', '/tool calculator {"expression": "1 + 1"}'),
   ),
   requestId: fc.oneof(fc.constantFrom('r1', 'r2', 'r3'), fc.string({ minLength: 1, maxLength: 12 })),
+  callIds: mostly<unknown>(fc.array(fc.constant(null).chain(() => fc.constantFrom(...known.callIds)), { minLength: 1, maxLength: 3 }), fc.constant([]), fc.array(text(5))),
+  reason: text(20),
   lastEventId: mostly<unknown>(fc.constantFrom('0', '1', '3', '999999999999', null), fc.string({ maxLength: 4 })),
 };
 
@@ -167,6 +171,11 @@ describe('fuzzing every procedure over raw HTTP (sqlite)', () => {
 
   beforeAll(async () => {
     t = await startTestServer({ dialect: 'sqlite' });
+    // Runs that wait for approval, so approve and deny reach past validation into real pauses.
+    t.server.services.agents.register({ ...t.server.services.agents.get('assistant'), name: 'guarded', approval: ['calculator'] });
+    for (let index = 0; index < 3; index++) {
+      remember(JSON.stringify(await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "2 * 21"}' })));
+    }
     for (const content of ['one', 'two', '/long 5']) {
       const sent = await t.client.chat.send.mutate({ newSession: { title: content }, content });
       remember(JSON.stringify(sent));

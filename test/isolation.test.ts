@@ -68,6 +68,8 @@ function idCalls(ids: { sessionId: string; runId: string }): Record<string, (cli
       follow((handlers) => client.chat.stream.subscribe({ sessionId, content: 'hi', requestId: randomUUID() }, handlers)),
     'runs.get': (client) => client.runs.get.query({ runId }),
     'runs.cancel': (client) => client.runs.cancel.mutate({ runId }),
+    'runs.approve': (client) => client.runs.approve.mutate({ runId }),
+    'runs.deny': (client) => client.runs.deny.mutate({ runId, reason: 'not yours' }),
     'runs.events': (client) => follow((handlers) => client.runs.events.subscribe({ runId }, handlers)),
     'runs.events (resume)': (client) =>
       follow((handlers) => client.runs.events.subscribe({ runId, lastEventId: '1' }, handlers)),

@@ -80,6 +80,18 @@ describe('MCP servers over stdio', () => {
     expect(toolResult(messages[1]!)).toMatchObject({ output: { sum: 5 }, isError: false });
   });
 
+  it('an MCP tool can need approval: listed so, and its call waits until approved', async () => {
+    await using file = await writeAgentsFile(TOOLER.replace('    tools: [calculator, fixture/*]\n', '    tools: [calculator, fixture/*]\n    approval: [fixture/add]\n'));
+    await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
+    const tools = (await t.client.agents.get.query({ agent: 'tooler' })).tools;
+    expect(tools.filter((tool) => tool.needsApproval).map((tool) => tool.name)).toEqual(['fixture__add']);
+    const waiting = await t.client.chat.send.mutate({ agent: 'tooler', content: '/tool fixture__add {"a":2,"b":3}', requestId: 'add-once' });
+    expect(waiting).toMatchObject({ status: 'waiting', approvals: [{ name: 'fixture__add', input: { a: 2, b: 3 } }] });
+    await t.client.runs.approve.mutate({ runId: waiting.runId });
+    const done = await t.client.chat.send.mutate({ agent: 'tooler', content: 'same request', requestId: 'add-once' });
+    expect(done).toMatchObject({ status: 'completed', message: { content: 'Tool fixture__add returned: {"sum":5}' } });
+  });
+
   it('joins text parts, turns isError and bad input into error results', async () => {
     await using file = await writeAgentsFile(TOOLER);
     await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
