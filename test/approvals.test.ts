@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createThreadlineClient } from '../client/src/client.js';
@@ -37,7 +36,7 @@ function streamUntilApproval(t: TestServer, input: { content: string; agent?: st
 }
 
 const types = (events: ReceivedEvent[]) => events.map((event) => event.data.type);
-const codeOf = (error: unknown) => (error as TRPCClientError<never>).data?.code;
+const codeOf = (error: unknown) => (error as { data?: { code?: string } }).data?.code;
 
 describe('approvals', () => {
   it('a tool that needs approval pauses the run (tool-approval, waiting) until runs.approve; then it runs and the answer completes', async () => {
@@ -139,6 +138,17 @@ describe('approvals', () => {
     const outcome = await t.client.chat.send.mutate({ sessionId: first.sessionId!, content: 'and then?' });
     expect(outcome).toMatchObject({ status: 'completed', message: { content: 'Echo: and then?' } });
     expect(await t.client.runs.get.query({ runId: first.runId })).toMatchObject({ status: 'completed', error: null });
+  });
+
+  it('calls nobody decides on are denied after THREADLINE_APPROVAL_TIMEOUT_MS, and the run goes on', async () => {
+    await using t = await startTestServer({ environment: { THREADLINE_APPROVAL_TIMEOUT_MS: '150' } });
+    guarded(t);
+    const { paused, all } = streamUntilApproval(t, { content: '/tool calculator {"expression": "5 * 5"}' });
+    await paused;
+    const { events } = await all;
+    expect(events.find((event) => event.data.type === 'tool-decision')!.data).toMatchObject({ approved: false, reason: 'no decision came in time' });
+    expect(textOf(events)).toBe('Tool calculator failed: "the user denied this call: no decision came in time"');
+    expect(events.at(-1)!.data.type).toBe('run-finish');
   });
 
   it('a message sent to the session while a run waits queues behind it; cancelling the waiting run lets it through and the next turn replays the unanswered call', async () => {

@@ -47,6 +47,8 @@ const Environment = z.object({
   THREADLINE_CONCURRENCY: positiveInt.default(16),
   /** A run still active after this long fails with `timeout`, ms. */
   THREADLINE_MAX_RUN_MS: positiveInt.default(10 * 60 * 1000),
+  /** A tool call waiting this long for the user's approval is denied (the run goes on), ms; 0 = never. */
+  THREADLINE_APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
   /** How often a streaming answer is checkpointed to the store (what a crash can lose at most), ms. */
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
@@ -75,6 +77,8 @@ export interface Config {
   /** Runs executing at once, per provider name. */
   concurrency: (provider: string) => number;
   maxRunMs: number;
+  /** A pending approval is denied after this long, ms; 0 = never. */
+  approvalTimeoutMs: number;
   checkpointMs: number;
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
@@ -136,6 +140,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       return Number.isInteger(override) && override > 0 ? override : env.THREADLINE_CONCURRENCY;
     },
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
+    approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
     checkpointMs: env.THREADLINE_CHECKPOINT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
     agentsFile: env.THREADLINE_AGENTS_FILE

@@ -54,7 +54,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     throw error;
   }
   const log = new InMemoryEventLog(config.runRetentionMs);
-  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, concurrency: config.concurrency };
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency };
   const engine = new RunEngine({ db, providers, agents, log, logger, options });
   const waiting = await engine.resumeWaitingRuns();
   if (waiting > 0) logger.info({ waiting }, 'runs waiting for approvals are held again');

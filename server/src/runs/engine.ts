@@ -21,7 +21,7 @@ import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
-import { parseParkedRun, type LoopPause, type ParkedRun } from './parked-run.js';
+import { parseParkedRun, type LoopPause, type ParkedRun, type PauseExpiry } from './parked-run.js';
 import { RunDeadline } from './run-deadline.js';
 import { suggestFollowUps } from './suggestions.js';
 import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
@@ -68,7 +68,7 @@ function deferred<T>(): Deferred<T> {
 }
 
 /** The run's pause for approvals: the loop's state at the step, and when every call is decided. */
-interface RunPause extends LoopPause {
+interface RunPause extends LoopPause, PauseExpiry {
   decided: Deferred<void>;
   /** Resolves when the run has left the pause (stored as running again, or stopped). */
   left: Deferred<void>;
@@ -109,6 +109,8 @@ export interface RunEngineOptions {
   checkpointMs: number;
   /** A run still active after this long fails with `timeout`, ms. */
   maxRunMs: number;
+  /** Undecided approvals are denied after this long, ms; 0 = never. */
+  approvalTimeoutMs: number;
   /** How many runs may execute at once per provider. */
   concurrency: (provider: string) => number;
 }
@@ -202,13 +204,17 @@ export class RunEngine {
       throw conflict(`the run is ${row.status === 'waiting' ? 'not held by this server' : row.status}, not waiting for approval`);
     }
     const pause = run.pause;
+    await this.applyDecision(run, pause, decision);
+    if (!pause.approvals.some(isPending)) await pause.left.promise;
+  }
+
+  /** Records a decision (events, then the stored pause); the last one lets the run go on. */
+  private async applyDecision(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
     for (const approval of applyDecision(pause.approvals, decision)) {
       run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
     }
     await this.write(run, () => ({ waiting: JSON.stringify(this.parkedState(run, pause)) }));
-    if (pause.approvals.some(isPending)) return;
-    pause.decided.resolve();
-    await pause.left.promise;
+    if (!pause.approvals.some(isPending)) pause.decided.resolve();
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -270,8 +276,8 @@ export class RunEngine {
       const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
       this.deps.log.open(row.id, parked.events);
       const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
-      const { step, turn, text, calls, approvals, output, activeMs } = parked;
-      run.pause = { step, turn, text, calls, approvals, output, activeMs, decided: deferred(), left: deferred(), stored: true };
+      const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = parked;
+      run.pause = { step, turn, text, calls, approvals, output, activeMs, expiresAt: expiresAt ?? null, decided: deferred(), left: deferred(), stored: true };
       if (!approvals.some(isPending)) run.pause.decided.resolve();
       run.done = this.schedule(run, row.content ?? '', model, parked);
     }
@@ -513,11 +519,14 @@ export class RunEngine {
    */
   private async awaitApprovals(run: ActiveRun, at: LoopPause, output: AgentOutput, deadline: RunDeadline, flush: () => void): Promise<ToolApproval[]> {
     if (!run.pause) {
-      run.pause = { ...at, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
+      const { approvalTimeoutMs } = this.deps.options;
+      const expiresAt = approvalTimeoutMs > 0 ? Date.now() + approvalTimeoutMs : null;
+      run.pause = { ...at, expiresAt, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
       for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
     }
     const pause = run.pause;
     flush();
+    let expiry: NodeJS.Timeout | undefined;
     try {
       run.release?.();
       run.release = undefined;
@@ -528,12 +537,14 @@ export class RunEngine {
       const announced = pause.approvals.some(isPending);
       if (announced) run.paused.resolve(this.waitingOutcome(run, output));
       if (this.draining) this.stop(run, { kind: 'park' });
+      if (announced && pause.expiresAt !== null) expiry = this.expire(run, pause, pause.expiresAt);
       // Decisions may all be in already (given quickly, or before a restart): then this goes straight on.
       await untilDecided(pause, run.controller.signal);
       if (announced) run.paused = deferred();
       run.pause = undefined;
       await this.write(run, () => ({ status: 'running', waiting: null }));
     } finally {
+      clearTimeout(expiry);
       pause.left.resolve();
     }
     deadline.resume();
@@ -541,10 +552,20 @@ export class RunEngine {
     return pause.approvals;
   }
 
+  /** At `expiresAt`, denies the calls still undecided (the model hears why) so the run goes on. */
+  private expire(run: ActiveRun, pause: RunPause, expiresAt: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const reason = 'no decision came in time';
+      this.applyDecision(run, pause, { approved: false, reason }).catch((error) => this.deps.logger.error({ err: error, runId: run.id }, 'could not expire approvals'));
+    }, Math.max(0, expiresAt - Date.now()));
+    timer.unref();
+    return timer;
+  }
+
   /** What a waiting run's row keeps (see ParkedRun). */
   private parkedState(run: ActiveRun, pause: RunPause): ParkedRun {
-    const { step, turn, text, calls, approvals, output, activeMs } = pause;
-    return { step, turn, text, calls, approvals, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
+    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = pause;
+    return { step, turn, text, calls, approvals, expiresAt, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
   }
 
   /** Queues a write to the run's row after its earlier ones; `change` is computed when it runs. */

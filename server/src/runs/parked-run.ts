@@ -19,8 +19,13 @@ export interface LoopPause {
   approvals: ToolApproval[];
 }
 
+/** When undecided calls of a pause are denied (epoch ms), or null for never. */
+export interface PauseExpiry {
+  expiresAt: number | null;
+}
+
 /** A `waiting` run as its row keeps it (`runs.waiting`, JSON). */
-export interface ParkedRun extends LoopPause {
+export interface ParkedRun extends LoopPause, PauseExpiry {
   /** The agent and model answering at the pause (a handoff may have changed them). */
   agent: string;
   model: string;
