@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Route } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -64,6 +64,23 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   const lastAssistantMessage = async (sessionId: string) => {
     const { messages } = await server.client.sessions.history.query({ sessionId, limit: 200 });
     return messages.filter((message) => message.role === 'assistant').at(-1)!;
+  };
+  /**
+   * Holds the page's history requests until `release()`: the streamed answer, which gives way to
+   * the stored one when the history reloads, stays on screen to be looked at after its run ended.
+   */
+  const holdHistory = async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const handler = async (route: Route) => {
+      await opened;
+      await route.continue();
+    };
+    await page.route((url) => url.pathname.includes('sessions.history'), handler);
+    return async () => {
+      open();
+      await page.unrouteAll({ behavior: 'wait' });
+    };
   };
 
   it('keeps the token and server URL it is given and creates a session', async () => {
@@ -161,6 +178,57 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await expect.poll(() => page.getByTestId('session').count()).toBe(1);
     const { items } = await server.client.sessions.list.query();
     expect(items.map((item) => item.id)).toEqual([newest]);
+  });
+
+  it('asks before a guarded tool runs: Allow runs it; after a reload the card is back, and Deny refuses it', async () => {
+    const { agents } = server.server.services;
+    agents.register({ ...agents.get('assistant'), name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'] });
+    const sessionId = await selectedSessionId();
+    await server.client.sessions.update.mutate({ sessionId, agent: 'guarded' });
+    const answer = page.getByTestId('streaming-answer');
+    const card = answer.getByTestId('approval');
+
+    await send('/tool calculator {"expression": "6 * 7"}');
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    expect(await card.locator('header').textContent()).toBe('Run calculator?');
+    expect(JSON.parse((await card.getByTestId('approval-input').textContent())!)).toEqual({ expression: '6 * 7' });
+    expect(await answer.getAttribute('data-phase')).toBe('waiting');
+    expect(await answer.locator('header .badge').textContent()).toBe('waiting for approval');
+    const runId = (await answer.getAttribute('data-run-id'))!;
+    expect(await server.client.runs.get.query({ runId })).toMatchObject({ status: 'waiting', approvals: [{ name: 'calculator', decision: 'pending' }] });
+
+    const release = await holdHistory();
+    await card.getByRole('button', { name: 'Allow' }).click();
+    const allowed = 'Tool calculator returned: {"expression":"6 * 7","result":42}';
+    await expect.poll(() => answer.getAttribute('data-phase')).toBe('completed');
+    expect(await card.getByTestId('approval-decision').textContent()).toBe('Allowed');
+    expect(await answer.getByTestId('message-text').textContent()).toBe(allowed);
+    expect(await answer.locator('.tool').textContent()).toContain('→ {"expression":"6 * 7","result":42}');
+    await release();
+    await expect.poll(() => storedAnswer(runId).count()).toBe(1);
+    expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe(allowed);
+    expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
+
+    await send('/tool calculator {"expression": "1 / 0"}');
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    const deniedRunId = (await answer.getAttribute('data-run-id'))!;
+    // The run waits on the server while the page is gone; the replayed events bring the card back.
+    await page.reload();
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    expect(await answer.getAttribute('data-run-id')).toBe(deniedRunId);
+
+    const releaseAgain = await holdHistory();
+    await card.getByLabel('Reason to deny').fill('not now');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    const denied = 'Tool calculator failed: "the user denied this call: not now"';
+    await expect.poll(() => answer.getAttribute('data-phase')).toBe('completed');
+    expect(await card.getByTestId('approval-decision').textContent()).toBe('Denied: not now');
+    expect(await answer.locator('.tool.error').count()).toBe(1);
+    expect(await answer.getByTestId('message-text').textContent()).toBe(denied);
+    await releaseAgain();
+    await expect.poll(() => storedAnswer(deniedRunId).count()).toBe(1);
+    expect(await storedAnswer(deniedRunId).getByTestId('message-text').textContent()).toBe(denied);
+    await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

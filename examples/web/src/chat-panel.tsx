@@ -47,7 +47,7 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.length, view?.text.length, view?.reasoning.length]);
+  }, [messages.length, view?.text.length, view?.reasoning.length, view?.phase]);
 
   return (
     <section className="chat" aria-label="Conversation">

@@ -1,3 +1,4 @@
+import { ApprovalCard } from './approval-card';
 import type { RunView, ToolActivity } from './run-view';
 import type { Message } from './trpc';
 
@@ -12,17 +13,21 @@ function Reasoning({ text }: { text: string }) {
   );
 }
 
-/** Tool calls and their results. */
-function Tools({ tools }: { tools: ToolActivity[] }) {
+/** Tool calls and their results; a call that needs approval (of the run `runId`) as an approval card. */
+function Tools({ tools, runId = null }: { tools: ToolActivity[]; runId?: string | null }) {
   if (tools.length === 0) return null;
   return (
     <ul className="tools">
-      {tools.map((tool) => (
+      {tools.map(({ approval, ...tool }) => (
         <li key={tool.callId} className={tool.isError ? 'tool error' : 'tool'}>
-          <code>
-            {tool.name}({JSON.stringify(tool.input)})
-          </code>
-          {'output' in tool ? <code> → {JSON.stringify(tool.output)}</code> : <span> …</span>}
+          {approval && runId ? (
+            <ApprovalCard runId={runId} tool={{ ...tool, approval }} />
+          ) : (
+            <code>
+              {tool.name}({JSON.stringify(tool.input)})
+            </code>
+          )}
+          {'output' in tool ? <code> → {JSON.stringify(tool.output)}</code> : approval?.decision !== 'pending' && <span> …</span>}
         </li>
       ))}
     </ul>
@@ -78,17 +83,18 @@ export function PendingQuestion({ content }: { content: string }) {
 
 /** The answer as it streams in, until the stored message replaces it. */
 export function StreamingAnswer({ view }: { view: RunView }) {
-  const waiting = view.phase === 'connecting' || view.phase === 'queued';
+  const starting = view.phase === 'connecting' || view.phase === 'queued';
   return (
     <article className="message assistant streaming" data-testid="streaming-answer" data-phase={view.phase} data-run-id={view.runId ?? ''}>
       <header>
         Assistant
         {view.phase === 'queued' && <span className="badge">queued #{view.queuePosition}</span>}
         {view.phase === 'streaming' && <span className="badge live">streaming</span>}
+        {view.phase === 'waiting' && <span className="badge waiting">waiting for approval</span>}
       </header>
       <Reasoning text={view.reasoning} />
-      <Tools tools={view.tools} />
-      {waiting && !view.text && <p className="muted">{view.phase === 'queued' ? 'Waiting for a free slot…' : 'Connecting…'}</p>}
+      <Tools tools={view.tools} runId={view.runId} />
+      {starting && !view.text && <p className="muted">{view.phase === 'queued' ? 'Waiting for a free slot…' : 'Connecting…'}</p>}
       <div className="text" data-testid="message-text">
         {view.text}
       </div>

@@ -1,8 +1,15 @@
 import type { PendingRun } from './storage';
 import type { StreamEvent } from './trpc';
 
-/** Where a streamed answer stands. The last four are ends. */
-export type RunPhase = 'connecting' | 'queued' | 'streaming' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+/** Where a streamed answer stands: `waiting` for the user to approve tool calls. The last four are ends. */
+export type RunPhase = 'connecting' | 'queued' | 'streaming' | 'waiting' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** The user's say on a tool call that needs approval: `pending` until runs.approve or runs.deny. */
+export interface ToolApproval {
+  decision: 'pending' | 'approved' | 'denied';
+  /** Why it was denied, when the user said. */
+  reason: string | null;
+}
 
 /** A tool call seen in the stream, with its result once it came. */
 export interface ToolActivity {
@@ -11,6 +18,8 @@ export interface ToolActivity {
   input: unknown;
   output?: unknown;
   isError?: boolean;
+  /** Set when the call needs approval (streamed calls only; stored messages do not keep it). */
+  approval?: ToolApproval;
 }
 
 /** What the page shows of the answer being streamed, built from its events in order. */
@@ -55,18 +64,34 @@ export function applyEvent(view: RunView, id: number, event: StreamEvent): RunVi
     case 'tool-call':
       return { ...next, phase: 'streaming', tools: [...next.tools, { callId: event.callId, name: event.name, input: event.input }] };
     case 'tool-result':
-      return {
-        ...next,
-        tools: next.tools.map((tool) => (tool.callId === event.callId ? { ...tool, output: event.output, isError: event.isError } : tool)),
-      };
+      return { ...next, tools: updateTool(next.tools, event.callId, { output: event.output, isError: event.isError }) };
+    case 'tool-approval':
+      return { ...next, phase: 'waiting', tools: updateTool(next.tools, event.callId, { approval: { decision: 'pending', reason: null } }) };
+    case 'tool-decision': {
+      const approval: ToolApproval = { decision: event.approved ? 'approved' : 'denied', reason: event.reason };
+      const tools = updateTool(next.tools, event.callId, { approval });
+      // The run goes on once no call waits any more.
+      return { ...next, tools, phase: tools.some((tool) => tool.approval?.decision === 'pending') ? 'waiting' : 'streaming' };
+    }
     case 'run-finish':
       return { ...next, phase: 'completed' };
     case 'run-cancel':
       return { ...next, phase: 'cancelled', notice: `Stopped: ${event.reason}` };
     case 'run-error':
       return { ...next, phase: event.code === 'interrupted' ? 'interrupted' : 'failed', notice: `${event.code}: ${event.message}` };
+    case 'agent-change':
+    case 'message-end':
+      // The stored message replaces this view once the history reloads.
+      return next;
     default:
-      // agent-change, message-end: the stored message replaces this view once the history reloads.
+      // A new event type fails to compile here until it is handled above; at run time (a newer
+      // server) it changes nothing.
+      event satisfies never;
       return next;
   }
+}
+
+/** The tools with `change` applied to the call `callId`. */
+function updateTool(tools: ToolActivity[], callId: string, change: Partial<ToolActivity>): ToolActivity[] {
+  return tools.map((tool) => (tool.callId === callId ? { ...tool, ...change } : tool));
 }
