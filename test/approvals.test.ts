@@ -125,6 +125,31 @@ describe('approvals', () => {
     expect(codeOf(conflict)).toBe('CONFLICT');
   });
 
+  it('runs.list finds a session\'s waiting run (another tab, another device), newest first, page by page', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const session = await t.client.sessions.create.mutate({ title: 'tabs', agent: 'guarded' });
+    const sent = [];
+    for (const content of ['one', 'two', 'three']) sent.push(await t.client.chat.send.mutate({ sessionId: session.id, content }));
+    const waiting = await t.client.chat.send.mutate({ sessionId: session.id, content: '/tool calculator {"expression": "1 + 2"}' });
+    await t.client.chat.send.mutate({ newSession: true, content: 'elsewhere' });
+
+    const active = await t.client.runs.list.query({ sessionId: session.id, status: ['queued', 'running', 'waiting'] });
+    expect(active.items.map((run) => [run.id, run.status])).toEqual([[waiting.runId, 'waiting']]);
+    expect(active.items[0]!.approvals).toHaveLength(1);
+
+    const ids = [waiting.runId, ...sent.map((outcome) => outcome.runId).reverse()];
+    const first = await t.client.runs.list.query({ sessionId: session.id, limit: 3 });
+    expect(first.items.map((run) => run.id)).toEqual(ids.slice(0, 3));
+    const second = await t.client.runs.list.query({ sessionId: session.id, limit: 3, cursor: first.nextCursor! });
+    expect(second).toEqual({ items: [expect.objectContaining({ id: ids[3] })], nextCursor: null });
+    expect((await t.client.runs.list.query()).items).toHaveLength(5);
+    const missing = await t.client.runs.list.query({ sessionId: randomUUID() }).catch((error: unknown) => error);
+    expect(codeOf(missing)).toBe('NOT_FOUND');
+    const badCursor = await t.client.runs.list.query({ cursor: 'not-a-cursor' }).catch((error: unknown) => error);
+    expect(codeOf(badCursor)).toBe('BAD_REQUEST');
+  });
+
   it('a waiting run holds no provider slot and its maximum duration does not run while it waits', async () => {
     await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY_LOCAL: '1', THREADLINE_MAX_RUN_MS: '400' } });
     guarded(t);

@@ -23,6 +23,7 @@ const procedures: [path: string, kind: Kind, keys: string[], required: string[]]
     ['sessionId', 'newSession', 'content', 'agent', 'model', 'requestId', 'lastEventId'],
     ['content', 'requestId'],
   ],
+  ['runs.list', 'query', ['sessionId', 'status', 'cursor', 'limit'], []],
   ['runs.get', 'query', ['runId'], ['runId']],
   ['runs.events', 'subscription', ['runId', 'lastEventId'], ['runId']],
   ['runs.cancel', 'mutation', ['runId'], ['runId']],
@@ -90,6 +91,7 @@ const typed: Record<string, fc.Arbitrary<unknown>> = {
   requestId: fc.oneof(fc.constantFrom('r1', 'r2', 'r3'), fc.string({ minLength: 1, maxLength: 12 })),
   callIds: mostly<unknown>(fc.array(fc.constant(null).chain(() => fc.constantFrom(...known.callIds)), { minLength: 1, maxLength: 3 }), fc.constant([]), fc.array(text(5))),
   reason: text(20),
+  status: mostly<unknown>(fc.subarray(['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'interrupted'], { minLength: 1 }), fc.constant([]), fc.constant(['done'])),
   lastEventId: mostly<unknown>(fc.constantFrom('0', '1', '3', '999999999999', null), fc.string({ maxLength: 4 })),
 };
 

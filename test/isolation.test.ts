@@ -59,6 +59,7 @@ function idCalls(ids: { sessionId: string; runId: string }): Record<string, (cli
     'sessions.update': (client) =>
       client.sessions.update.mutate({ sessionId, title: 'taken over', metadata: { owner: 'b' }, model: null }),
     'sessions.clear': (client) => client.sessions.clear.mutate({ sessionId }),
+    'runs.list (session)': (client) => client.runs.list.query({ sessionId }),
     'sessions.archive': (client) => client.sessions.archive.mutate({ sessionId }),
     'sessions.unarchive': (client) => client.sessions.unarchive.mutate({ sessionId }),
     'sessions.delete': (client) => client.sessions.delete.mutate({ sessionId }),
@@ -149,6 +150,10 @@ for (const dialect of DIALECTS) {
       expect(firstPageOfA.nextCursor).not.toBeNull();
       for (const input of [undefined, { archived: true }, { query: 'alpha' }, { cursor: firstPageOfA.nextCursor! }]) {
         expect(await b.sessions.list.query(input)).toEqual({ items: [], nextCursor: null });
+      }
+      expect((await a.runs.list.query()).items.length).toBeGreaterThan(3);
+      for (const input of [undefined, { status: ['completed' as const] }, { limit: 1 }]) {
+        expect(await b.runs.list.query(input)).toEqual({ items: [], nextCursor: null });
       }
       expect(await b.agents.list.query()).toEqual(await a.agents.list.query());
       expect(await b.models.list.query()).toEqual(await a.models.list.query());

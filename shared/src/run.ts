@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RunError } from './errors.js';
-import { Id } from './ids.js';
+import { Cursor, Id } from './ids.js';
+import { limits } from './limits.js';
 import { Usage } from './message.js';
 
 /**
@@ -63,6 +64,22 @@ export const RunEventsInput = z.strictObject({
   lastEventId: EventId.nullish(),
 });
 export type RunEventsInput = z.infer<typeof RunEventsInput>;
+
+export const RunListInput = z
+  .strictObject({
+    /** Only the runs of this session. */
+    sessionId: Id.optional(),
+    /** Only runs in these statuses, e.g. the active ones: queued, running, waiting. */
+    status: z.array(RunStatus).min(1).max(RunStatus.options.length).optional(),
+    cursor: Cursor.optional(),
+    limit: z.number().int().min(1).max(limits.pageSize).optional(),
+  })
+  .optional();
+export type RunListInput = z.infer<typeof RunListInput>;
+
+/** Runs, newest first. */
+export const RunPage = z.object({ items: z.array(Run), nextCursor: Cursor.nullable() });
+export type RunPage = z.infer<typeof RunPage>;
 
 const CallIds = z.array(z.string().min(1).max(200)).min(1).max(64);
 

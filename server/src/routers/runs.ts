@@ -1,13 +1,30 @@
 import { tracked } from '@trpc/server';
-import { Run, RunApproveInput, RunDenyInput, RunEventsInput, RunIdInput } from '@threadline/shared';
+import { limits, Run, RunApproveInput, RunDenyInput, RunEventsInput, RunIdInput, RunListInput, RunPage } from '@threadline/shared';
 import type { Kysely } from 'kysely';
 import { notFound } from '../errors.js';
 import type { Database } from '../store/database.js';
-import { findRun, toRun } from '../store/runs.js';
+import { findRun, listRuns, toRun } from '../store/runs.js';
+import { findSession } from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
 
 /** Runs: their record, their events (join or resume), cancel, and the approvals a run waits for. */
 export const runsRouter = router({
+  /** The user's runs, newest first: of one session, in some statuses (the active ones of a session, say). */
+  list: authedProcedure
+    .input(RunListInput)
+    .output(RunPage)
+    .query(async ({ ctx, input }) => {
+      const { db } = ctx.services;
+      if (input?.sessionId && !(await findSession(db, ctx.user.id, input.sessionId))) throw notFound('session');
+      const page = await listRuns(db, ctx.user.id, {
+        limit: input?.limit ?? limits.defaultPageSize,
+        ...(input?.sessionId ? { sessionId: input.sessionId } : {}),
+        ...(input?.status ? { status: input.status } : {}),
+        ...(input?.cursor ? { cursor: input.cursor } : {}),
+      });
+      return { items: page.rows.map(toRun), nextCursor: page.nextCursor };
+    }),
+
   get: authedProcedure
     .input(RunIdInput)
     .output(Run)

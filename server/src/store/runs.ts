@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FinishReason, MessagePart, MessageStatus, Run, RunError, RunStatus, ToolApproval, Usage } from '@threadline/shared';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -86,6 +87,25 @@ export interface RunCheckpoint {
 /** Runs left `queued` or `running` by a process that died, oldest first. */
 export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('queued_at').execute();
+}
+
+/** The user's runs, newest first (ids are time-ordered), optionally of one session and in some statuses. */
+export async function listRuns(
+  db: Kysely<Database>,
+  userId: string,
+  options: { sessionId?: string; status?: RunStatus[]; cursor?: string; limit: number },
+): Promise<{ rows: RunRow[]; nextCursor: string | null }> {
+  let query = db.selectFrom('runs').selectAll().where('user_id', '=', userId);
+  if (options.sessionId) query = query.where('session_id', '=', options.sessionId);
+  if (options.status) query = query.where('status', 'in', options.status);
+  if (options.cursor) {
+    const [beforeId] = decodeCursor(options.cursor, ['string']);
+    query = query.where('id', '<', beforeId);
+  }
+  const rows = await query.orderBy('id', 'desc').limit(options.limit + 1).execute();
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return { rows: page, nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
 }
 
 /** Runs paused for approvals (every user's), oldest first: a restart picks them up again. */
