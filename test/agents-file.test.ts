@@ -83,7 +83,7 @@ describe('the agents file', () => {
     await using file = await writeAgentsFile(
       JSON.stringify({
         agents: [
-          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 } },
+          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 }, handoffs: ['counter'], suggestions: true, titles: 'model' },
           { name: 'counter', instructions: 'Count.', model: 'local/echo', tools: ['calculator'] },
         ],
       }),
@@ -92,7 +92,18 @@ describe('the agents file', () => {
     await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
     const agents = await t.client.agents.list.query();
     expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'research', 'counter']);
-    expect(agents[0]).toEqual({ name: 'chat', description: 'A terse chat.', model: 'local/echo', tools: [expect.objectContaining({ name: 'current_time' })] });
+    expect(agents[0]).toEqual({
+      name: 'chat',
+      description: 'A terse chat.',
+      model: 'local/echo',
+      tools: [{ name: 'current_time', description: expect.any(String), needsApproval: false }],
+      handoffs: ['counter'],
+      workflow: 'tools',
+      maxSteps: 3,
+      context: { lastMessages: 4 },
+      suggestions: true,
+      titles: 'model',
+    });
     expect(t.server.services.agents.get('chat')).toMatchObject({ instructions: 'Be terse.', maxSteps: 3, context: { lastMessages: 4 } });
     const outcome = await t.client.chat.send.mutate({ content: '/tool current_time {}' });
     expect(outcome.message.agent).toBe('chat');

@@ -17,6 +17,18 @@ export const Agent = z.object({
   /** Its default `provider/model`. */
   model: z.string(),
   tools: z.array(ToolInfo),
+  /** Agents it may hand the conversation to. */
+  handoffs: z.array(z.string()),
+  /** How a run proceeds: the tool loop, or the research pipeline (planner → searches → writer). */
+  workflow: z.enum(['tools', 'research']),
+  /** Most model calls in one run. */
+  maxSteps: z.number().int().positive(),
+  /** Which history a request carries; null: all of it. */
+  context: z.object({ lastMessages: z.number().int().positive().optional(), maxTokens: z.number().int().positive().optional() }).nullable(),
+  /** Whether its answers end with suggested follow-up questions. */
+  suggestions: z.boolean(),
+  /** How it names an untitled session: its first words, or by asking the model. */
+  titles: z.enum(['words', 'model']),
 });
 export type Agent = z.infer<typeof Agent>;
 

@@ -46,6 +46,12 @@ export class AgentRegistry {
       description: agent.description,
       model: this.modelOf(agent),
       tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description, needsApproval: mayNeedApproval(agent, tool) })),
+      handoffs: agent.handoffs ?? [],
+      workflow: agent.workflow ?? 'tools',
+      maxSteps: agent.maxSteps,
+      context: agent.context ?? null,
+      suggestions: agent.suggestions ?? false,
+      titles: agent.titles ?? 'words',
     };
   }
 
