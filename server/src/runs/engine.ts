@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Message, Metadata, RunError, RunStatus, StreamEvent, ToolApproval, Usage } from '@threadline/shared';
+import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
@@ -11,17 +11,18 @@ import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
 import { findRun, findRunByRequest, findWaitingRuns, insertRun, updateRun } from '../store/runs.js';
-import type { RunUpdate } from '../store/database.js';
 import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
-import { applyDecision, isPending, type ApprovalDecision } from './approvals.js';
+import { deferred, type ActiveRun, type RunOutcome } from './active-run.js';
+import { ApprovalGate } from './approval-gate.js';
+import type { ApprovalDecision } from './approvals.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
 import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
-import { parseParkedRun, type LoopPause, type ParkedRun, type PauseExpiry } from './parked-run.js';
+import { failParkedRun, parseParkedRun, type LoopPause, type ParkedRun } from './parked-run.js';
 import { RunDeadline } from './run-deadline.js';
 import { suggestFollowUps } from './suggestions.js';
 import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
@@ -43,66 +44,7 @@ export interface StartRequest {
   priority?: number;
 }
 
-/** How a run ended, as chat.send returns it. */
-export interface RunOutcome {
-  runId: string;
-  sessionId: string | null;
-  status: RunStatus;
-  message: Message;
-  usage: Usage;
-  error: RunError | null;
-  /** While `waiting`: the calls it waits for. */
-  approvals: ToolApproval[];
-}
-
-/** A promise with its resolve, for waits that something else ends. */
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => (resolve = settle));
-  return { promise, resolve };
-}
-
-/** The run's pause for approvals: the loop's state at the step, and when every call is decided. */
-interface RunPause extends LoopPause, PauseExpiry {
-  decided: Deferred<void>;
-  /** Resolves when the run has left the pause (stored as running again, or stopped). */
-  left: Deferred<void>;
-  /** Stored as `waiting` (and the pause announced). */
-  stored: boolean;
-  /** The run's answer so far, and its active time when it paused. */
-  output: AgentOutput;
-  activeMs: number;
-}
-
-interface ActiveRun {
-  id: string;
-  userId: string;
-  sessionId: string | null;
-  /** The agent answering now (a handoff changes it, and with it `model`). */
-  agent: AgentDefinition;
-  model: string;
-  priority: number;
-  /** The session had no title when the run started: its first answer names it. */
-  untitled: boolean;
-  controller: AbortController;
-  stop?: StopReason;
-  done: Promise<RunOutcome>;
-  /** Releases the provider slot it holds (none while queued or waiting for approval). */
-  release?: () => void;
-  /** Set while the run waits for approvals. */
-  pause?: RunPause;
-  /** Resolves with the `waiting` outcome when the run next pauses (replaced after each pause). */
-  paused: Deferred<RunOutcome>;
-  /** Publishes one of its events (through its delta coalescer while it executes). */
-  emit: (event: StreamEvent) => void;
-  /** Its row's writes outside the begin and end transactions, one at a time, in order. */
-  writes: Promise<void>;
-}
+export type { RunOutcome } from './active-run.js';
 
 export interface RunEngineOptions {
   /** How often a streaming run's partial answer is checkpointed to the store, ms. */
@@ -139,11 +81,21 @@ export class RunEngine {
   private readonly sessionOrder = new SessionOrder();
   private readonly admission: AdmissionQueue;
   private readonly background: BackgroundTasks;
+  private readonly gate: ApprovalGate;
   private draining = false;
 
   constructor(private readonly deps: RunEngineDependencies) {
     this.admission = new AdmissionQueue(deps.options.concurrency);
     this.background = new BackgroundTasks(deps.logger);
+    this.gate = new ApprovalGate({
+      db: deps.db,
+      log: deps.log,
+      logger: deps.logger,
+      approvalTimeoutMs: deps.options.approvalTimeoutMs,
+      draining: () => this.draining,
+      park: (run) => this.stop(run, { kind: 'park' }),
+      acquireSlot: (run) => this.acquireSlot(run),
+    });
   }
 
   /** Resolves when the work runs started after their end (titles) has finished. */
@@ -203,18 +155,7 @@ export class RunEngine {
       if (!row) throw notFound('run');
       throw conflict(`the run is ${row.status === 'waiting' ? 'not held by this server' : row.status}, not waiting for approval`);
     }
-    const pause = run.pause;
-    await this.applyDecision(run, pause, decision);
-    if (!pause.approvals.some(isPending)) await pause.left.promise;
-  }
-
-  /** Records a decision (events, then the stored pause); the last one lets the run go on. */
-  private async applyDecision(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
-    for (const approval of applyDecision(pause.approvals, decision)) {
-      run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
-    }
-    await this.write(run, () => ({ waiting: JSON.stringify(this.parkedState(run, pause)) }));
-    if (!pause.approvals.some(isPending)) pause.decided.resolve();
+    await this.gate.decide(run, run.pause, decision);
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -270,25 +211,16 @@ export class RunEngine {
         if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
         model = this.deps.providers.resolve(parked.model);
       } catch (error) {
-        await this.abandonParked(row, parked, (error as Error).message);
+        await failParkedRun(this.deps.db, row, parked, (error as Error).message);
         continue;
       }
       const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
       this.deps.log.open(row.id, parked.events);
       const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
-      const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = parked;
-      run.pause = { step, turn, text, calls, approvals, output, activeMs, expiresAt: expiresAt ?? null, decided: deferred(), left: deferred(), stored: true };
-      if (!approvals.some(isPending)) run.pause.decided.resolve();
+      this.gate.restore(run, parked);
       run.done = this.schedule(run, row.content ?? '', model, parked);
     }
     return rows.length;
-  }
-
-  /** A parked run that cannot go on: failed, with what it had answered. */
-  private async abandonParked(row: { id: string; user_id: string; session_id: string | null }, parked: ParkedRun, reason: string): Promise<void> {
-    const error: RunError = { code: 'internal', message: `the run could not resume after a restart: ${reason}`, retryable: false };
-    const message = newMessage({ sessionId: row.session_id, runId: row.id, role: 'assistant', content: parked.output.text, parts: parked.output.parts, agent: parked.agent, model: parked.model, usage: parked.output.usage, status: 'failed' });
-    await persistRunEnd(this.deps.db, { id: row.id, userId: row.user_id, sessionId: row.session_id, agentName: parked.agent }, { message, status: 'failed', output: parked.output, error });
   }
 
   private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
@@ -437,7 +369,7 @@ export class RunEngine {
         return { agent: target, model: answering };
       };
       const findAgent = (name: string) => this.deps.agents.find(name);
-      const awaitApprovals = (pause: LoopPause) => this.awaitApprovals(run, pause, output, deadline, () => events.flush());
+      const awaitApprovals = (pause: LoopPause) => this.gate.wait(run, pause, output, deadline, () => events.flush());
       await runAgentLoop(
         {
           agent: run.agent,
@@ -463,7 +395,7 @@ export class RunEngine {
       await checkpointer.stop();
     }
     // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
-    if (run.stop?.kind === 'park') return this.waitingOutcome(run, output);
+    if (run.stop?.kind === 'park') return this.gate.waitingOutcome(run, output);
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
     const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
@@ -511,76 +443,6 @@ export class RunEngine {
     return [newMessage({ sessionId: null, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' })];
   }
 
-  /**
-   * The loop's pause for approvals: announces the calls (`tool-approval`), stores the run as
-   * `waiting` with everything it needs to go on, gives up its provider slot and stops its clock
-   * until every call is decided (runs.approve / runs.deny), then takes a slot again. A run resumed
-   * after a restart comes here with its pause already stored. Resolves to the decided approvals.
-   */
-  private async awaitApprovals(run: ActiveRun, at: LoopPause, output: AgentOutput, deadline: RunDeadline, flush: () => void): Promise<ToolApproval[]> {
-    if (!run.pause) {
-      const { approvalTimeoutMs } = this.deps.options;
-      const expiresAt = approvalTimeoutMs > 0 ? Date.now() + approvalTimeoutMs : null;
-      run.pause = { ...at, expiresAt, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
-      for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
-    }
-    const pause = run.pause;
-    flush();
-    let expiry: NodeJS.Timeout | undefined;
-    try {
-      run.release?.();
-      run.release = undefined;
-      deadline.pause();
-      pause.activeMs = deadline.activeMs();
-      if (!pause.stored) await this.write(run, () => ({ status: 'waiting', waiting: JSON.stringify(this.parkedState(run, pause)) }));
-      pause.stored = true;
-      const announced = pause.approvals.some(isPending);
-      if (announced) run.paused.resolve(this.waitingOutcome(run, output));
-      if (this.draining) this.stop(run, { kind: 'park' });
-      if (announced && pause.expiresAt !== null) expiry = this.expire(run, pause, pause.expiresAt);
-      // Decisions may all be in already (given quickly, or before a restart): then this goes straight on.
-      await untilDecided(pause, run.controller.signal);
-      if (announced) run.paused = deferred();
-      run.pause = undefined;
-      await this.write(run, () => ({ status: 'running', waiting: null }));
-    } finally {
-      clearTimeout(expiry);
-      pause.left.resolve();
-    }
-    deadline.resume();
-    await this.acquireSlot(run);
-    return pause.approvals;
-  }
-
-  /** At `expiresAt`, denies the calls still undecided (the model hears why) so the run goes on. */
-  private expire(run: ActiveRun, pause: RunPause, expiresAt: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      const reason = 'no decision came in time';
-      this.applyDecision(run, pause, { approved: false, reason }).catch((error) => this.deps.logger.error({ err: error, runId: run.id }, 'could not expire approvals'));
-    }, Math.max(0, expiresAt - Date.now()));
-    timer.unref();
-    return timer;
-  }
-
-  /** What a waiting run's row keeps (see ParkedRun). */
-  private parkedState(run: ActiveRun, pause: RunPause): ParkedRun {
-    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = pause;
-    return { step, turn, text, calls, approvals, expiresAt, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
-  }
-
-  /** Queues a write to the run's row after its earlier ones; `change` is computed when it runs. */
-  private write(run: ActiveRun, change: () => RunUpdate): Promise<void> {
-    const next = run.writes.then(() => updateRun(this.deps.db, run.id, change()));
-    run.writes = next.catch(() => {});
-    return next;
-  }
-
-  /** chat.send's answer for a run that paused for approvals: its partial message (not stored yet) and the calls waiting. */
-  private waitingOutcome(run: ActiveRun, output: AgentOutput): RunOutcome {
-    const message = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'assistant', content: output.text, parts: output.parts, agent: run.agent.name, model: run.model, usage: output.usage, status: 'waiting' });
-    return { runId: run.id, sessionId: run.sessionId, status: 'waiting', message, usage: output.usage, error: null, approvals: run.pause?.approvals ?? [] };
-  }
-
   /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */
   private nameSession(run: ActiveRun, question: string, answer: string, model: ChatModel): void {
     const { db } = this.deps;
@@ -592,15 +454,3 @@ export class RunEngine {
   }
 }
 
-/** Resolves when every call of the pause is decided; rejects when the run is stopped meanwhile. */
-function untilDecided(pause: RunPause, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void pause.decided.promise.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
-}

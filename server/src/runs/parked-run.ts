@@ -1,7 +1,11 @@
-import type { ToolApproval } from '@threadline/shared';
+import type { Kysely } from 'kysely';
+import type { RunError, ToolApproval } from '@threadline/shared';
 import type { ModelMessage, ModelToolCall } from '../providers/types.js';
+import type { Database } from '../store/database.js';
+import { newMessage } from '../store/messages.js';
 import type { LoggedEvent } from './event-log.js';
 import type { AgentOutput } from './model-step.js';
+import { persistRunEnd } from './run-end.js';
 
 /**
  * Where the tool loop stopped to ask the user: the step whose calls wait, with everything the run
@@ -38,4 +42,12 @@ export interface ParkedRun extends LoopPause, PauseExpiry {
 
 export function parseParkedRun(json: string): ParkedRun {
   return JSON.parse(json) as ParkedRun;
+}
+
+/** A parked run that cannot go on after a restart (its agent or model is gone): failed, with what it had answered. */
+export async function failParkedRun(db: Kysely<Database>, row: { id: string; user_id: string; session_id: string | null }, parked: ParkedRun, reason: string): Promise<void> {
+  const error: RunError = { code: 'internal', message: `the run could not resume after a restart: ${reason}`, retryable: false };
+  const { output, agent, model } = parked;
+  const message = newMessage({ sessionId: row.session_id, runId: row.id, role: 'assistant', content: output.text, parts: output.parts, agent, model, usage: output.usage, status: 'failed' });
+  await persistRunEnd(db, { id: row.id, userId: row.user_id, sessionId: row.session_id, agentName: agent }, { message, status: 'failed', output, error });
 }

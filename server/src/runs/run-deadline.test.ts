@@ -23,6 +23,7 @@ describe('RunDeadline', () => {
   it('starts from the time already used (a run resumed after a restart) and clear stops it', () => {
     const expired = vi.fn();
     const resumed = new RunDeadline(1000, expired, 900);
+    expect(resumed.activeMs()).toBe(900);
     vi.advanceTimersByTime(100);
     expect(expired).toHaveBeenCalledTimes(1);
     const cleared = new RunDeadline(1000, expired);

@@ -1,0 +1,67 @@
+import type { Message, RunError, RunStatus, StreamEvent, ToolApproval, Usage } from '@threadline/shared';
+import type { AgentDefinition } from '../agents/types.js';
+import type { AgentOutput } from './model-step.js';
+import type { LoopPause, PauseExpiry } from './parked-run.js';
+import type { StopReason } from './run-end.js';
+
+/** How a run ended (or paused for approvals), as chat.send returns it. */
+export interface RunOutcome {
+  runId: string;
+  sessionId: string | null;
+  status: RunStatus;
+  message: Message;
+  usage: Usage;
+  error: RunError | null;
+  /** While `waiting`: the calls it waits for. */
+  approvals: ToolApproval[];
+}
+
+/** A promise with its resolve, for waits that something else ends. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+/** A run's pause for approvals: the loop's state at the step, and when every call is decided. */
+export interface RunPause extends LoopPause, PauseExpiry {
+  decided: Deferred<void>;
+  /** Resolves when the run has left the pause (stored as running again, or stopped). */
+  left: Deferred<void>;
+  /** Stored as `waiting` (and the pause announced). */
+  stored: boolean;
+  /** The run's answer so far, and its active time when it paused. */
+  output: AgentOutput;
+  activeMs: number;
+}
+
+/** A run this process holds, from its start (or its resumption after a restart) to its end. */
+export interface ActiveRun {
+  id: string;
+  userId: string;
+  sessionId: string | null;
+  /** The agent answering now (a handoff changes it, and with it `model`). */
+  agent: AgentDefinition;
+  model: string;
+  priority: number;
+  /** The session had no title when the run started: its first answer names it. */
+  untitled: boolean;
+  controller: AbortController;
+  stop?: StopReason;
+  done: Promise<RunOutcome>;
+  /** Releases the provider slot it holds (none while queued or waiting for approval). */
+  release?: () => void;
+  /** Set while the run waits for approvals. */
+  pause?: RunPause;
+  /** Resolves with the `waiting` outcome when the run next pauses (replaced after each pause). */
+  paused: Deferred<RunOutcome>;
+  /** Publishes one of its events (through its delta coalescer while it executes). */
+  emit: (event: StreamEvent) => void;
+  /** Its row's writes outside the begin and end transactions, one at a time, in order. */
+  writes: Promise<void>;
+}

@@ -1,0 +1,141 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ToolApproval } from '@threadline/shared';
+import type { Database, RunUpdate } from '../store/database.js';
+import { newMessage } from '../store/messages.js';
+import { updateRun } from '../store/runs.js';
+import { deferred, type ActiveRun, type RunOutcome, type RunPause } from './active-run.js';
+import { applyDecision, isPending, type ApprovalDecision } from './approvals.js';
+import type { RunEventLog } from './event-log.js';
+import type { AgentOutput } from './model-step.js';
+import type { LoopPause, ParkedRun } from './parked-run.js';
+import type { RunDeadline } from './run-deadline.js';
+
+export interface ApprovalGateDependencies {
+  db: Kysely<Database>;
+  log: RunEventLog;
+  logger: Logger;
+  /** Undecided approvals are denied after this long, ms; 0 = never. */
+  approvalTimeoutMs: number;
+  /** True once the server is stopping: a run that pauses now is parked at once. */
+  draining(): boolean;
+  /** Parks the run: it stays `waiting` in the store for the next start. */
+  park(run: ActiveRun): void;
+  /** Waits for a provider slot for the run. */
+  acquireSlot(run: ActiveRun): Promise<void>;
+}
+
+const EXPIRED = 'no decision came in time';
+
+/**
+ * Pauses runs for the user's approvals: announces the calls (`tool-approval`), stores the run as
+ * `waiting` with everything it needs to go on (a `ParkedRun`), gives up its provider slot and
+ * stops its clock until every call is decided, then takes a slot again. Decisions (`tool-decision`)
+ * are stored as they come; calls nobody decides on are denied when the pause expires.
+ */
+export class ApprovalGate {
+  constructor(private readonly deps: ApprovalGateDependencies) {}
+
+  /**
+   * The loop's pause at `at`: resolves to the decided approvals once every call is decided; rejects
+   * when the run is stopped meanwhile. A run resumed after a restart comes here with its pause
+   * already stored (see `restore`).
+   */
+  async wait(run: ActiveRun, at: LoopPause, output: AgentOutput, deadline: RunDeadline, flush: () => void): Promise<ToolApproval[]> {
+    if (!run.pause) {
+      const { approvalTimeoutMs } = this.deps;
+      const expiresAt = approvalTimeoutMs > 0 ? Date.now() + approvalTimeoutMs : null;
+      run.pause = { ...at, expiresAt, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
+      for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
+    }
+    const pause = run.pause;
+    flush();
+    let expiry: NodeJS.Timeout | undefined;
+    try {
+      run.release?.();
+      run.release = undefined;
+      deadline.pause();
+      pause.activeMs = deadline.activeMs();
+      if (!pause.stored) await this.write(run, () => ({ status: 'waiting', waiting: JSON.stringify(this.parked(run, pause)) }));
+      pause.stored = true;
+      const announced = pause.approvals.some(isPending);
+      if (announced) run.paused.resolve(this.waitingOutcome(run, output));
+      if (this.deps.draining()) this.deps.park(run);
+      if (announced && pause.expiresAt !== null) expiry = this.expire(run, pause, pause.expiresAt);
+      // Decisions may all be in already (given quickly, or before a restart): then this goes straight on.
+      await untilDecided(pause, run.controller.signal);
+      if (announced) run.paused = deferred();
+      run.pause = undefined;
+      await this.write(run, () => ({ status: 'running', waiting: null }));
+    } finally {
+      clearTimeout(expiry);
+      pause.left.resolve();
+    }
+    deadline.resume();
+    await this.deps.acquireSlot(run);
+    return pause.approvals;
+  }
+
+  /** The user decided on some of the run's waiting calls; resolves once stored (after the last one, once the run goes on). */
+  async decide(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
+    await this.apply(run, pause, decision);
+    if (!pause.approvals.some(isPending)) await pause.left.promise;
+  }
+
+  /** Gives a run resumed after a restart its stored pause. */
+  restore(run: ActiveRun, parked: ParkedRun): void {
+    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = parked;
+    run.pause = { step, turn, text, calls, approvals, output, activeMs, expiresAt: expiresAt ?? null, decided: deferred(), left: deferred(), stored: true };
+    if (!approvals.some(isPending)) run.pause.decided.resolve();
+  }
+
+  /** chat.send's answer for a paused run: its partial message (not stored yet) and the calls waiting. */
+  waitingOutcome(run: ActiveRun, output: AgentOutput): RunOutcome {
+    const message = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'assistant', content: output.text, parts: output.parts, agent: run.agent.name, model: run.model, usage: output.usage, status: 'waiting' });
+    return { runId: run.id, sessionId: run.sessionId, status: 'waiting', message, usage: output.usage, error: null, approvals: run.pause?.approvals ?? [] };
+  }
+
+  /** Queues a write to the run's row after its earlier ones; `change` is computed when it runs. */
+  private write(run: ActiveRun, change: () => RunUpdate): Promise<void> {
+    const next = run.writes.then(() => updateRun(this.deps.db, run.id, change()));
+    run.writes = next.catch(() => {});
+    return next;
+  }
+
+  /** Records a decision (events, then the stored pause); the last one lets the run go on. */
+  private async apply(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
+    for (const approval of applyDecision(pause.approvals, decision)) {
+      run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
+    }
+    await this.write(run, () => ({ waiting: JSON.stringify(this.parked(run, pause)) }));
+    if (!pause.approvals.some(isPending)) pause.decided.resolve();
+  }
+
+  /** At `expiresAt`, denies the calls still undecided (the model hears why) so the run goes on. */
+  private expire(run: ActiveRun, pause: RunPause, expiresAt: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.apply(run, pause, { approved: false, reason: EXPIRED }).catch((error) => this.deps.logger.error({ err: error, runId: run.id }, 'could not expire approvals'));
+    }, Math.max(0, expiresAt - Date.now()));
+    timer.unref();
+    return timer;
+  }
+
+  /** What a waiting run's row keeps. */
+  private parked(run: ActiveRun, pause: RunPause): ParkedRun {
+    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = pause;
+    return { step, turn, text, calls, approvals, expiresAt, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
+  }
+}
+
+/** Resolves when every call of the pause is decided; rejects when the run is stopped meanwhile. */
+function untilDecided(pause: RunPause, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void pause.decided.promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
