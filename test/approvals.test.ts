@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createThreadlineClient } from '../client/src/client.js';
@@ -8,7 +7,7 @@ import type { AgentDefinition } from '../server/src/agents/types.js';
 import { createTestDatabase, DIALECTS } from '../server/src/testing/databases.js';
 import { startOpenAIFake } from './fakes/openai.js';
 import { writeAgentsFile } from './fixtures/agents-files.js';
-import { startServerProcess } from './helpers/process.js';
+import { freePort, startServerProcess } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
 
@@ -273,14 +272,6 @@ const GUARDED_AGENTS = `agents:
     tools: [calculator, current_time]
     approval: [calculator]
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 for (const dialect of DIALECTS) {
   describe(`approvals across restarts on ${dialect}`, () => {

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createThreadlineClient } from '../client/src/client.js';
 import { createTestDatabase, DIALECTS } from '../server/src/testing/databases.js';
-import { startServerProcess } from './helpers/process.js';
+import { freePort, startServerProcess } from './helpers/process.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Resolves when `count` events of the stream have arrived. */
 function after(count: number) {

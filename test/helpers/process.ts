@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createThreadlineClient, type ThreadlineClient } from '../../client/src/client.js';
@@ -41,6 +42,15 @@ export interface ServerProcess {
   /** SIGKILL, at once; safe to call after exit. */
   kill(): void;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A TCP port free on 127.0.0.1 now, for a server that must restart on the same address (clients reconnect to it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Children still running: the last line of defence against orphans when a worker exits. */
