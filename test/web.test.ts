@@ -231,6 +231,33 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+
+  it('joins a run another client started when its session opens: the approval card, Allow, the answer', async () => {
+    // Started by the API client, not the page: it waits for approval of the `guarded` agent's calculator.
+    const session = await server.client.sessions.create.mutate({ title: 'Started elsewhere', agent: 'guarded' });
+    const { runId, status } = await server.client.chat.send.mutate({ sessionId: session.id, content: '/tool calculator {"expression": "6 * 7"}' });
+    expect(status).toBe('waiting');
+    await page.reload();
+    await page.locator(`[data-testid="session"][data-session-id="${session.id}"] .session-title`).click();
+
+    const answer = page.getByTestId('streaming-answer');
+    const card = answer.getByTestId('approval');
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    expect(await answer.getAttribute('data-run-id')).toBe(runId);
+    expect(await answer.getAttribute('data-phase')).toBe('waiting');
+    expect(await page.getByRole('button', { name: 'Stop' }).isEnabled()).toBe(true);
+    // The question shows once, from the history.
+    expect(await page.locator(`[data-testid="message"][data-role="user"][data-run-id="${runId}"]`).count()).toBe(1);
+    expect(await page.getByTestId('pending-question').count()).toBe(0);
+
+    await card.getByRole('button', { name: 'Allow' }).click();
+    await expect.poll(() => storedAnswer(runId).count()).toBe(1);
+    expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
+    await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
+    expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
+    await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 /**

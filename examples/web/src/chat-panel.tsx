@@ -5,6 +5,7 @@ import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
 import { hasEnded } from './run-view';
 import { useTRPC, useTRPCClient, type Message } from './trpc';
 import type { ChatRun } from './use-chat-run';
+import { useJoinActiveRun } from './use-join-active-run';
 
 /** Props of ChatPanel. */
 export interface ChatPanelProps {
@@ -13,9 +14,9 @@ export interface ChatPanelProps {
 }
 
 /**
- * The selected session: its stored history (every page), then the answer streaming in it, then the
- * composer. The streamed copy of a message is shown only until the history holds the stored one,
- * so a message never appears twice.
+ * The selected session: its stored history (every page), then the answer streaming in it (sent
+ * here, or joined: started in another tab or device), then the composer. The streamed copy of a
+ * message is shown only until the history holds the stored one, so a message never appears twice.
  */
 export function ChatPanel({ sessionId, run }: ChatPanelProps) {
   const trpc = useTRPC();
@@ -35,10 +36,12 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
     },
   });
   const messages = history.data ?? [];
+  useJoinActiveRun(sessionId, run);
 
   const view = run.view?.sessionId === sessionId ? run.view : null;
   const stored = (role: Message['role']) => view?.runId != null && messages.some((message) => message.role === role && message.runId === view.runId);
-  const showQuestion = view !== null && !view.settled && !stored('user');
+  // A joined run's question is not known here: the history holds it (once the run has started).
+  const question = view !== null && !view.settled && !stored('user') ? view.content : null;
   const showAnswer = view !== null && !view.settled && !stored('assistant');
 
   // One answer streams at a time per tab, in whichever session it was sent.
@@ -58,7 +61,7 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
         {messages.map((message) => (
           <MessageView key={message.id} message={message} />
         ))}
-        {showQuestion && <PendingQuestion content={view.content} />}
+        {question !== null && <PendingQuestion content={question} />}
         {showAnswer && <StreamingAnswer view={view} />}
         {view?.notice && (
           <p className="notice" role="status">

@@ -22,8 +22,20 @@ export interface ToolActivity {
   approval?: ToolApproval;
 }
 
+/** A run another tab or device started, joined by its id: `runs.events` replays it from its first event. */
+export interface JoinedRun {
+  requestId: null;
+  sessionId: string;
+  /** Not known here: the session's history holds the user's message. */
+  content: null;
+  runId: string;
+}
+
+/** The run a view follows: one this page sent (followed by its requestId), or one it joined. */
+export type FollowedRun = PendingRun | JoinedRun;
+
 /** What the page shows of the answer being streamed, built from its events in order. */
-export interface RunView extends PendingRun {
+export type RunView = FollowedRun & {
   /** The last event applied; events at or below it (a replay) are skipped, so nothing shows twice. */
   lastEventId: number;
   reasoning: string;
@@ -36,10 +48,10 @@ export interface RunView extends PendingRun {
   notice: string | null;
   /** The end has been handled: the pending run forgotten and the session's history reloaded. */
   settled: boolean;
-}
+};
 
 /** The view of a run before its first event. */
-export function startView(run: PendingRun): RunView {
+export function startView(run: FollowedRun): RunView {
   return { ...run, lastEventId: 0, reasoning: '', text: '', tools: [], phase: 'connecting', queuePosition: null, notice: null, settled: false };
 }
 

@@ -3,13 +3,18 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useState } from 'react';
 import { applyEvent, hasEnded, startView, type RunView } from './run-view';
 import { loadPendingRun, savePendingRun } from './storage';
-import { useTRPC } from './trpc';
+import { useTRPC, type StreamEvent } from './trpc';
 
 /** The answer being streamed (at most one per tab) and what can be done with it. */
 export interface ChatRun {
   view: RunView | null;
   /** Sends a message to a session and streams the answer. */
   send(sessionId: string, content: string): void;
+  /**
+   * Follows a run that another tab or device started in a session, from its first event. Does
+   * nothing while the page follows a run that has not ended, or when `runId` is the run it followed last.
+   */
+  join(sessionId: string, runId: string): void;
   /** Cancels the streaming answer on the server (`runs.cancel`); the stream then ends with `run-cancel`. */
   stop(): void;
   stopping: boolean;
@@ -25,7 +30,9 @@ function newRequestId(): string {
  * Streams answers with `chat.stream`. The pending run (requestId, session, message) is kept in
  * sessionStorage until the run ends, so after a reload the page subscribes again with the same
  * requestId: the server re-attaches to the same run and replays its events from the first one,
- * and the view rebuilds the answer from them and follows the rest live.
+ * and the view rebuilds the answer from them and follows the rest live. A joined run (started
+ * elsewhere) is followed the same way with `runs.events`; it is not kept, since opening its
+ * session finds it again.
  */
 export function useChatRun(): ChatRun {
   const trpc = useTRPC();
@@ -36,21 +43,23 @@ export function useChatRun(): ChatRun {
   });
 
   const streaming = view !== null && !hasEnded(view.phase);
+  const follow = {
+    onData: ({ id, data }: { id: string; data: StreamEvent }) => setView((current) => current && applyEvent(current, Number(id), data)),
+    onError: (error: { message: string }) =>
+      setView((current) => (current && !hasEnded(current.phase) ? { ...current, phase: 'failed', notice: error.message } : current)),
+  };
   useSubscription(
     trpc.chat.stream.subscriptionOptions(
-      streaming ? { sessionId: view.sessionId, content: view.content, requestId: view.requestId } : skipToken,
-      {
-        onData: ({ id, data }) => setView((current) => current && applyEvent(current, Number(id), data)),
-        onError: (error) =>
-          setView((current) => current && !hasEnded(current.phase) ? { ...current, phase: 'failed', notice: error.message } : current),
-      },
+      streaming && view.requestId !== null ? { sessionId: view.sessionId, content: view.content, requestId: view.requestId } : skipToken,
+      follow,
     ),
   );
+  useSubscription(trpc.runs.events.subscriptionOptions(streaming && view.requestId === null ? { runId: view.runId } : skipToken, follow));
 
   // The run's id, once known, goes with the pending run: the stop button works right after a reload.
   const runId = view?.runId ?? null;
   useEffect(() => {
-    if (view && runId && !hasEnded(view.phase)) {
+    if (view && view.requestId !== null && runId && !hasEnded(view.phase)) {
       savePendingRun({ requestId: view.requestId, sessionId: view.sessionId, content: view.content, runId });
     }
     // Only when the id arrives: the rest of the view changes with every delta.
@@ -66,8 +75,10 @@ export function useChatRun(): ChatRun {
     void Promise.allSettled([
       queryClient.invalidateQueries(trpc.sessions.history.pathFilter()),
       queryClient.invalidateQueries(trpc.sessions.list.pathFilter()),
-    ]).then(() => setView((current) => (current && current.requestId === requestId ? { ...current, settled: true } : current)));
-  }, [ended, requestId, queryClient, trpc]);
+    ]).then(() =>
+      setView((current) => (current && current.requestId === requestId && current.runId === runId ? { ...current, settled: true } : current)),
+    );
+  }, [ended, requestId, runId, queryClient, trpc]);
 
   const send = useCallback(
     (sessionId: string, content: string) => {
@@ -78,10 +89,16 @@ export function useChatRun(): ChatRun {
     [],
   );
 
+  const join = useCallback((sessionId: string, runId: string) => {
+    setView((current) =>
+      current && (!hasEnded(current.phase) || current.runId === runId) ? current : startView({ requestId: null, sessionId, content: null, runId }),
+    );
+  }, []);
+
   const cancel = useMutation(trpc.runs.cancel.mutationOptions());
   const stop = useCallback(() => {
     if (runId) cancel.mutate({ runId });
   }, [cancel, runId]);
 
-  return { view, send, stop, stopping: cancel.isPending };
+  return { view, send, join, stop, stopping: cancel.isPending };
 }
