@@ -15,6 +15,9 @@ let workDir: string;
 
 beforeAll(async () => {
   server = await startTestServer();
+  // An assistant whose calculator waits for the user's approval.
+  const agents = server.server.services.agents;
+  agents.register({ ...agents.get('assistant'), name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'] });
   workDir = await mkdtemp(join(tmpdir(), 'threadline-cli-interactive-'));
 });
 
@@ -165,6 +168,97 @@ describe('the interactive client, scripted through stdin', () => {
     expect(plain(cli.stdout()).slice(from)).toMatch(/^cancelling… \(Ctrl-C again to stop waiting\)\nlorem ipsum( \w+)*\n\(cancelled\)\n$/);
     cli.write('/exit\n');
     expect(await cli.exited).toBe(0);
+  });
+});
+
+describe('the interactive client, asked to approve tool calls', () => {
+  const call = (expression: string) => `calculator({"expression":"${expression}"})`;
+  const question = 'y = allow, n [REASON] = deny\n';
+
+  it('from stdin: y allows the call, n REASON denies it, other answers are asked again; Ctrl-C or the end of input cancels the run', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Approvals', agent: 'guarded' });
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor('── Approvals ──');
+    let output = await send(cli, '/tool calculator {"expression":"6 * 7"}', question);
+    expect(output).toBe(`→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\nallow ${call('6 * 7')}? ${question}`);
+    output = await send(cli, 'y', 'Tool calculator returned: {"expression":"6 * 7","result":42}\n');
+    expect(output).toBe('✓ allowed calculator\n← {"expression":"6 * 7","result":42}\nTool calculator returned: {"expression":"6 * 7","result":42}\n');
+
+    await send(cli, '/tool calculator {"expression":"1 / 0"}', question);
+    await send(cli, 'maybe', 'error: "maybe" is not an answer here: y = allow, n [REASON] = deny\n');
+    output = await send(cli, 'n no maths today', 'Tool calculator failed: "the user denied this call: no maths today"\n');
+    expect(output).toBe('✗ denied calculator: no maths today\n← error: the user denied this call: no maths today\nTool calculator failed: "the user denied this call: no maths today"\n');
+
+    // With /stream off the answer so far comes with chat.send's `waiting`, the rest after the decision.
+    await send(cli, '/stream off', 'streaming off');
+    output = await send(cli, '/tool calculator {"expression":"3 * 3"}', question);
+    expect(output).toBe(`→ ${call('3 * 3')}\n? ${call('3 * 3')} needs your approval\nallow ${call('3 * 3')}? ${question}`);
+    output = await send(cli, 'yes', 'Tool calculator returned: {"expression":"3 * 3","result":9}\n');
+    expect(output).toBe('← {"expression":"3 * 3","result":9}\nTool calculator returned: {"expression":"3 * 3","result":9}\n');
+    await send(cli, '/stream on', 'streaming on');
+
+    // Ctrl-C at the question cancels the run, as during an answer; the prompt is back.
+    await send(cli, '/tool calculator {"expression":"5 - 5"}', question);
+    let from = mark(cli);
+    cli.child.kill('SIGINT');
+    await cli.waitFor('(cancelled)\n', { from });
+    expect(plain(cli.stdout()).slice(from)).toBe('cancelling… (Ctrl-C again to stop waiting)\n(cancelled)\n');
+    await send(cli, 'still here?', 'Echo: still here?\n');
+
+    // Nobody left to answer: the waiting run is cancelled, and the client leaves with 0.
+    await send(cli, '/tool calculator {"expression":"2 + 2"}', question);
+    from = mark(cli);
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+    expect(plain(cli.stdout()).slice(from)).toBe('cancelling… (Ctrl-C again to stop waiting)\n(cancelled)\n');
+    expect(cli.stderr()).toBe('');
+
+    const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => message.status)).toEqual(['complete', 'complete', 'complete', 'cancelled', 'complete', 'cancelled']);
+    expect(await user.client.runs.get.query({ runId: messages.at(-1)!.runId! })).toMatchObject({ status: 'cancelled', approvals: [] });
+  });
+
+  it('in a terminal: a clack question allows the call or denies it with a reason; Ctrl-C at it cancels the run, as during an answer', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Guarded', agent: 'guarded' });
+    await using cli = await user.start(['--session', session.id], { terminal: true });
+    await cli.waitFor('── Guarded ──');
+    let from = mark(cli);
+    cli.write('/tool calculator {"expression":"6 * 7"}\r');
+    await cli.waitFor('Allow calculator?', { from });
+    expect(plain(cli.stdout()).slice(from)).toContain(`→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\n`);
+    cli.write('\r');
+    await cli.waitFor(/✓ allowed calculator\n← .*\nTool calculator returned: \{"expression":"6 \* 7","result":42\}\n› /, { from });
+
+    from = mark(cli);
+    cli.write('/tool calculator {"expression":"1 / 0"}\r');
+    await cli.waitFor('Allow calculator?', { from });
+    // Down twice: "Deny, and say why…".
+    cli.write('\x1b[B');
+    cli.write('\x1b[B');
+    await cli.waitFor(/● Deny, and say why/, { from });
+    cli.write('\r');
+    await cli.waitFor('Why not?', { from });
+    cli.write('no maths today\r');
+    await cli.waitFor(/✗ denied calculator: no maths today\n← .*\nTool calculator failed: "the user denied this call: no maths today"\n› /, { from });
+
+    from = mark(cli);
+    cli.write('/tool calculator {"expression":"2 + 2"}\r');
+    await cli.waitFor('Allow calculator?', { from });
+    cli.write('\x03');
+    await cli.waitFor('(cancelled)\n› ', { from });
+    // The terminal is out of the question's raw mode while an answer streams: Ctrl-C is SIGINT again.
+    from = mark(cli);
+    cli.write('/slow 50 /long 200\r');
+    await cli.waitFor('lorem ipsum dolor sit amet', { from });
+    cli.write('\x03');
+    await cli.waitFor('(cancelled)\n› ', { from });
+    cli.write('\x04');
+    expect(await cli.exited).toBe(0);
+
+    const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => message.status)).toEqual(['complete', 'complete', 'cancelled', 'cancelled']);
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnvironment, runClientCli, startCli } from './helpers/pty.js';
+import { cliEnvironment, plain, runClientCli, startCli } from './helpers/pty.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // The `threadline` terminal client run as a program (from source) against a real server: `ask`
@@ -16,6 +16,9 @@ let workDir: string;
 
 beforeAll(async () => {
   server = await startTestServer();
+  // An assistant whose calculator waits for the user's approval.
+  const agents = server.server.services.agents;
+  agents.register({ ...agents.get('assistant'), name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'] });
   workDir = await mkdtemp(join(tmpdir(), 'threadline-cli-client-'));
 });
 
@@ -93,6 +96,65 @@ describe('threadline ask', () => {
     const unreachable = await runClientCli(['ask', '--url', 'http://127.0.0.1:9', 'hi'], { cwd, environment: environmentFor(server.token, cwd) });
     expect(unreachable).toMatchObject({ code: 1, stdout: '' });
     expect(unreachable.stderr).toMatch(/^threadline: cannot reach the server at http:\/\/127\.0\.0\.1:9 \(.+\)\n$/);
+  });
+});
+
+describe('threadline ask with a tool call that waits for approval', () => {
+  const calculate = '/tool calculator {"expression":"6 * 7"}';
+  const ask = async (args: string[]) => {
+    const cwd = await freshDirectory();
+    return runClientCli(['ask', '--agent', 'guarded', ...args], { cwd, environment: environmentFor(server.token, cwd) });
+  };
+
+  it('--approve allows it; --deny and --deny-reason deny it; stdout has the answer alone', async () => {
+    const [approved, denied, reasoned] = await Promise.all([ask(['--approve', calculate]), ask([calculate, '--deny']), ask(['--deny-reason', 'no maths today', calculate])]);
+    expect(approved).toEqual({ code: 0, stdout: 'Tool calculator returned: {"expression":"6 * 7","result":42}\n', stderr: '' });
+    expect(denied).toEqual({ code: 0, stdout: 'Tool calculator failed: "the user denied this call"\n', stderr: '' });
+    expect(reasoned).toEqual({ code: 0, stdout: 'Tool calculator failed: "the user denied this call: no maths today"\n', stderr: '' });
+  });
+
+  it('without --approve or --deny and without a terminal, denies it (the model is told nobody could be asked) with a note on stderr', async () => {
+    expect(await ask([calculate])).toEqual({
+      code: 0,
+      stdout: 'Tool calculator failed: "the user denied this call: nobody could be asked (threadline ask: stdin is not a terminal)"\n',
+      stderr: 'threadline: denied calculator({"expression":"6 * 7"}): it needs approval and stdin is not a terminal; pass --approve or --deny\n',
+    });
+  });
+
+  it('--approve with --deny or --deny-reason is a usage error', async () => {
+    const [deny, reason] = await Promise.all([ask(['--approve', '--deny', calculate]), ask(['--deny-reason', 'no', '--approve', calculate])]);
+    expect(deny).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^error: option '--approve' cannot be used with option '--deny'\n$/) });
+    expect(reason).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^error: option '--approve' cannot be used with option '--deny-reason <reason>'\n$/) });
+  });
+
+  it('at a terminal it asks: Enter allows the call; Ctrl-C at the question cancels the run and exits with 130', async () => {
+    const session = await server.client.sessions.create.mutate({ title: 'ask with approval', agent: 'guarded' });
+    const start = async (message: string) => {
+      const cwd = await freshDirectory();
+      return startCli(['ask', '--session', session.id, message], { cwd, environment: environmentFor(server.token, cwd), terminal: true });
+    };
+    {
+      await using cli = await start(calculate);
+      await cli.waitFor('Allow calculator({"expression":"6 * 7"})?');
+      cli.write('\r');
+      await cli.waitFor('Tool calculator returned: {"expression":"6 * 7","result":42}\n');
+      expect(await cli.exited).toBe(0);
+    }
+    {
+      await using cli = await start('/tool calculator {"expression":"2 + 2"}');
+      await cli.waitFor('Allow calculator({"expression":"2 + 2"})?');
+      cli.write('\x03');
+      expect(await cli.exited).toBe(130);
+      expect(plain(cli.stdout())).not.toContain('Tool calculator');
+    }
+    const { messages } = await server.client.sessions.history.query({ sessionId: session.id });
+    expect(messages.map((message) => [message.role, message.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+      ['user', 'complete'],
+      ['assistant', 'cancelled'],
+    ]);
+    expect(await server.client.runs.get.query({ runId: messages.at(-1)!.runId! })).toMatchObject({ status: 'cancelled' });
   });
 });
 

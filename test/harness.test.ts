@@ -10,6 +10,8 @@ import { startProcessTarget, type ProcessTarget } from './helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLES = join(ROOT, 'examples', 'scenarios');
+/** The agents file examples/scenarios/approvals.yaml asks for (the agent `guarded`). */
+const EXAMPLE_AGENTS = join(ROOT, 'examples', 'agents', 'approvals.yaml');
 
 /** The real program, from source: `node --import tsx client/src/cli/main.ts run …`. */
 function threadlineRun(args: string[], configHome: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -43,7 +45,7 @@ describe('threadline run (the scenario harness)', () => {
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'threadline-harness-'));
     [server, limitedServer] = await Promise.all([
-      startProcessTarget(),
+      startProcessTarget({ environment: { THREADLINE_AGENTS_FILE: EXAMPLE_AGENTS } }),
       startProcessTarget({ environment: { THREADLINE_CONCURRENCY_LOCAL: '1' } }),
     ]);
   });
@@ -57,7 +59,8 @@ describe('threadline run (the scenario harness)', () => {
     const files = (await readdir(EXAMPLES)).filter((file) => /\.(ya?ml|json)$/.test(file)).sort();
     expect(files.some((file) => file.endsWith('.json'))).toBe(true);
     const scenarios = await Promise.all(files.map((file) => loadScenario(join('examples', 'scenarios', file))));
-    // A scenario whose description asks for THREADLINE_CONCURRENCY_LOCAL=1 gets the limited server.
+    // A scenario whose description asks for THREADLINE_CONCURRENCY_LOCAL=1 gets the limited server;
+    // the other one reads the example agents file, which approvals.yaml asks for.
     const needsLimit = (loaded: LoadedScenario) => /THREADLINE_CONCURRENCY_LOCAL=1/.test(loaded.scenario.description ?? '');
     const groups = [
       { target: server, scenarios: scenarios.filter((loaded) => !needsLimit(loaded)), junit: join(directory, 'default.xml') },
@@ -140,9 +143,47 @@ describe('threadline run (the scenario harness)', () => {
     expect(failures[3]!.text).toContain('status is completed, expected cancelled');
   });
 
+  it('answers approvals as a turn says; a call with no decision is denied and fails its step naming the tool, as do unused decisions', { timeout: 60_000 }, async () => {
+    const file = join(directory, 'approvals.yaml');
+    const calculate = (expression: string) => `'/tool calculator {"expression":"${expression}"}'`;
+    await writeFile(
+      file,
+      [
+        'name: approvals on purpose',
+        'defaults: { agent: guarded, model: local/echo }',
+        'steps:',
+        `  - { name: allowed, send: ${calculate('6 * 7')}, approvals: allow, expect: { approvalAsked: calculator, contains: "returned: {" } }`,
+        `  - { name: denied, send: ${calculate('1 / 0')}, approvals: [{ deny: not today }], expect: { contains: "denied this call: not today" } }`,
+        `  - { name: undecided, send: ${calculate('1 + 1')} }`,
+        `  - { name: one decision too many, send: ${calculate('2 + 2')}, approvals: [allow, deny] }`,
+        '  - { name: never asked, send: hello, expect: { approvalAsked: calculator } }',
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const { code, stdout, stderr } = await threadlineRun([file, ...connect(server)], directory);
+    expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
+    expect(stdout).toMatch(/^ {2}PASS {2}1\. allowed \(\d+ ms\)$/m);
+    expect(stdout).toMatch(/^ {2}PASS {2}2\. denied \(\d+ ms\)$/m);
+    expect(stdout).toMatch(
+      /^ {2}FAIL {2}3\. undecided \(\d+ ms\): calculator\(\{"expression":"1 \+ 1"\}\) waited for approval but the turn gives no decision \(approvals:\); it was denied$/m,
+    );
+    expect(stdout).toMatch(/^ {2}FAIL {2}4\. one decision too many \(\d+ ms\): approvals: lists 2 decisions, but 1 call waited for approval$/m);
+    expect(stdout).toMatch(/^ {2}FAIL {2}5\. never asked \(\d+ ms\): no tool-approval of "calculator" \(approvals asked: none\)$/m);
+    expect(stdout).toContain('1 scenario, 5 steps: 2 passed, 3 failed');
+    // The undecided call did not leave its run waiting for good: it was denied and the run completed.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await server.client.system.status.query()).waitingRuns).toBe(0);
+    const { items } = await server.client.sessions.list.query({ limit: 200 });
+    const sessions = items.filter((session) => session.title === 'approvals on purpose');
+    const answers = await Promise.all(sessions.map(async (session) => (await server.client.sessions.history.query({ sessionId: session.id })).messages.at(-1)));
+    expect(answers).toContainEqual(
+      expect.objectContaining({ status: 'complete', content: 'Tool calculator failed: "the user denied this call: the scenario gives no decision for this call"' }),
+    );
+  });
+
   it('refuses an invalid scenario file with the file, line, column and path of each problem', async () => {
     const file = join(directory, 'invalid.yaml');
-    await writeFile(file, ['steps:', '  - send: hello', '    expct: { contains: x }', '  - send: hi', '    expect: { status: done }', '  - name: nothing'].join('\n'));
+    await writeFile(file, ['steps:', '  - send: hello', '    expct: { contains: x }', '  - send: hi', '    expect: { status: done }', '  - name: nothing', '  - send: hey', '    approvals: maybe'].join('\n'));
     const junit = join(directory, 'invalid.xml');
     const { code, stdout, stderr } = await threadlineRun([file, ...connect(server), '--junit', junit], directory);
     expect(code).toBe(2);
@@ -150,6 +191,7 @@ describe('threadline run (the scenario harness)', () => {
     expect(stderr).toContain(`${file}:3:5: steps[0].expct: Unrecognized key: "expct"`);
     expect(stderr).toContain(`${file}:5:15: steps[1].expect.status: Invalid option: expected one of "completed"|"failed"|"cancelled"|"interrupted"|"rejected"`);
     expect(stderr).toContain(`${file}:6:5: steps[2]: a step needs "send" (one turn) or "parallel" (a list of turns)`);
+    expect(stderr).toContain(`${file}:8:5: steps[3].approvals: expected allow, deny or { deny: REASON }, or a list of them`);
     expect(existsSync(junit)).toBe(false);
   });
 });

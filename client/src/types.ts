@@ -23,7 +23,7 @@ export type Run = shared.Run;
 export type RunError = shared.RunError;
 /** Why a run failed. */
 export type RunErrorCode = shared.RunErrorCode;
-/** queued → running → completed | failed | cancelled | interrupted. */
+/** queued → running (⇄ waiting, for approvals) → completed | failed | cancelled | interrupted. */
 export type RunStatus = shared.RunStatus;
 /** A conversation thread owned by one user. */
 export type Session = shared.Session;

@@ -1,11 +1,14 @@
 import { streamChat } from '../stream-chat.js';
+import { answerApproval } from './approval-question.js';
 import { complain, say, type ChatContext } from './chat-context.js';
 import { describeError } from './errors.js';
 
 /**
- * Sends `content` to the current session and writes the answer as it streams. Ctrl-C cancels the
- * run on the server (runs.cancel) and the stream ends with its `run-cancel`; a second Ctrl-C stops
- * waiting for that. Either way the user is back at the prompt.
+ * Sends `content` to the current session and writes the answer as it streams. A tool call that
+ * waits for approval is asked about (answerApproval) and the answer goes on. Ctrl-C, during the
+ * answer or at such a question, cancels the run on the server (runs.cancel) and the stream ends
+ * with its `run-cancel`; a second Ctrl-C stops waiting for that. Either way the user is back at the
+ * prompt.
  */
 export async function streamAnswer(context: ChatContext, content: string): Promise<void> {
   const { client, renderer } = context;
@@ -14,12 +17,13 @@ export async function streamAnswer(context: ChatContext, content: string): Promi
   let cancelling = false;
   const cancel = (id: string) =>
     client.runs.cancel.mutate({ runId: id }).catch((error: unknown) => complain(context, `could not cancel: ${describeError(error, context.connection)}`));
-  const release = context.interrupts.push(() => {
+  const interrupt = () => {
     if (cancelling) return controller.abort();
     cancelling = true;
     say(context, 'cancelling… (Ctrl-C again to stop waiting)');
     if (runId) void cancel(runId);
-  });
+  };
+  const release = context.interrupts.push(interrupt);
   try {
     const stream = streamChat(client, { sessionId: context.session.id, content }, { signal: controller.signal });
     for await (const event of stream) {
@@ -28,6 +32,10 @@ export async function streamAnswer(context: ChatContext, content: string): Promi
         if (cancelling) void cancel(runId);
       }
       renderer.event(event);
+      if (event.type === 'tool-approval' && runId && !cancelling) {
+        const decided = await answerApproval(context, runId, event);
+        if (!decided) interrupt();
+      }
     }
   } catch (error) {
     if (controller.signal.aborted) say(context, '(stopped waiting; the server may still finish the answer)');
@@ -39,24 +47,45 @@ export async function streamAnswer(context: ChatContext, content: string): Promi
 }
 
 /**
- * Sends `content` with chat.send and writes the answer once it is complete (`/stream off`).
- * Ctrl-C re-attaches to the run through chat.stream with the same requestId, which names the run,
- * and cancels it; chat.send then returns the cancelled answer.
+ * Sends `content` with chat.send and writes the answer once it is complete (`/stream off`). When the
+ * run waits for approval, what it has so far is written, each waiting call is asked about, and
+ * chat.send with the same requestId waits for the rest. Ctrl-C re-attaches to the run through
+ * chat.stream with that requestId, which names the run, and cancels it; chat.send then returns the
+ * cancelled answer.
  */
 export async function waitForAnswer(context: ChatContext, content: string): Promise<void> {
   const { client, renderer } = context;
   const input = { sessionId: context.session.id, content, requestId: crypto.randomUUID() };
   const controller = new AbortController();
   let cancelling = false;
-  const release = context.interrupts.push(() => {
-    if (cancelling) return controller.abort();
+  const startCancelling = () => {
     cancelling = true;
     say(context, 'cancelling… (Ctrl-C again to stop waiting)');
+  };
+  const release = context.interrupts.push(() => {
+    if (cancelling) return controller.abort();
+    startCancelling();
     void cancelByRequest(context, input, controller.signal);
   });
   try {
-    const result = await client.chat.send.mutate(input, { signal: controller.signal });
-    if (result.message) renderer.assistant(result.message);
+    let result = await client.chat.send.mutate(input, { signal: controller.signal });
+    let shown = 0;
+    while (result.status === 'waiting') {
+      renderer.assistant(result.message, shown);
+      shown = result.message.parts.length;
+      for (const approval of result.approvals.filter((candidate) => candidate.decision === 'pending')) {
+        renderer.event({ type: 'tool-approval', callId: approval.callId, name: approval.name, input: approval.input });
+        if (cancelling || (await answerApproval(context, result.runId, approval))) continue;
+        startCancelling();
+        try {
+          await client.runs.cancel.mutate({ runId: result.runId });
+        } catch (error) {
+          return complain(context, `could not cancel: ${describeError(error, context.connection)}`);
+        }
+      }
+      result = await client.chat.send.mutate(input, { signal: controller.signal });
+    }
+    if (result.message) renderer.assistant(result.message, shown);
     else if (result.status === 'cancelled') renderer.event({ type: 'run-cancel', reason: 'cancelled' });
     if (result.error) renderer.event({ type: 'run-error', ...result.error });
   } catch (error) {

@@ -1,11 +1,13 @@
 import { text } from 'node:stream/consumers';
 import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { sendDecision } from './approvals.js';
+import { approvalDecider, type ApprovalDecider, type AskApprovalOptions } from './ask-approvals.js';
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';
 import { describeError } from './errors.js';
 import { Interrupts } from './interrupts.js';
 
 /** Options of `threadline ask`. */
-export interface AskOptions extends ConnectionOptions {
+export interface AskOptions extends ConnectionOptions, AskApprovalOptions {
   /** Continue this session; without it (and without `newSession`) the run is stateless. */
   session?: string;
   /** Create a session for this question (its id goes to stderr, to continue it with --session). */
@@ -19,9 +21,10 @@ const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * `threadline ask`: sends one message (the words, or stdin when there are none) and writes the
- * answer's text, and nothing else, to stdout as it streams. Errors go to stderr with a non-zero
- * exit code: 1 when the request or the run fails, 2 without a message, 130 after Ctrl-C (which
- * cancels the run).
+ * answer's text, and nothing else, to stdout as it streams. A tool call that waits for approval is
+ * decided by --approve / --deny, else asked about at the terminal, else denied (approvalDecider).
+ * Errors go to stderr with a non-zero exit code: 1 when the request or the run fails, 2 without a
+ * message, 130 after Ctrl-C (which cancels the run, also at an approval question).
  */
 export async function runAsk(words: string[], options: AskOptions): Promise<number> {
   const fail = (message: string, code: number = EXIT.failed) => (process.stderr.write(`threadline: ${message}\n`), code);
@@ -44,21 +47,25 @@ export async function runAsk(words: string[], options: AskOptions): Promise<numb
     ...(options.model ? { model: options.model } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
   };
-  return answer(connection, input);
+  return answer(connection, input, approvalDecider(options, words.length === 0));
 }
 
-/** Streams the answer's text to stdout; reports how it ended. */
-async function answer(connection: Connection, input: StreamChatInput): Promise<number> {
+/** Streams the answer's text to stdout, deciding approvals with `decide`; reports how it ended. */
+async function answer(connection: Connection, input: StreamChatInput, decide: ApprovalDecider): Promise<number> {
   const controller = new AbortController();
   let runId: string | undefined;
   let stop: 'interrupted' | 'pipe-closed' | undefined;
+  /** Closes an approval question that is open. */
+  let asking: AbortController | undefined;
   const cancel = () => (runId ? connection.client.runs.cancel.mutate({ runId }).catch(() => undefined) : undefined);
-  const interrupts = new Interrupts(() => {});
-  interrupts.push(() => {
+  const interrupt = () => {
+    asking?.abort();
     if (stop) return controller.abort();
     stop = 'interrupted';
     void cancel();
-  });
+  };
+  const interrupts = new Interrupts(() => {});
+  interrupts.push(interrupt);
   // `… | head -1` closes the pipe early: cancel the run and end quietly.
   const onOutputError = (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
@@ -77,6 +84,18 @@ async function answer(connection: Connection, input: StreamChatInput): Promise<n
       } else if (event.type === 'text-delta' && stop !== 'pipe-closed') {
         process.stdout.write(event.delta);
         if (event.delta) lastText = event.delta;
+      } else if (event.type === 'tool-approval' && runId && !stop) {
+        asking = new AbortController();
+        const decision = await decide(event, asking.signal);
+        asking = undefined;
+        if (!decision) interrupt();
+        else {
+          await sendDecision(connection.client, runId, event.callId, decision).catch((error: unknown) => {
+            // The run would wait for good: cancel it (its run-cancel ends the answer with 1).
+            process.stderr.write(`threadline: could not ${decision.approved ? 'allow' : 'deny'} ${event.name}: ${describeError(error, connection)}\n`);
+            void cancel();
+          });
+        }
       } else if (event.type === 'run-error' || event.type === 'run-cancel') {
         if (lastText && !lastText.endsWith('\n')) process.stdout.write('\n');
         lastText = '';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { AskOptions } from './ask.js';
 
 /**
  * `threadline`: the interactive chat (default), `ask` (one answer, pipe-friendly) and `run` (the
@@ -28,7 +29,15 @@ program
   .option('-n, --new-session', 'store the exchange in a new session and print its id to stderr')
   .option('-m, --model <model>', 'provider/model')
   .option('-a, --agent <agent>', 'agent')
-  .action(async (words: string[], options: { session?: string; newSession?: boolean; model?: string; agent?: string }) => {
+  .addOption(new Option('--approve', 'allow every tool call that waits for approval').conflicts(['deny', 'denyReason']))
+  .option('--deny', 'deny every tool call that waits for approval')
+  .option('--deny-reason <reason>', 'deny them and tell the model why (implies --deny)')
+  .addHelpText(
+    'after',
+    '\nWithout --approve or --deny, a tool call that waits for approval is asked about at the terminal;\n' +
+      'without a terminal to ask at it is denied (the model is told nobody could be asked), with a note on stderr.',
+  )
+  .action(async (words: string[], options: AskOptions) => {
     const { runAsk } = await import('./ask.js');
     process.exitCode = await runAsk(words, { ...program.opts(), ...options });
   });

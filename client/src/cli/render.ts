@@ -6,12 +6,16 @@ type Block = 'none' | 'reasoning' | 'text';
 
 /**
  * Writes answers to the terminal as they stream: reasoning as `thinking: …` lines, tool calls as
- * `→ name(input)` and their results as `← output`, each on lines of their own, apart from the text.
- * The same layout serves stored messages (the history, an answer waited for whole).
+ * `→ name(input)` and their results as `← output`, each on lines of their own, apart from the text;
+ * a call waiting for approval as `? name(input) needs your approval`, the decision as `✓ allowed
+ * name` or `✗ denied name: reason`. The same layout serves stored messages (the history, an answer
+ * waited for whole).
  */
 export class AnswerRenderer {
   private block: Block = 'none';
   private atLineStart = true;
+  /** Tool names by call id, for the decision lines (whose events name only the call). */
+  private readonly toolNames = new Map<string, string>();
 
   constructor(
     private readonly output: NodeJS.WritableStream,
@@ -26,34 +30,49 @@ export class AnswerRenderer {
       case 'text-delta':
         return this.text(event.delta);
       case 'tool-call':
+        this.toolNames.set(event.callId, event.name);
         return this.line(this.style.tool(`→ ${event.name}(${compact(event.input)})`));
       case 'tool-result':
         return this.line(this.style.tool(`← ${event.isError ? 'error: ' : ''}${compact(event.output)}`));
+      case 'tool-approval':
+        this.toolNames.set(event.callId, event.name);
+        return this.line(this.style.approval(`? ${event.name}(${compact(event.input)}) needs your approval`));
+      case 'tool-decision': {
+        const name = this.toolNames.get(event.callId) ?? 'the call';
+        if (event.approved) return this.line(this.style.approval(`✓ allowed ${name}`));
+        return this.line(this.style.approval(`✗ denied ${name}${event.reason ? `: ${event.reason}` : ''}`));
+      }
       case 'run-queued':
         return this.line(this.style.notice(`(queued: position ${event.position})`));
       case 'agent-change':
         return this.line(this.style.notice(`(agent ${event.agent} answers)`));
       case 'run-error':
+        this.toolNames.clear();
         return this.line(this.style.error(`error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
       case 'run-cancel':
+        this.toolNames.clear();
         return this.line(this.style.notice('(cancelled)'));
       case 'run-finish':
+        this.toolNames.clear();
         if (event.finishReason === 'length') this.line(this.style.notice('(stopped: the answer reached its length limit)'));
         return this.end();
+      case 'run-start':
+      case 'message-end':
+        // Nothing to show: the answer is what streams between them.
+        return;
       default:
+        return skipUnknown(event);
     }
   }
 
-  /** Renders a stored assistant message part by part, then its status when it did not complete. */
-  assistant(message: Pick<Message, 'parts' | 'content' | 'status'>): void {
+  /**
+   * Renders a stored assistant message part by part (from part `from`, when the parts before it were
+   * shown already), then its status when it did not complete (`waiting` is shown by the approvals).
+   */
+  assistant(message: Pick<Message, 'parts' | 'content' | 'status'>, from = 0): void {
     const parts: MessagePart[] = message.parts.length > 0 ? message.parts : [{ type: 'text', text: message.content }];
-    for (const part of parts) {
-      if (part.type === 'reasoning') this.reasoning(part.text);
-      else if (part.type === 'text') this.text(part.text);
-      else if (part.type === 'tool-call') this.event({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
-      else if (part.type === 'tool-result') this.event({ type: 'tool-result', callId: part.callId, output: part.output, isError: part.isError });
-    }
-    if (message.status !== 'complete') this.line(this.style.notice(`(${message.status})`));
+    for (const part of parts.slice(from)) this.part(part);
+    if (message.status !== 'complete' && message.status !== 'waiting') this.line(this.style.notice(`(${message.status})`));
     this.end();
   }
 
@@ -68,6 +87,21 @@ export class AnswerRenderer {
   end(): void {
     this.newline();
     this.block = 'none';
+  }
+
+  private part(part: MessagePart): void {
+    switch (part.type) {
+      case 'reasoning':
+        return this.reasoning(part.text);
+      case 'text':
+        return this.text(part.text);
+      case 'tool-call':
+        return this.event({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
+      case 'tool-result':
+        return this.event({ type: 'tool-result', callId: part.callId, output: part.output, isError: part.isError });
+      default:
+        return skipUnknown(part);
+    }
   }
 
   private reasoning(delta: string): void {
@@ -99,6 +133,12 @@ export class AnswerRenderer {
     this.atLineStart = true;
   }
 }
+
+/**
+ * Every event and part type is handled above (a new one in the contract does not compile here); one
+ * from a newer server, unknown to this client, is skipped rather than shown wrong.
+ */
+function skipUnknown(_value: never): void {}
 
 /** A value on one line: strings as they are, anything else as compact JSON. */
 export function compact(value: unknown): string {

@@ -133,7 +133,7 @@ export const slashCommands: SlashCommand[] = [
     async run(context) {
       const width = Math.max(...slashCommands.map((command) => command.usage.length));
       for (const command of slashCommands) context.renderer.line(`  ${command.usage.padEnd(width)}  ${context.style.notice(command.summary)}`);
-      say(context, 'Anything else is sent as a message. Ctrl-C while an answer streams cancels it.');
+      say(context, 'Anything else is sent as a message. Ctrl-C while an answer streams, or at an approval question, cancels it.');
     },
   },
 ];

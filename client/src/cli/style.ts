@@ -8,6 +8,8 @@ export interface Style {
   reasoning(text: string): string;
   /** Tool calls and results (`→ name(input)`, `← output`). */
   tool(text: string): string;
+  /** Calls waiting for approval and the decisions (`? name(input) needs your approval`, `✓ allowed name`). */
+  approval(text: string): string;
   /** Notes from the CLI itself: cancelled, queued, saved, … */
   notice(text: string): string;
   /** Errors. */
@@ -37,6 +39,7 @@ export function createStyle(stream: NodeJS.WritableStream, environment: NodeJS.P
     enabled,
     reasoning: paint(['dim', 'italic']),
     tool: paint('cyan'),
+    approval: paint('yellow'),
     notice: paint('dim'),
     error: paint('red'),
     strong: paint('bold'),

@@ -36,6 +36,10 @@ export function checkExpectations(turn: Turn, outcome: TurnOutcome): string[] {
   for (const name of list(expect.toolCalled)) {
     if (!toolNames.includes(name)) failures.push(`no tool-call of ${JSON.stringify(name)} (tool calls: ${toolNames.join(', ') || 'none'})`);
   }
+  const askedNames = events.flatMap((event) => (event.type === 'tool-approval' ? [event.name] : []));
+  for (const name of list(expect.approvalAsked)) {
+    if (!askedNames.includes(name)) failures.push(`no tool-approval of ${JSON.stringify(name)} (approvals asked: ${askedNames.join(', ') || 'none'})`);
+  }
   if (expect.finishReason) {
     const finish = events.find((event) => event.type === 'run-finish');
     if (finish?.finishReason !== expect.finishReason) {

@@ -1,7 +1,9 @@
 import { TRPCClientError } from '@trpc/client';
 import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
+import { sendDecision } from '../cli/approvals.js';
 import { createThreadlineClient, type ThreadlineClient } from '../client.js';
 import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { ApprovalScript } from './approvals.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { compareWithLog, readRunLog } from './resume-check.js';
 import type { Turn, TurnStatus } from './scenario-schema.js';
@@ -22,7 +24,10 @@ export interface TurnOutcome {
   firstTokenMs: number | null;
   /** From sending to the terminal event (or the refusal), ms. */
   totalMs: number;
-  /** Failures of the turn's own machinery: a timeout, a cancel that failed, a resume with a gap. */
+  /**
+   * Failures of the turn's own machinery: a timeout, a cancel that failed, a resume with a gap, a
+   * call that waited for approval without a decision in the turn.
+   */
   problems: string[];
 }
 
@@ -39,7 +44,8 @@ export interface TurnContext {
 
 /**
  * Sends one turn with streamChat and reads its events to the end, cancelling or cutting the
- * connection on the way when the turn asks. `onStarted` is called at the first event (the server
+ * connection on the way when the turn asks, and answering tool calls that wait for approval as its
+ * `approvals` say (ApprovalScript). `onStarted` is called at the first event (the server
  * has accepted the run) or when the turn ends without one.
  */
 export async function runTurn(context: TurnContext, turn: Turn, label: string, onStarted: () => void = () => {}): Promise<TurnOutcome> {
@@ -47,6 +53,7 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
   const timeout = AbortSignal.timeout(context.timeoutMs);
   let proxy: CutProxy | undefined;
   let runId: string | undefined;
+  const approvals = new ApprovalScript(turn.approvals);
   try {
     const input = await chatInput(context, turn);
     proxy = turn.dropAfterEvents ? await startCutProxy(context.url) : undefined;
@@ -64,6 +71,13 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
         if (event.type === 'text-delta') outcome.text += event.delta;
         if (outcome.firstTokenMs === null && (event.type === 'text-delta' || event.type === 'reasoning-delta')) {
           outcome.firstTokenMs = performance.now() - started;
+        }
+        if (event.type === 'tool-approval' && runId && !cancelling) {
+          const { answer, problem } = approvals.next(event);
+          if (problem) outcome.problems.push(problem);
+          await sendDecision(context.client, runId, event.callId, answer).catch((error: unknown) =>
+            outcome.problems.push(`${answer.approved ? 'runs.approve' : 'runs.deny'} failed: ${messageOf(error)}`),
+          );
         }
         if (isTerminalEvent(event)) outcome.totalMs = performance.now() - started;
         else if (count === turn.cancelAfterEvents && runId) {
@@ -85,6 +99,8 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
     }
     await cancelling;
     checkActionsRan(outcome, turn, cancelling !== undefined, connectionsAtCut);
+    const unused = outcome.status === 'completed' ? approvals.unused() : undefined;
+    if (unused) outcome.problems.push(unused);
     if (proxy && connectionsAtCut !== undefined && runId && outcome.status !== null) {
       if (proxy.connections() <= connectionsAtCut) {
         outcome.problems.push(

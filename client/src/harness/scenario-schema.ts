@@ -42,6 +42,8 @@ export const Expectations = z.strictObject({
   matches: oneOrMore(Pattern).optional(),
   /** A `tool-call` event named each of these arrived. */
   toolCalled: oneOrMore(z.string().min(1)).optional(),
+  /** A `tool-approval` event (the call waited for a decision) named each of these arrived. */
+  approvalAsked: oneOrMore(z.string().min(1)).optional(),
   /** The `run-finish` event's finish reason. */
   finishReason: FinishReason.optional(),
   /** Each of these event types arrived at least once. */
@@ -54,6 +56,11 @@ export const Expectations = z.strictObject({
   errorCode: z.enum([...RunErrorCode.options, ...REQUEST_ERROR_CODES]).optional(),
 });
 export type Expectations = z.infer<typeof Expectations>;
+
+const DECISIONS = 'allow, deny or { deny: REASON }';
+/** The answer to one tool call that waits for approval: `allow`, `deny`, or `{ deny: reason }` (the model is told the reason). */
+export const ApprovalDecision = z.union([z.enum(['allow', 'deny']), z.strictObject({ deny: z.string().min(1).max(1000) })], { error: `expected ${DECISIONS}` });
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** `new` (a fresh session), `none` (a stateless run) or a name that later turns reuse. */
 const SessionChoice = z.string().min(1).max(100);
@@ -73,6 +80,16 @@ const turnFields = {
   cancelAfterEvents: z.number().int().positive().optional(),
   /** Cut the connection once this many events have arrived; the stream must resume complete and gap-free. */
   dropAfterEvents: z.number().int().positive().optional(),
+  /**
+   * How tool calls that wait for approval are answered: one decision for every call, or a list, one
+   * per call in the order they are asked (every one must be used). A call with no decision is denied
+   * and fails the turn.
+   */
+  approvals: z
+    .union([ApprovalDecision, z.array(ApprovalDecision).min(1)], {
+      error: (issue) => (Array.isArray(issue.input) ? `expected a list of ${DECISIONS}` : `expected ${DECISIONS}, or a list of them`),
+    })
+    .optional(),
   expect: Expectations.optional(),
 };
 
