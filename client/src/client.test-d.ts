@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createThreadlineClient } from './client.js';
-import type { Message, RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent } from './index.js';
+import type { Message, RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent, ToolApproval } from './index.js';
 import { streamChat } from './stream-chat.js';
 
 // Type-level only: vitest typechecks this file and never runs it.
@@ -39,6 +39,14 @@ describe('outputs', () => {
   it('chat.send answers with the assistant message', () => {
     expectTypeOf<RouterOutputs['chat']['send']['message']['content']>().toEqualTypeOf<string>();
     expectTypeOf<RouterOutputs['chat']['send']['sessionId']>().toEqualTypeOf<string | null>();
+  });
+
+  it('a paused run names the calls it waits for; runs.approve / runs.deny take them', () => {
+    expectTypeOf<RouterOutputs['chat']['send']['approvals']>().toEqualTypeOf<ToolApproval[]>();
+    expectTypeOf<RouterOutputs['runs']['approve']['approvals']>().toEqualTypeOf<ToolApproval[]>();
+    expectTypeOf<ToolApproval['decision']>().toEqualTypeOf<'pending' | 'approved' | 'denied'>();
+    expectTypeOf<RouterInputs['runs']['deny']>().toEqualTypeOf<{ runId: string; callIds?: string[] | undefined; reason?: string | undefined }>();
+    expectTypeOf<StreamEventOf<'tool-approval'>>().toEqualTypeOf<{ type: 'tool-approval'; callId: string; name: string; input: unknown }>();
   });
 });
 

@@ -1,6 +1,7 @@
 export { createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
 export { streamChat, type ChatStream, type StreamChatInput, type StreamChatOptions, type StreamChatResult } from './stream-chat.js';
 export type {
+  Agent,
   AppRouter,
   Message,
   MessagePart,
@@ -16,6 +17,7 @@ export type {
   StreamEventType,
   TerminalEvent,
   ThreadlineErrorData,
+  ToolApproval,
   Usage,
 } from './types.js';
 export { isTerminalEvent, limits } from '@threadline/shared';

@@ -27,6 +27,10 @@ export type RunErrorCode = shared.RunErrorCode;
 export type RunStatus = shared.RunStatus;
 /** A conversation thread owned by one user. */
 export type Session = shared.Session;
+/** A tool call that waits (or waited) for the user's approval, with the decision so far. */
+export type ToolApproval = shared.ToolApproval;
+/** An agent as clients see it: its tools (and which need approval) and options. */
+export type Agent = shared.Agent;
 /** Every event a run streams, keyed on `type`. */
 export type StreamEvent = shared.StreamEvent;
 /** Token counts of one model answer (or the sum over a run's steps). */
