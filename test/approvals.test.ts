@@ -75,6 +75,8 @@ describe('approvals', () => {
     expect(run).toMatchObject({ status: 'completed', approvals: [] });
     const history = await t.client.sessions.history.query({ sessionId });
     expect(history.messages[1]!.parts.map((part) => part.type)).toEqual(['tool-call', 'tool-result', 'text']);
+    // The stored result keeps the decision (an audit of who allowed what is the run's user).
+    expect(history.messages[1]!.parts[1]).toMatchObject({ type: 'tool-result', approval: { approved: true, reason: null } });
     expect((await t.client.system.status.query()).waitingRuns).toBe(0);
   });
 

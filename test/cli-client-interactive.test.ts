@@ -195,8 +195,12 @@ describe('the interactive client, asked to approve tool calls', () => {
     output = await send(cli, '/tool calculator {"expression":"3 * 3"}', question);
     expect(output).toBe(`→ ${call('3 * 3')}\n? ${call('3 * 3')} needs your approval\nallow ${call('3 * 3')}? ${question}`);
     output = await send(cli, 'yes', 'Tool calculator returned: {"expression":"3 * 3","result":9}\n');
-    expect(output).toBe('← {"expression":"3 * 3","result":9}\nTool calculator returned: {"expression":"3 * 3","result":9}\n');
+    expect(output).toBe('✓ allowed calculator\n← {"expression":"3 * 3","result":9}\nTool calculator returned: {"expression":"3 * 3","result":9}\n');
     await send(cli, '/stream on', 'streaming on');
+    // The stored answers keep the decisions: /history shows them.
+    output = await send(cli, '/history', 'Tool calculator returned: {"expression":"3 * 3","result":9}\n');
+    expect(output).toContain('✗ denied calculator: no maths today\n← error: the user denied this call: no maths today\n');
+    expect(output).toContain('✓ allowed calculator\n← {"expression":"6 * 7","result":42}\n');
 
     // Ctrl-C at the question cancels the run, as during an answer; the prompt is back.
     await send(cli, '/tool calculator {"expression":"5 - 5"}', question);

@@ -207,6 +207,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await release();
     await expect.poll(() => storedAnswer(runId).count()).toBe(1);
     expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe(allowed);
+    // The stored answer keeps the decision, without buttons.
+    expect(await storedAnswer(runId).getByTestId('approval-decision').textContent()).toBe('Allowed');
+    expect(await storedAnswer(runId).getByRole('button').count()).toBe(0);
     expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
 
     await send('/tool calculator {"expression": "1 / 0"}');
@@ -228,6 +231,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await releaseAgain();
     await expect.poll(() => storedAnswer(deniedRunId).count()).toBe(1);
     expect(await storedAnswer(deniedRunId).getByTestId('message-text').textContent()).toBe(denied);
+    expect(await storedAnswer(deniedRunId).getByTestId('approval-decision').textContent()).toBe('Denied: not now');
     await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });

@@ -34,6 +34,8 @@ export const MessagePart = z.discriminatedUnion('type', [
     name: z.string(),
     output: z.unknown(),
     isError: z.boolean(),
+    /** For a call that waited for the user's approval: what was decided. */
+    approval: z.object({ approved: z.boolean(), reason: z.string().nullable() }).optional(),
   }),
 ]);
 export type MessagePart = z.infer<typeof MessagePart>;

@@ -98,6 +98,7 @@ export class AnswerRenderer {
       case 'tool-call':
         return this.event({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
       case 'tool-result':
+        if (part.approval) this.event({ type: 'tool-decision', callId: part.callId, ...part.approval });
         return this.event({ type: 'tool-result', callId: part.callId, output: part.output, isError: part.isError });
       default:
         return skipUnknown(part);

@@ -41,7 +41,12 @@ function toolsOf(message: Message): ToolActivity[] {
     if (part.type === 'tool-call') tools.push({ callId: part.callId, name: part.name, input: part.input });
     if (part.type === 'tool-result') {
       const call = tools.find((tool) => tool.callId === part.callId);
-      if (call) Object.assign(call, { output: part.output, isError: part.isError });
+      if (!call) continue;
+      Object.assign(call, { output: part.output, isError: part.isError });
+      if (part.approval) {
+        const { approved, reason } = part.approval;
+        call.approval = { decision: approved ? 'approved' : 'denied', reason };
+      }
     }
   }
   return tools;
@@ -63,7 +68,7 @@ export function MessageView({ message }: { message: Message }) {
         {message.status !== 'complete' && <span className={`badge ${message.status}`}>{message.status}</span>}
       </header>
       <Reasoning text={reasoning} />
-      <Tools tools={toolsOf(message)} />
+      <Tools tools={toolsOf(message)} runId={message.runId} />
       <div className="text" data-testid="message-text">
         {message.content}
       </div>

@@ -18,7 +18,7 @@ export interface ToolActivity {
   input: unknown;
   output?: unknown;
   isError?: boolean;
-  /** Set when the call needs approval (streamed calls only; stored messages do not keep it). */
+  /** Set when the call needs (or needed) approval: stored messages keep the decision. */
   approval?: ToolApproval;
 }
 

@@ -81,9 +81,10 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       calls,
     }));
     const context = { userId: options.userId, sessionId: options.sessionId, runId: options.runId, signal };
+    const approvalOf = (call: ModelToolCall) => decided.find((candidate) => candidate.callId === call.callId);
     const results = await Promise.all(
       calls.map((call) => {
-        const approval = decided.find((candidate) => candidate.callId === call.callId);
+        const approval = approvalOf(call);
         return approval && approval.decision !== 'approved' ? deniedResult(approval) : runTool(tools, call, context);
       }),
     );
@@ -92,7 +93,9 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
     let next: AgentDefinition | undefined;
     for (const [index, call] of calls.entries()) {
       const result = results[index]!;
-      output.parts.push({ type: 'tool-result', callId: call.callId, name: call.name, ...result });
+      const approval = approvalOf(call);
+      const decision = approval && { approved: approval.decision === 'approved', reason: approval.reason };
+      output.parts.push({ type: 'tool-result', callId: call.callId, name: call.name, ...result, ...(decision ? { approval: decision } : {}) });
       emit({ type: 'tool-result', callId: call.callId, ...result });
       messages.push({ role: 'tool', callId: call.callId, name: call.name, ...result });
       const target = handoffTarget(call.name);
