@@ -72,7 +72,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     async close(graceMs = 0) {
       await engine.drain(graceMs);
       await mcp.close();
-      log.close();
+      await log.close();
       await db.destroy();
     },
   };

@@ -128,7 +128,7 @@ export class RunEngine {
     if (run && run.userId === userId) return this.deps.log.follow(runId, afterId, signal);
     const row = await findRun(this.deps.db, userId, runId);
     if (!row) throw notFound('run');
-    if (this.deps.log.has(runId)) return this.deps.log.follow(runId, afterId, signal);
+    if (await this.deps.log.has(runId)) return this.deps.log.follow(runId, afterId, signal);
     return replayStoredRun(await this.outcome(userId, runId), row, afterId);
   }
 

@@ -18,8 +18,11 @@ export interface RunEventLog {
   append(runId: string, event: StreamEvent): LoggedEvent;
   /** The run's events so far (to keep them across a restart). */
   snapshot(runId: string): LoggedEvent[];
-  /** True while the run's events are held (open, or ended within the retention time). */
-  has(runId: string): boolean;
+  /**
+   * True while the run's events can be read here: held by this process (open, or ended within the
+   * retention time), or, for a log shared between instances, by any of them.
+   */
+  has(runId: string): Promise<boolean>;
   /**
    * The events after `afterId`, then live ones, ending after the terminal event or when `signal`
    * aborts. Subscribes before reading the backlog so nothing falls between the two.
@@ -27,8 +30,8 @@ export interface RunEventLog {
   follow(runId: string, afterId: number, signal: AbortSignal): AsyncIterable<LoggedEvent>;
   /** Number of live readers over all runs (for leak checks and status). */
   readerCount(): number;
-  /** Drops every log and timer. */
-  close(): void;
+  /** Drops every log and timer (and closes connections). */
+  close(): Promise<void>;
 }
 
 interface RunRecord {
@@ -66,7 +69,12 @@ export class InMemoryEventLog implements RunEventLog {
     return logged;
   }
 
-  has(runId: string): boolean {
+  async has(runId: string): Promise<boolean> {
+    return this.holds(runId);
+  }
+
+  /** True while this process holds the run's events. */
+  holds(runId: string): boolean {
     return this.runs.has(runId);
   }
 
@@ -102,7 +110,7 @@ export class InMemoryEventLog implements RunEventLog {
     return count;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     for (const record of this.runs.values()) {
       clearTimeout(record.expiry);
       record.ended = true;
