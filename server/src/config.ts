@@ -53,6 +53,14 @@ const Environment = z.object({
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
   THREADLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Several instances on one PostgreSQL share run events and commands through this Redis. */
+  REDIS_URL: optionalText,
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  THREADLINE_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('threadline'),
+  /** This instance's id (default: kept in `<dataDir>/instance-id`). */
+  THREADLINE_INSTANCE_ID: optionalText,
+  /** With REDIS_URL: an instance silent this long is dead and its runs are taken over, ms. */
+  THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
 });
@@ -79,6 +87,11 @@ export interface Config {
   maxRunMs: number;
   /** A pending approval is denied after this long, ms; 0 = never. */
   approvalTimeoutMs: number;
+  /** Redis for several instances on one database; undefined: one instance. */
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  instanceId: string | undefined;
+  instanceTtlMs: number;
   checkpointMs: number;
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
@@ -141,6 +154,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.THREADLINE_REDIS_PREFIX,
+    instanceId: env.THREADLINE_INSTANCE_ID,
+    instanceTtlMs: env.THREADLINE_INSTANCE_TTL_MS,
     checkpointMs: env.THREADLINE_CHECKPOINT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
     agentsFile: env.THREADLINE_AGENTS_FILE

@@ -4,13 +4,15 @@ import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
 import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
+import { Cluster } from './cluster/cluster.js';
+import { instanceIdFor } from './cluster/instance-id.js';
 import type { Config } from './config.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/engine.js';
 import { InMemoryEventLog, type RunEventLog } from './runs/event-log.js';
-import { recoverInterruptedRuns } from './runs/recovery.js';
+import { RedisEventLog } from './runs/redis-event-log.js';
 import type { Database } from './store/database.js';
 import { openStore, type DialectName } from './store/open.js';
 
@@ -38,8 +40,6 @@ export interface Services {
 export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
   const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
   const { db, dialect } = await openStore(config);
-  const interrupted = await recoverInterruptedRuns(db);
-  if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by the last process are now interrupted');
 
   const providers = createProviderRegistry(config);
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
@@ -53,11 +53,18 @@ export async function createServices(config: Config, logger: Logger = createLogg
     await db.destroy();
     throw error;
   }
-  const log = new InMemoryEventLog(config.runRetentionMs);
+  const instanceId = await instanceIdFor(config.instanceId, config.dataDir);
+  const cluster = config.redisUrl ? await Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
+  // Several instances share run events through Redis Streams; one keeps them in memory.
+  const log: RunEventLog = config.redisUrl
+    ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, logger })
+    : new InMemoryEventLog(config.runRetentionMs);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency };
-  const engine = new RunEngine({ db, providers, agents, log, logger, options });
-  const waiting = await engine.resumeWaitingRuns();
-  if (waiting > 0) logger.info({ waiting }, 'runs waiting for approvals are held again');
+  const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, options });
+  const { interrupted, resumed } = await engine.adoptOrphans(true);
+  if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');
+  if (resumed > 0) logger.info({ waiting: resumed }, 'runs waiting for approvals are held again');
+  engine.startSweeping(config.instanceTtlMs);
   return {
     config,
     db,
@@ -71,6 +78,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     startedAt: Date.now(),
     async close(graceMs = 0) {
       await engine.drain(graceMs);
+      await cluster?.close();
       await mcp.close();
       await log.close();
       await db.destroy();

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Cluster, ClusterCommand } from '../cluster/cluster.js';
+import { RemoteRuns } from '../cluster/remote-runs.js';
 import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
@@ -10,7 +12,8 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import { findRun, findRunByRequest, findWaitingRuns, insertRun, updateRun } from '../store/runs.js';
+import type { RunRow } from '../store/database.js';
+import { claimRun, findRun, findRunByRequest, findUnfinishedRuns, insertRun, updateRun } from '../store/runs.js';
 import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { deferred, type ActiveRun, type RunOutcome } from './active-run.js';
@@ -22,6 +25,8 @@ import { Checkpointer } from './checkpointer.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { toModelMessages } from './history.js';
+import { interruptRun } from './recovery.js';
+import { interruptedError } from './run-errors.js';
 import { failParkedRun, parseParkedRun, type LoopPause, type ParkedRun } from './parked-run.js';
 import { RunDeadline } from './run-deadline.js';
 import { suggestFollowUps } from './suggestions.js';
@@ -58,6 +63,10 @@ export interface RunEngineOptions {
 }
 
 export interface RunEngineDependencies {
+  /** This instance, the owner of the runs it holds. */
+  instanceId: string;
+  /** With several instances on one database: heartbeats and commands for runs held elsewhere. */
+  cluster?: Cluster;
   db: Kysely<Database>;
   providers: ProviderRegistry;
   agents: AgentRegistry;
@@ -82,6 +91,8 @@ export class RunEngine {
   private readonly admission: AdmissionQueue;
   private readonly background: BackgroundTasks;
   private readonly gate: ApprovalGate;
+  private readonly remote: RemoteRuns | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
 
   constructor(private readonly deps: RunEngineDependencies) {
@@ -96,6 +107,10 @@ export class RunEngine {
       park: (run) => this.stop(run, { kind: 'park' }),
       acquireSlot: (run) => this.acquireSlot(run),
     });
+    if (deps.cluster) {
+      this.remote = new RemoteRuns(deps.db, deps.cluster);
+      deps.cluster.onCommand((command) => this.obey(command));
+    }
   }
 
   /** Resolves when the work runs started after their end (titles) has finished. */
@@ -119,6 +134,9 @@ export class RunEngine {
   async outcome(userId: string, runId: string): Promise<RunOutcome> {
     const run = this.active.get(runId);
     if (run && run.userId === userId) return Promise.race([run.done, run.paused.promise]);
+    const row = await findRun(this.deps.db, userId, runId);
+    if (!row) throw notFound('run');
+    if (this.remote) await this.remote.settled(row);
     return readStoredOutcome(this.deps.db, userId, runId);
   }
 
@@ -140,7 +158,9 @@ export class RunEngine {
       await run.done;
       return;
     }
-    if (!(await findRun(this.deps.db, userId, runId))) throw notFound('run');
+    const row = await findRun(this.deps.db, userId, runId);
+    if (!row) throw notFound('run');
+    await this.remote?.cancel(row, reason);
   }
 
   /**
@@ -150,12 +170,11 @@ export class RunEngine {
    */
   async decide(userId: string, runId: string, decision: ApprovalDecision): Promise<void> {
     const run = this.active.get(runId);
-    if (!run || run.userId !== userId || !run.pause) {
-      const row = await findRun(this.deps.db, userId, runId);
-      if (!row) throw notFound('run');
-      throw conflict(`the run is ${row.status === 'waiting' ? 'not held by this server' : row.status}, not waiting for approval`);
-    }
-    await this.gate.decide(run, run.pause, decision);
+    if (run && run.userId === userId && run.pause) return this.gate.decide(run, run.pause, decision);
+    const row = await findRun(this.deps.db, userId, runId);
+    if (!row) throw notFound('run');
+    if (this.remote && !run) return this.remote.decide(row, decision);
+    throw conflict(`the run is ${row.status}, not waiting for approval`);
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -171,6 +190,7 @@ export class RunEngine {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    clearInterval(this.sweeper);
     // Runs waiting for approvals stay `waiting` in the store; the next start picks them up.
     for (const run of this.active.values()) if (run.pause?.stored) this.stop(run, { kind: 'park' });
     const finished = Promise.all([...this.active.values()].map((run) => run.done));
@@ -198,29 +218,75 @@ export class RunEngine {
   }
 
   /**
-   * At start: takes up the runs a previous process left waiting for approvals, so they can be
-   * decided and go on. A run whose agent or model is gone fails, its partial answer kept.
+   * Takes over the unfinished runs no live instance holds: at start, also the runs this instance
+   * held before it stopped (`includeOwn`); with a cluster, periodically those of instances whose
+   * heartbeat stopped. A queued or running one is interrupted (its partial answer kept, readers of
+   * a shared log get its end); a waiting one is taken up here, to be decided and go on. A run whose
+   * agent or model is gone fails with its partial answer.
    */
-  async resumeWaitingRuns(): Promise<number> {
-    const rows = await findWaitingRuns(this.deps.db);
-    for (const row of rows) {
-      const parked = parseParkedRun(row.waiting!);
-      const agent = this.deps.agents.find(parked.agent);
-      let model: ChatModel;
-      try {
-        if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
-        model = this.deps.providers.resolve(parked.model);
-      } catch (error) {
-        await failParkedRun(this.deps.db, row, parked, (error as Error).message);
-        continue;
+  async adoptOrphans(includeOwn: boolean): Promise<{ interrupted: number; resumed: number }> {
+    const counts = { interrupted: 0, resumed: 0 };
+    for (const row of await findUnfinishedRuns(this.deps.db)) {
+      if (this.active.has(row.id) || !(await this.claim(row, includeOwn))) continue;
+      if (row.status === 'waiting') {
+        await this.resume(row);
+        counts.resumed++;
+      } else {
+        const answer = await interruptRun(this.deps.db, row);
+        if (answer) await this.deps.log.appendRemote?.(row.id, { type: 'message-end', message: answer });
+        await this.deps.log.appendRemote?.(row.id, { type: 'run-error', ...interruptedError });
+        counts.interrupted++;
       }
-      const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
-      this.deps.log.open(row.id, parked.events);
-      const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
-      this.gate.restore(run, parked);
-      run.done = this.schedule(run, row.content ?? '', model, parked);
     }
-    return rows.length;
+    return counts;
+  }
+
+  /** With a cluster: looks for the runs of dead instances every `intervalMs`. */
+  startSweeping(intervalMs: number): void {
+    if (!this.deps.cluster) return;
+    this.sweeper = setInterval(() => {
+      this.adoptOrphans(false).catch((error) => this.deps.logger.error({ err: error }, 'could not take over the runs of a dead instance'));
+    }, intervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Whether this instance may take the run over (and has, in the store). */
+  private async claim(row: RunRow, includeOwn: boolean): Promise<boolean> {
+    const { instanceId, cluster, db } = this.deps;
+    if (row.owner === instanceId) return includeOwn;
+    if (row.owner !== null && cluster && (await cluster.isAlive(row.owner))) return false;
+    return claimRun(db, row.id, row.owner, instanceId);
+  }
+
+  /** A waiting run from the store, held here from now on. */
+  private async resume(row: RunRow): Promise<void> {
+    const parked = parseParkedRun(row.waiting!);
+    const agent = this.deps.agents.find(parked.agent);
+    let model: ChatModel;
+    try {
+      if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
+      model = this.deps.providers.resolve(parked.model);
+    } catch (error) {
+      await failParkedRun(this.deps.db, row, parked, (error as Error).message);
+      return;
+    }
+    const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
+    this.deps.log.open(row.id, parked.events);
+    const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
+    this.gate.restore(run, parked);
+    run.done = this.schedule(run, row.content ?? '', model, parked);
+  }
+
+  /** A command from another instance, for a run this one may hold. */
+  private obey(command: ClusterCommand): void {
+    const run = this.active.get(command.runId);
+    if (!run) return;
+    if (command.op === 'cancel') return this.stop(run, { kind: 'cancel', reason: command.reason });
+    if (!run.pause) return;
+    const { approved, callIds, reason } = command.decision;
+    this.gate
+      .decide(run, run.pause, { approved, ...(callIds ? { callIds } : {}), ...(reason ? { reason } : {}) })
+      .catch((error) => this.deps.logger.warn({ err: error, runId: run.id }, 'could not apply a decision sent by another instance'));
   }
 
   private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
@@ -286,6 +352,7 @@ export class RunEngine {
         queued_at: now,
         content: request.content,
         priority,
+        owner: this.deps.instanceId,
       });
     });
 

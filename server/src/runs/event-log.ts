@@ -28,6 +28,12 @@ export interface RunEventLog {
    * aborts. Subscribes before reading the backlog so nothing falls between the two.
    */
   follow(runId: string, afterId: number, signal: AbortSignal): AsyncIterable<LoggedEvent>;
+  /**
+   * Only for a log shared between instances: appends an event to a run another (dead) instance was
+   * writing, after its last one; resolves to it, or undefined when the run's events are not there.
+   * The caller must have claimed the run, so that it is the only writer.
+   */
+  appendRemote?(runId: string, event: StreamEvent): Promise<LoggedEvent | undefined>;
   /** Number of live readers over all runs (for leak checks and status). */
   readerCount(): number;
   /** Drops every log and timer (and closes connections). */

@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { toMessage } from '../store/messages.js';
 import { findRun, toRun, type RunCheckpoint } from '../store/runs.js';
 import type { RunOutcome } from './engine.js';
+import { parseParkedRun } from './parked-run.js';
 
 /**
  * How a run this process no longer holds ended, from the store: its record and its assistant
@@ -16,7 +17,13 @@ export async function readStoredOutcome(db: Kysely<Database>, userId: string, ru
   if (!row) throw notFound('run');
   const messageRow = await db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('role', '=', 'assistant').executeTakeFirst();
   const usage: Usage = row.usage ? (JSON.parse(row.usage) as Usage) : { inputTokens: 0, outputTokens: 0 };
-  const kept = row.checkpoint ? (JSON.parse(row.checkpoint) as RunCheckpoint) : undefined;
+  // A waiting run's answer so far is in its pause; a streaming one's in its checkpoint.
+  const parked = row.waiting ? parseParkedRun(row.waiting).output : undefined;
+  const kept: RunCheckpoint | undefined = parked
+    ? { content: parked.text, parts: parked.parts, usage: parked.usage, message: { id: runId, createdAt: Date.now(), status: 'waiting' } }
+    : row.checkpoint
+      ? (JSON.parse(row.checkpoint) as RunCheckpoint)
+      : undefined;
   const message: Message = messageRow
     ? toMessage(messageRow)
     : {

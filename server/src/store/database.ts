@@ -92,6 +92,8 @@ export interface RunTable {
   checkpoint: string | null;
   /** JSON ParkedRun while the run is `waiting` for approvals (see runs/parked-run.ts), else null. */
   waiting: string | null;
+  /** The instance holding the run while it is unfinished (see cluster/). */
+  owner: string | null;
 }
 
 export type UserRow = Selectable<UserTable>;

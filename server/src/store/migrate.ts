@@ -11,6 +11,7 @@ import * as initial from './migrations/2026-11-23-01-initial.js';
 import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
 import * as messageSuggestions from './migrations/2026-11-23-03-message-suggestions.js';
 import * as runApprovals from './migrations/2026-11-23-04-run-approvals.js';
+import * as runOwners from './migrations/2026-11-23-05-run-owners.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-02-durable-runs': durableRuns,
   '2026-11-23-03-message-suggestions': messageSuggestions,
   '2026-11-23-04-run-approvals': runApprovals,
+  '2026-11-23-05-run-owners': runOwners,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -84,9 +84,23 @@ export interface RunCheckpoint {
   message?: { id: string; createdAt: number; status: MessageStatus };
 }
 
-/** Runs left `queued` or `running` by a process that died, oldest first. */
+/** Runs not ended (`queued`, `running`, `waiting`), every user's, oldest first. */
 export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('queued_at').execute();
+  return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running', 'waiting']).orderBy('queued_at').execute();
+}
+
+/**
+ * Makes `owner` the run's owner if it is still `from` (a dead instance, or null): one instance wins
+ * when several try at once. Resolves to whether this call won.
+ */
+export async function claimRun(db: Kysely<Database>, runId: string, from: string | null, owner: string): Promise<boolean> {
+  const result = await db
+    .updateTable('runs')
+    .set({ owner })
+    .where('id', '=', runId)
+    .where((where) => (from === null ? where('owner', 'is', null) : where('owner', '=', from)))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** The user's runs, newest first (ids are time-ordered), optionally of one session and in some statuses. */
@@ -106,9 +120,4 @@ export async function listRuns(
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return { rows: page, nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
-}
-
-/** Runs paused for approvals (every user's), oldest first: a restart picks them up again. */
-export function findWaitingRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom('runs').selectAll().where('status', '=', 'waiting').orderBy('queued_at').execute();
 }

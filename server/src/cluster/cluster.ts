@@ -1,0 +1,115 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+/** What one instance asks the instance holding a run to do. */
+export const ClusterCommand = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('cancel'), runId: z.string(), reason: z.string() }),
+  z.object({
+    op: z.literal('decide'),
+    runId: z.string(),
+    decision: z.object({ approved: z.boolean(), callIds: z.array(z.string()).optional(), reason: z.string().optional() }),
+  }),
+]);
+export type ClusterCommand = z.infer<typeof ClusterCommand>;
+
+export interface ClusterOptions {
+  url: string;
+  /** This instance's id, stored as the owner of the runs it holds. */
+  instanceId: string;
+  /** An instance whose heartbeat is older than this is dead: its runs are taken over, ms. */
+  ttlMs: number;
+  keyPrefix?: string;
+  logger: Logger;
+}
+
+/**
+ * Several Threadline instances on one database, through Redis: each keeps a heartbeat key alive
+ * (so the others know which runs' owners are gone) and listens on one channel for commands about
+ * the runs it holds (cancel, approval decisions) sent by the instance a request happened to reach.
+ */
+export class Cluster {
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly prefix: string;
+  private handler: ((command: ClusterCommand) => void) | undefined;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly options: ClusterOptions,
+  ) {
+    this.prefix = options.keyPrefix ?? 'threadline';
+    this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(options.ttlMs / 3)));
+    this.heartbeat.unref();
+    subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+  }
+
+  /** Connects, announces this instance alive and subscribes to commands. */
+  static async connect(options: ClusterOptions): Promise<Cluster> {
+    const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    const subscriber = redis.duplicate();
+    try {
+      await Promise.all([redis.connect(), subscriber.connect()]);
+      const cluster = new Cluster(redis, subscriber, options);
+      await cluster.beat();
+      await subscriber.subscribe(cluster.channel());
+      return cluster;
+    } catch (error) {
+      redis.disconnect();
+      subscriber.disconnect();
+      throw new Error(`cannot reach Redis at ${options.url}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  /** True while the instance's heartbeat is fresh (always for this one). */
+  async isAlive(instanceId: string): Promise<boolean> {
+    if (instanceId === this.instanceId) return true;
+    return (await this.redis.exists(this.instanceKey(instanceId))) === 1;
+  }
+
+  /** Sends a command to whichever instance holds its run. */
+  async publish(command: ClusterCommand): Promise<void> {
+    await this.redis.publish(this.channel(), JSON.stringify(command));
+  }
+
+  /** Where commands for the runs this instance holds go. */
+  onCommand(handler: (command: ClusterCommand) => void): void {
+    this.handler = handler;
+  }
+
+  /** Stops the heartbeat and removes it, so the others take over at once; closes the connections. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.redis.del(this.instanceKey(this.instanceId)).catch(() => 0);
+    await Promise.allSettled([this.subscriber.quit(), this.redis.quit()]);
+  }
+
+  private async beat(): Promise<void> {
+    await this.redis
+      .set(this.instanceKey(this.instanceId), String(Date.now()), 'PX', this.options.ttlMs)
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'cluster heartbeat failed'));
+  }
+
+  private receive(message: string): void {
+    let command: ClusterCommand;
+    try {
+      command = ClusterCommand.parse(JSON.parse(message));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'ignored a malformed cluster command');
+      return;
+    }
+    this.handler?.(command);
+  }
+
+  private channel(): string {
+    return `${this.prefix}:control`;
+  }
+
+  private instanceKey(instanceId: string): string {
+    return `${this.prefix}:instance:${instanceId}`;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import { terminalRunStatuses, type RunStatus } from '@threadline/shared';
+import { conflict, DomainError, notFound } from '../errors.js';
+import { applyDecision, isPending, type ApprovalDecision } from '../runs/approvals.js';
+import type { Database, RunRow } from '../store/database.js';
+import { findRun, toRun } from '../store/runs.js';
+import type { Cluster } from './cluster.js';
+
+/** How long a request waits for another instance to act on its command, ms. */
+const COMMAND_TIMEOUT_MS = 15_000;
+const POLL_MS = 50;
+
+const ended = (status: string) => terminalRunStatuses.includes(status as RunStatus);
+
+/**
+ * Runs held by another instance, as the instance a request reached sees them: commands go through
+ * the cluster channel, and the answer is read from the store once the holder has acted.
+ */
+export class RemoteRuns {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cluster: Cluster,
+  ) {}
+
+  /** Cancels the run where it runs; resolves once it is stored as ended. */
+  async cancel(row: RunRow, reason: string): Promise<void> {
+    if (ended(row.status)) return;
+    await this.cluster.publish({ op: 'cancel', runId: row.id, reason });
+    await this.until(row, (current) => ended(current.status), COMMAND_TIMEOUT_MS);
+  }
+
+  /**
+   * Checks the decision against the stored pause (the same errors as in the holder), sends it, and
+   * resolves once the store shows it (after the last decision: once the run is running again).
+   */
+  async decide(row: RunRow, decision: ApprovalDecision): Promise<void> {
+    if (row.status !== 'waiting') throw conflict(`the run is ${row.status}, not waiting for approval`);
+    const approvals = toRun(row).approvals;
+    const decided = applyDecision(approvals, decision).map((approval) => approval.callId);
+    const last = !approvals.some(isPending);
+    await this.cluster.publish({ op: 'decide', runId: row.id, decision: { ...decision, callIds: decided } });
+    await this.until(
+      row,
+      (current) => current.status !== 'waiting' || (!last && toRun(current).approvals.every((approval) => !decided.includes(approval.callId) || !isPending(approval))),
+      COMMAND_TIMEOUT_MS,
+    );
+  }
+
+  /** Resolves once the run has ended or waits for approvals (what chat.send answers with). */
+  async settled(row: RunRow): Promise<void> {
+    await this.until(row, (current) => current.status !== 'queued' && current.status !== 'running');
+  }
+
+  /** Polls the run's row until `done` holds; a holder that does not act in time is an error. */
+  private async until(row: RunRow, done: (current: RunRow) => boolean, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await findRun(this.db, row.user_id, row.id);
+      if (!current) throw notFound('run');
+      if (done(current)) return;
+      if (Date.now() > deadline) throw new DomainError('unavailable', 'the instance holding this run did not answer in time; try again');
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}
