@@ -192,6 +192,8 @@ describe('system', () => {
     const info = await anonymous.system.info.query();
     expect(info).toMatchObject({ name: 'threadline', defaultModel: 'local/echo', database: 'sqlite' });
     expect(info.providers.map((provider) => provider.name)).toContain('local');
+    expect(info.features).toEqual(expect.arrayContaining(['resume', 'cancel', 'approvals', 'sqlite']));
+    expect(info.features).not.toContain('redis');
     await expect(anonymous.system.status.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
     await t.addUser('second');
     expect(await t.client.system.status.query()).toMatchObject({ activeRuns: 0, queuedRuns: 0, users: 2 });

@@ -64,6 +64,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('several instances on one PostgreSQL 
     try {
       const clientA = createThreadlineClient({ url: a.url, token: a.token });
       const clientB: ThreadlineClient = createThreadlineClient({ url: b.url, token: a.token });
+      expect((await clientB.system.info.query()).features).toEqual(expect.arrayContaining(['redis', 'postgres', 'approvals']));
 
       // Events: a run held by A, followed from B, is the same sequence with the same ids.
       const onA = await collectEvents((handlers) => clientA.chat.stream.subscribe({ newSession: true, content: '/long 40', requestId: randomUUID() }, handlers));

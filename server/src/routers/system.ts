@@ -12,7 +12,7 @@ export const systemRouter = router({
     return {
       name: 'threadline' as const,
       version,
-      features: ['sse', 'resume', 'cancel', 'idempotent-send', 'local-model', dialect],
+      features: ['sse', 'resume', 'cancel', 'idempotent-send', 'local-model', 'tools', 'mcp', 'approvals', dialect, ...(config.redisUrl ? ['redis'] : [])],
       providers: providers.list().map((provider) => ({ name: provider.name, configured: true, baseUrl: provider.baseUrl })),
       defaultModel: config.defaultModel,
       database: dialect,
