@@ -1,40 +1,31 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Cluster, ClusterCommand } from '../cluster/cluster.js';
-import { RemoteRuns } from '../cluster/remote-runs.js';
-import type { Message, Metadata, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
+import type { Metadata } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
-import { conflict, DomainError, invalid, notFound } from '../errors.js';
+import type { Cluster, ClusterCommand } from '../cluster/cluster.js';
+import { RemoteRuns } from '../cluster/remote-runs.js';
+import { conflict, DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
-import type { Database } from '../store/database.js';
-import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import type { RunRow } from '../store/database.js';
-import { claimRun, findRun, findRunByRequest, findUnfinishedRuns, insertRun, updateRun } from '../store/runs.js';
-import { createSession, findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
-import { AdmissionQueue, type QueueDepth } from './admission.js';
+import type { Database, RunRow } from '../store/database.js';
+import { findRun, findRunByRequest, insertRun } from '../store/runs.js';
+import { createSession, findSession } from '../store/sessions.js';
 import { deferred, type ActiveRun, type RunOutcome } from './active-run.js';
+import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { ApprovalGate } from './approval-gate.js';
 import type { ApprovalDecision } from './approvals.js';
 import { BackgroundTasks } from './background-tasks.js';
-import { runAgentLoop, type AgentOutput } from './agent-loop.js';
-import { Checkpointer } from './checkpointer.js';
-import { DeltaCoalescer } from './delta-coalescer.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
-import { toModelMessages } from './history.js';
-import { interruptRun } from './recovery.js';
-import { interruptedError } from './run-errors.js';
-import { failParkedRun, parseParkedRun, type LoopPause, type ParkedRun } from './parked-run.js';
-import { RunDeadline } from './run-deadline.js';
-import { suggestFollowUps } from './suggestions.js';
-import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
+import { OrphanRuns } from './orphan-runs.js';
+import type { ParkedRun } from './parked-run.js';
+import type { StopReason } from './run-end.js';
+import { RunExecutor } from './run-executor.js';
 import { SessionOrder } from './session-order.js';
 import { readStoredOutcome } from './stored-outcome.js';
 import { replayStoredRun } from './stored-replay.js';
-import { classifyEnd, persistRunEnd, terminalEvent, type StopReason } from './run-end.js';
 
 /** A request to start a run, validated. */
 export interface StartRequest {
@@ -75,7 +66,6 @@ export interface RunEngineDependencies {
   options: RunEngineOptions;
 }
 
-const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
 const DEFAULT_PRIORITY = 5;
 
 /**
@@ -91,6 +81,8 @@ export class RunEngine {
   private readonly admission: AdmissionQueue;
   private readonly background: BackgroundTasks;
   private readonly gate: ApprovalGate;
+  private readonly executor: RunExecutor;
+  private readonly orphans: OrphanRuns;
   private readonly remote: RemoteRuns | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
@@ -107,6 +99,8 @@ export class RunEngine {
       park: (run) => this.stop(run, { kind: 'park' }),
       acquireSlot: (run) => this.acquireSlot(run),
     });
+    this.orphans = new OrphanRuns({ ...deps, isHeld: (runId) => this.active.has(runId), hold: (...held) => this.hold(...held) });
+    this.executor = new RunExecutor({ ...deps, gate: this.gate, background: this.background, stop: (run, reason) => this.stop(run, reason) });
     if (deps.cluster) {
       this.remote = new RemoteRuns(deps.db, deps.cluster);
       deps.cluster.onCommand((command) => this.obey(command));
@@ -218,61 +212,26 @@ export class RunEngine {
   }
 
   /**
-   * Takes over the unfinished runs no live instance holds: at start, also the runs this instance
-   * held before it stopped (`includeOwn`); with a cluster, periodically those of instances whose
-   * heartbeat stopped. A queued or running one is interrupted (its partial answer kept, readers of
-   * a shared log get its end); a waiting one is taken up here, to be decided and go on. A run whose
-   * agent or model is gone fails with its partial answer.
+   * Takes over the unfinished runs no live instance holds (see `OrphanRuns`): at start with
+   * `includeOwn` (the runs this instance held before it stopped), then, with a cluster, periodically.
    */
-  async adoptOrphans(includeOwn: boolean): Promise<{ interrupted: number; resumed: number }> {
-    const counts = { interrupted: 0, resumed: 0 };
-    for (const row of await findUnfinishedRuns(this.deps.db)) {
-      if (this.active.has(row.id) || !(await this.claim(row, includeOwn))) continue;
-      if (row.status === 'waiting') {
-        await this.resume(row);
-        counts.resumed++;
-      } else {
-        const answer = await interruptRun(this.deps.db, row);
-        if (answer) await this.deps.log.appendRemote?.(row.id, { type: 'message-end', message: answer });
-        await this.deps.log.appendRemote?.(row.id, { type: 'run-error', ...interruptedError });
-        counts.interrupted++;
-      }
-    }
-    return counts;
+  adoptOrphans(includeOwn: boolean): Promise<{ interrupted: number; resumed: number }> {
+    return this.orphans.adopt(includeOwn);
   }
 
   /** With a cluster: looks for the runs of dead instances every `intervalMs`. */
   startSweeping(intervalMs: number): void {
     if (!this.deps.cluster) return;
     this.sweeper = setInterval(() => {
-      this.adoptOrphans(false).catch((error) => this.deps.logger.error({ err: error }, 'could not take over the runs of a dead instance'));
+      this.orphans.adopt(false).catch((error) => this.deps.logger.error({ err: error }, 'could not take over the runs of a dead instance'));
     }, intervalMs);
     this.sweeper.unref();
   }
 
-  /** Whether this instance may take the run over (and has, in the store). */
-  private async claim(row: RunRow, includeOwn: boolean): Promise<boolean> {
-    const { instanceId, cluster, db } = this.deps;
-    if (row.owner === instanceId) return includeOwn;
-    if (row.owner !== null && cluster && (await cluster.isAlive(row.owner))) return false;
-    return claimRun(db, row.id, row.owner, instanceId);
-  }
-
-  /** A waiting run from the store, held here from now on. */
-  private async resume(row: RunRow): Promise<void> {
-    const parked = parseParkedRun(row.waiting!);
-    const agent = this.deps.agents.find(parked.agent);
-    let model: ChatModel;
-    try {
-      if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
-      model = this.deps.providers.resolve(parked.model);
-    } catch (error) {
-      await failParkedRun(this.deps.db, row, parked, (error as Error).message);
-      return;
-    }
-    const session = row.session_id ? await findSession(this.deps.db, row.user_id, row.session_id) : undefined;
+  /** A waiting run taken over from the store, held here from now on. */
+  private hold(row: RunRow, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
     this.deps.log.open(row.id, parked.events);
-    const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled: session?.title === null });
+    const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled });
     this.gate.restore(run, parked);
     run.done = this.schedule(run, row.content ?? '', model, parked);
   }
@@ -395,129 +354,12 @@ export class RunEngine {
     try {
       if (run.sessionId) await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
       if (!resume) await this.acquireSlot(run).catch(() => undefined);
-      return await this.execute(run, content, model, resume);
+      return await this.executor.execute(run, content, model, resume);
     } finally {
       run.release?.();
       if (run.sessionId) this.sessionOrder.leave(run.sessionId, run.id);
       this.active.delete(run.id);
     }
-  }
-
-  /**
-   * Begins (user message + run running) or, for a run resumed from a pause, picks up where it
-   * stopped; runs the agent, stores the outcome, emits the ending.
-   */
-  private async execute(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
-    const { db, logger, options } = this.deps;
-    const events = new DeltaCoalescer((event) => this.deps.log.append(run.id, event));
-    const emit = (event: StreamEvent) => events.emit(event);
-    run.emit = emit;
-    const output: AgentOutput = resume?.output ?? { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
-    let error: RunError | null = null;
-    let status: RunStatus = 'completed';
-    const startedAt = Date.now();
-    let firstExchange = false;
-    /** The model answering now: the run's, or a handoff target's. */
-    let answering = model;
-    const deadline = new RunDeadline(options.maxRunMs, () => this.stop(run, { kind: 'timeout' }), resume?.activeMs);
-    const checkpointer = new Checkpointer(db, run.id, output, options.checkpointMs, logger);
-
-    try {
-      run.controller.signal.throwIfAborted();
-      const history = resume ? await this.historyOf(run, content) : await this.begin(run, content, startedAt);
-      firstExchange = history.every((message) => message.role !== 'assistant');
-      checkpointer.start();
-      const handoff = (target: AgentDefinition) => {
-        // The target's own default model, else the model the run uses.
-        const modelId = target.model ?? run.model;
-        answering = this.deps.providers.resolve(modelId);
-        run.agent = target;
-        run.model = modelId;
-        return { agent: target, model: answering };
-      };
-      const findAgent = (name: string) => this.deps.agents.find(name);
-      const awaitApprovals = (pause: LoopPause) => this.gate.wait(run, pause, output, deadline, () => events.flush());
-      await runAgentLoop(
-        {
-          agent: run.agent,
-          model,
-          messages: toModelMessages(history),
-          userId: run.userId,
-          sessionId: run.sessionId,
-          runId: run.id,
-          signal: run.controller.signal,
-          emit,
-          findAgent,
-          handoff,
-          awaitApprovals,
-          ...(resume ? { resume } : {}),
-        },
-        output,
-      );
-    } catch (caught) {
-      ({ status, error } = classifyEnd(run.stop, caught, options.maxRunMs));
-      if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
-    } finally {
-      deadline.clear();
-      await checkpointer.stop();
-    }
-    // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
-    if (run.stop?.kind === 'park') return this.gate.waitingOutcome(run, output);
-
-    // One cheap extra request; it never fails the run (see suggestions.ts).
-    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
-    const message = newMessage({
-      sessionId: run.sessionId,
-      runId: run.id,
-      role: 'assistant',
-      content: output.text,
-      parts: output.parts,
-      agent: run.agent.name,
-      model: run.model,
-      usage: output.usage,
-      status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running' | 'waiting'>),
-      ...(suggestions ? { suggestions } : {}),
-    });
-    await run.writes;
-    const stored = await persistRunEnd(db, { id: run.id, userId: run.userId, sessionId: run.sessionId, agentName: run.agent.name }, { message, status, output, error }).catch((caught) => {
-      logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
-      status = 'failed';
-      error = { code: 'internal', message: 'could not store the answer', retryable: true };
-      return false;
-    });
-    if (stored || !run.sessionId) emit({ type: 'message-end', message });
-    emit(terminalEvent(status, output, error, run.stop, Date.now() - startedAt));
-    events.flush();
-    if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
-    return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
-  }
-
-  /** One transaction: the run is running and the user's message is in its session. Returns the history the run answers. */
-  private begin(run: ActiveRun, content: string, startedAt: number): Promise<Message[]> {
-    const userMessage = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' });
-    return this.deps.db.transaction().execute(async (trx) => {
-      await updateRun(trx, run.id, { status: 'running', started_at: startedAt });
-      if (!run.sessionId) return [userMessage];
-      await insertMessages(trx, run.userId, [{ ...userMessage, sessionId: run.sessionId }]);
-      await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
-      return (await allMessages(trx, run.sessionId)).map(toMessage);
-    });
-  }
-
-  /** The history a resumed run answers: its session's messages (its own user message is the last), or just that message. */
-  private async historyOf(run: ActiveRun, content: string): Promise<Message[]> {
-    if (run.sessionId) return (await allMessages(this.deps.db, run.sessionId)).map(toMessage);
-    return [newMessage({ sessionId: null, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' })];
-  }
-
-  /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */
-  private nameSession(run: ActiveRun, question: string, answer: string, model: ChatModel): void {
-    const { db } = this.deps;
-    this.background.run('session title', async (stopped) => {
-      const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
-      const title = await generateTitle(run.agent.titles ?? 'words', model, question, answer, signal);
-      await setTitleIfUnset(db, run.userId, run.sessionId!, title);
-    });
   }
 }
 
