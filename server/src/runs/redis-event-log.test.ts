@@ -36,6 +36,14 @@ async function twoInstances({ expectErrors = false, ...options }: Partial<RedisE
     /** Another process on the same prefix (a restarted owner, a third instance). */
     instance,
     key: (runId: string) => owner.key(runId),
+    /** A run the owner has begun (its run-start is in Redis), and the connection count then. */
+    async startedRun(): Promise<{ runId: string; baseline: number }> {
+      const runId = randomUUID();
+      owner.open(runId);
+      owner.append(runId, runEvents(runId)[0]!);
+      await owner.flush();
+      return { runId, baseline: await this.connections() };
+    },
     /** How many connections the logs have open, as Redis sees them. */
     async connections(): Promise<number> {
       const list = (await admin.call('CLIENT', 'LIST')) as string;
@@ -102,11 +110,7 @@ describe('RedisEventLog', () => {
 
   it('delivers live events to a remote reader that subscribed before them, in order, without gaps or repeats', async () => {
     await using redis = await twoInstances();
-    const runId = randomUUID();
-    redis.owner.open(runId);
-    redis.owner.append(runId, runEvents(runId)[0]!);
-    await redis.owner.flush();
-    const baseline = await redis.connections();
+    const { runId, baseline } = await redis.startedRun();
     const received = collect(redis.other.follow(runId, 0, new AbortController().signal));
     await waitFor(async () => (await redis.connections()) === baseline + 1); // blocking for live events now
 
@@ -123,11 +127,7 @@ describe('RedisEventLog', () => {
 
   it('ends a remote reader promptly on abort, and 200 aborted readers leave no connection behind', async () => {
     await using redis = await twoInstances({ blockMs: 5000 });
-    const runId = randomUUID();
-    redis.owner.open(runId);
-    redis.owner.append(runId, runEvents(runId)[0]!);
-    await redis.owner.flush();
-    const baseline = await redis.connections();
+    const { runId, baseline } = await redis.startedRun();
 
     const controller = new AbortController();
     const iterator = redis.other.follow(runId, 0, controller.signal)[Symbol.asyncIterator]();
@@ -162,11 +162,7 @@ describe('RedisEventLog', () => {
 
   it('closes the connections of remote readers when the log closes', async () => {
     await using redis = await twoInstances();
-    const runId = randomUUID();
-    redis.owner.open(runId);
-    redis.owner.append(runId, runEvents(runId)[0]!);
-    await redis.owner.flush();
-    const baseline = await redis.connections();
+    const { runId, baseline } = await redis.startedRun();
     const readers = Array.from({ length: 5 }, () => collect(redis.other.follow(runId, 0, new AbortController().signal)));
     await waitFor(async () => (await redis.connections()) === baseline + 5);
     await redis.other.close();
