@@ -97,6 +97,30 @@ describe.skipIf(!databaseUrl || !redisUrl)('several instances on one PostgreSQL 
         message: { content: 'Tool calculator returned: {"expression":"6 * 7","result":42}' },
       });
 
+      // One session, two instances: a message sent through B waits for the run A holds, then answers;
+      // under `reject` it is refused while A's run is active.
+      const shared = await clientA.sessions.create.mutate({ title: 'shared' });
+      const firstTurn = after(3);
+      const first = collectEvents((handlers) => clientA.chat.stream.subscribe({ sessionId: shared.id, content: '/slow 30 /long 20', requestId: randomUUID() }, handlers), firstTurn.onEvent);
+      await firstTurn.promise;
+      const second = await collectEvents((handlers) => clientB.chat.stream.subscribe({ sessionId: shared.id, content: 'second', requestId: randomUUID() }, handlers));
+      expect(types(second.events)).toContain('run-queued');
+      expect((await first).events.at(-1)!.data.type).toBe('run-finish');
+      const turns = await clientB.sessions.history.query({ sessionId: shared.id });
+      expect(turns.messages.map((message) => [message.role, message.role === 'user' ? message.content : message.status])).toEqual([
+        ['user', '/slow 30 /long 20'],
+        ['assistant', 'complete'],
+        ['user', 'second'],
+        ['assistant', 'complete'],
+      ]);
+      const strict = await clientA.sessions.create.mutate({ title: 'strict', busyPolicy: 'reject' });
+      const busyTurn = after(3);
+      const busy = collectEvents((handlers) => clientA.chat.stream.subscribe({ sessionId: strict.id, content: '/slow 30 /long 20', requestId: randomUUID() }, handlers), busyTurn.onEvent);
+      await busyTurn.promise;
+      const refused = await clientB.chat.send.mutate({ sessionId: strict.id, content: 'now?' }).catch((error: { data?: { code?: string } }) => error.data?.code);
+      expect(refused).toBe('CONFLICT');
+      await busy;
+
       // A new instance starting does not touch the runs of a live one.
       const longRun = after(3);
       const survivor = collectEvents(

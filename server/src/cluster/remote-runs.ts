@@ -3,7 +3,7 @@ import { terminalRunStatuses, type RunStatus } from '@threadline/shared';
 import { conflict, DomainError, notFound } from '../errors.js';
 import { applyDecision, isPending, type ApprovalDecision } from '../runs/approvals.js';
 import type { Database, RunRow } from '../store/database.js';
-import { findRun, toRun } from '../store/runs.js';
+import { findRun, toRun, unfinishedRunsOfSession } from '../store/runs.js';
 import type { Cluster } from './cluster.js';
 
 /** How long a request waits for another instance to act on its command, ms. */
@@ -44,6 +44,33 @@ export class RemoteRuns {
       (current) => current.status !== 'waiting' || (!last && toRun(current).approvals.every((approval) => !decided.includes(approval.callId) || !isPending(approval))),
       COMMAND_TIMEOUT_MS,
     );
+  }
+
+  /** The session's unfinished runs that another instance holds. */
+  async heldElsewhere(sessionId: string): Promise<RunRow[]> {
+    const rows = await unfinishedRunsOfSession(this.db, sessionId);
+    return rows.filter((row) => row.owner !== this.cluster.instanceId);
+  }
+
+  /** Cancels runs another instance holds without waiting (a newer message under `interrupt`). */
+  async interrupt(rows: RunRow[], reason: string): Promise<void> {
+    await Promise.all(rows.map((row) => this.cluster.publish({ op: 'cancel', runId: row.id, reason })));
+  }
+
+  /**
+   * Runs of one session execute one after another on every instance: resolves once no unfinished
+   * run of the session was queued before this one, reporting how many are ahead when it changes;
+   * or when `signal` aborts.
+   */
+  async untilTurnInSession(runId: string, sessionId: string, signal: AbortSignal, onPosition: (position: number) => void): Promise<void> {
+    let announced = 0;
+    while (!signal.aborted) {
+      const rows = await unfinishedRunsOfSession(this.db, sessionId);
+      const ahead = rows.findIndex((row) => row.id === runId);
+      if (ahead <= 0) return;
+      if (ahead !== announced) onPosition((announced = ahead));
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS * 2));
+    }
   }
 
   /** Resolves once the run has ended or waits for approvals (what chat.send answers with). */

@@ -279,10 +279,14 @@ export class RunEngine {
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
-    if (session && this.sessionOrder.busy(session.id)) {
+    // With several instances, the session may be busy on another one.
+    const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
+    if (session && (this.sessionOrder.busy(session.id) || elsewhere.length > 0)) {
       if (session.busy_policy === 'reject') throw conflict('the session already has an active run');
       if (session.busy_policy === 'interrupt') {
-        for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason: 'interrupted by a newer message' });
+        const reason = 'interrupted by a newer message';
+        for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason });
+        await this.remote?.interrupt(elsewhere, reason);
       }
     }
 
@@ -352,7 +356,10 @@ export class RunEngine {
   private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
     const queued = (position: number) => run.emit({ type: 'run-queued', position });
     try {
-      if (run.sessionId) await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
+      if (run.sessionId) {
+        await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
+        if (this.remote && !resume) await this.remote.untilTurnInSession(run.id, run.sessionId, run.controller.signal, queued);
+      }
       if (!resume) await this.acquireSlot(run).catch(() => undefined);
       return await this.executor.execute(run, content, model, resume);
     } finally {

@@ -89,6 +89,18 @@ export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running', 'waiting']).orderBy('queued_at').execute();
 }
 
+/** A session's runs not ended, in the order they were sent. */
+export function unfinishedRunsOfSession(db: Kysely<Database>, sessionId: string): Promise<RunRow[]> {
+  return db
+    .selectFrom('runs')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('status', 'in', ['queued', 'running', 'waiting'])
+    .orderBy('queued_at')
+    .orderBy('id')
+    .execute();
+}
+
 /**
  * Makes `owner` the run's owner if it is still `from` (a dead instance, or null): one instance wins
  * when several try at once. Resolves to whether this call won.
