@@ -54,6 +54,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     throw error;
   }
   const instanceId = await instanceIdFor(config.instanceId, config.dataDir);
+  if (config.redisUrl && !config.databaseUrl) logger.warn('REDIS_URL is set but the database is SQLite: instances share runs only on one PostgreSQL');
   const cluster = config.redisUrl ? await Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
   // Several instances share run events through Redis Streams; one keeps them in memory.
   const log: RunEventLog = config.redisUrl

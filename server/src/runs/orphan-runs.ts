@@ -43,8 +43,9 @@ export class OrphanRuns {
    */
   async adopt(includeOwn: boolean): Promise<{ interrupted: number; resumed: number }> {
     const counts = { interrupted: 0, resumed: 0 };
+    const alive = new Map<string, Promise<boolean>>();
     for (const row of await findUnfinishedRuns(this.deps.db)) {
-      if (this.deps.isHeld(row.id) || !(await this.claim(row, includeOwn))) continue;
+      if (this.deps.isHeld(row.id) || !(await this.claim(row, includeOwn, alive))) continue;
       if (row.status === 'waiting') {
         await this.resume(row);
         counts.resumed++;
@@ -56,12 +57,16 @@ export class OrphanRuns {
     return counts;
   }
 
-  /** Whether this instance may take the run over (and has, in the store). */
-  private async claim(row: RunRow, includeOwn: boolean): Promise<boolean> {
+  /** Whether this instance may take the run over (and has, in the store); `alive` remembers each owner's liveness for one pass. */
+  private async claim(row: RunRow, includeOwn: boolean, alive: Map<string, Promise<boolean>>): Promise<boolean> {
     const { instanceId, cluster, db } = this.deps;
-    if (row.owner === instanceId) return includeOwn;
-    if (row.owner !== null && cluster && (await cluster.isAlive(row.owner))) return false;
-    return claimRun(db, row.id, row.owner, instanceId);
+    const owner = row.owner;
+    if (owner === instanceId) return includeOwn;
+    if (owner !== null && cluster) {
+      if (!alive.has(owner)) alive.set(owner, cluster.isAlive(owner));
+      if (await alive.get(owner)) return false;
+    }
+    return claimRun(db, row.id, owner, instanceId);
   }
 
   private async interrupt(row: RunRow): Promise<void> {
