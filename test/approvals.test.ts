@@ -126,6 +126,34 @@ describe('approvals', () => {
     expect(codeOf(conflict)).toBe('CONFLICT');
   });
 
+  it('approving with always allows the tool for the rest of the session (not elsewhere); sessions.update takes it back', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const calculate = (expression: string) => `/tool calculator {"expression": "${expression}"}`;
+    const first = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: calculate('1 + 1') });
+    expect(first.status).toBe('waiting');
+    await t.client.runs.approve.mutate({ runId: first.runId, always: true });
+    const sessionId = first.sessionId!;
+    expect((await t.client.sessions.get.query({ sessionId })).allowedTools).toEqual(['calculator']);
+    const history = await t.client.sessions.history.query({ sessionId });
+    expect(history.messages[1]!.parts[1]).toMatchObject({ approval: { approved: true } });
+
+    const { events } = await collectEvents((handlers) => t.client.chat.stream.subscribe({ sessionId, content: calculate('2 + 2'), requestId: randomUUID() }, handlers));
+    expect(types(events)).not.toContain('tool-approval');
+    expect(textOf(events)).toBe('Tool calculator returned: {"expression":"2 + 2","result":4}');
+
+    const elsewhere = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: calculate('3 + 3') });
+    expect(elsewhere.status).toBe('waiting');
+    await t.client.runs.cancel.mutate({ runId: elsewhere.runId });
+
+    expect((await t.client.sessions.update.mutate({ sessionId, allowedTools: [] })).allowedTools).toEqual([]);
+    const asksAgain = await t.client.chat.send.mutate({ sessionId, content: calculate('4 + 4') });
+    expect(asksAgain.status).toBe('waiting');
+    // Denying with always is not a thing: always only goes with an approval.
+    const bad = await t.client.runs.deny.mutate({ runId: asksAgain.runId, always: true } as never).catch((error: unknown) => error);
+    expect(codeOf(bad)).toBe('BAD_REQUEST');
+  });
+
   it('runs.list finds a session\'s waiting run (another tab, another device), newest first, page by page', async () => {
     await using t = await startTestServer();
     guarded(t);

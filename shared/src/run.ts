@@ -87,6 +87,8 @@ export const RunApproveInput = z.strictObject({
   runId: Id,
   /** The calls to approve; every pending call when omitted. */
   callIds: CallIds.optional(),
+  /** Also allow these calls' tools for the rest of the run and, in a session, for the whole session (`Session.allowedTools`). */
+  always: z.boolean().optional(),
 });
 export type RunApproveInput = z.infer<typeof RunApproveInput>;
 

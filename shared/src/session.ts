@@ -60,6 +60,8 @@ export const Session = z.object({
   metadata: z.record(z.string(), z.json()),
   archived: z.boolean(),
   busyPolicy: BusyPolicy,
+  /** Tools the user allowed for the whole session: their calls here run without asking for approval. */
+  allowedTools: z.array(z.string()),
   createdAt: z.date(),
   updatedAt: z.date(),
   lastMessageAt: z.date().nullable(),
@@ -117,6 +119,8 @@ export const SessionUpdateInput = z.strictObject({
   /** A new model for later turns, or null for the agent's default. */
   model: ModelId.nullable().optional(),
   busyPolicy: BusyPolicy.optional(),
+  /** Replaces the tools allowed without asking ([] to ask again for every one). */
+  allowedTools: z.array(z.string().min(1).max(128)).max(64).optional(),
 });
 export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>;
 

@@ -9,13 +9,19 @@ export function mayNeedApproval(agent: AgentDefinition, tool: ToolDefinition): b
 
 /**
  * The calls of one step that must wait for the user: their tool exists, their input is valid (an
- * invalid call fails at once, the model sees why) and the agent or the tool asks for approval.
+ * invalid call fails at once, the model sees why), the agent or the tool asks for approval, and
+ * the user has not allowed the tool for good (`allowed`).
  */
-export function callsNeedingApproval(agent: AgentDefinition, tools: ToolDefinition[], calls: ModelToolCall[]): ToolApproval[] {
+export function callsNeedingApproval(
+  agent: AgentDefinition,
+  tools: ToolDefinition[],
+  calls: ModelToolCall[],
+  allowed: (toolName: string) => boolean = () => false,
+): ToolApproval[] {
   const waiting: ToolApproval[] = [];
   for (const call of calls) {
     const tool = tools.find((candidate) => candidate.name === call.name);
-    if (!tool || !mayNeedApproval(agent, tool)) continue;
+    if (!tool || !mayNeedApproval(agent, tool) || allowed(tool.name)) continue;
     const input = tool.validate(call.input);
     if (!input.ok) continue;
     const asks = agent.approval?.includes(tool.name) || tool.needsApproval === true || (typeof tool.needsApproval === 'function' && tool.needsApproval(input.value));

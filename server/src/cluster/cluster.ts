@@ -8,7 +8,7 @@ export const ClusterCommand = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('decide'),
     runId: z.string(),
-    decision: z.object({ approved: z.boolean(), callIds: z.array(z.string()).optional(), reason: z.string().optional() }),
+    decision: z.object({ approved: z.boolean(), callIds: z.array(z.string()).optional(), reason: z.string().optional(), always: z.boolean().optional() }),
   }),
 ]);
 export type ClusterCommand = z.infer<typeof ClusterCommand>;

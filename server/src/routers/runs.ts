@@ -53,7 +53,8 @@ export const runsRouter = router({
     .input(RunApproveInput)
     .output(Run)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.engine.decide(ctx.user.id, input.runId, { approved: true, ...(input.callIds ? { callIds: input.callIds } : {}) });
+      const { callIds, always } = input;
+      await ctx.services.engine.decide(ctx.user.id, input.runId, { approved: true, ...(callIds ? { callIds } : {}), ...(always ? { always } : {}) });
       return runRecord(ctx.services.db, ctx.user.id, input.runId);
     }),
 

@@ -84,6 +84,7 @@ export const sessionsRouter = router({
         ...(input.agent !== undefined ? { agent: input.agent } : {}),
         ...(input.model !== undefined ? { model: input.model } : {}),
         ...(input.busyPolicy !== undefined ? { busy_policy: input.busyPolicy } : {}),
+        ...(input.allowedTools !== undefined ? { allowed_tools: JSON.stringify([...new Set(input.allowedTools)]) } : {}),
       });
       if (!row) throw notFound('session');
       return sessions.toSession(row);

@@ -64,4 +64,6 @@ export interface ActiveRun {
   emit: (event: StreamEvent) => void;
   /** Its row's writes outside the begin and end transactions, one at a time, in order. */
   writes: Promise<void>;
+  /** Tools whose calls run without asking: the session's allowed tools, and those allowed `always` during the run. */
+  allowedTools: Set<string>;
 }

@@ -36,6 +36,8 @@ export interface AgentLoopOptions {
    * decided approvals. Without it, calls that need approval are denied.
    */
   awaitApprovals?: (pause: LoopPause) => Promise<ToolApproval[]>;
+  /** Tools the user allowed without asking (for the session, or from earlier in the run). */
+  isAllowed?: (toolName: string) => boolean;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
 }
@@ -74,7 +76,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       if (calls.length === 0) return;
     }
 
-    const decided = await decide(options, step === resume?.step ? resume.approvals : callsNeedingApproval(agent, tools, calls), () => ({
+    const decided = await decide(options, step === resume?.step ? resume.approvals : callsNeedingApproval(agent, tools, calls, options.isAllowed), () => ({
       step,
       turn: messages.slice(turnStart),
       text,

@@ -106,6 +106,8 @@ export class ApprovalGate {
   private async apply(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
     for (const approval of applyDecision(pause.approvals, decision)) {
       run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
+      // Allowed for good: the rest of the run does not ask again for this tool.
+      if (decision.always && approval.decision === 'approved') run.allowedTools.add(approval.name);
     }
     await this.write(run, () => ({ waiting: JSON.stringify(this.parked(run, pause)) }));
     if (!pause.approvals.some(isPending)) pause.decided.resolve();

@@ -12,6 +12,8 @@ export interface ApprovalDecision {
   /** The calls decided; every pending call when omitted. */
   callIds?: string[];
   reason?: string;
+  /** With an approval: allow these calls' tools from now on (the rest of the run, and the session). */
+  always?: boolean;
 }
 
 /**
@@ -37,3 +39,9 @@ export function applyDecision(approvals: ToolApproval[], decision: ApprovalDecis
 }
 
 export const isPending = (approval: ToolApproval) => approval.decision === 'pending';
+
+/** The names of the tools a decision covers (its calls, or every pending one). */
+export function toolsDecided(approvals: ToolApproval[], decision: ApprovalDecision): string[] {
+  const covered = approvals.filter((approval) => (decision.callIds ? decision.callIds.includes(approval.callId) : isPending(approval)));
+  return [...new Set(covered.map((approval) => approval.name))];
+}

@@ -11,12 +11,12 @@ import { newId } from '../ids.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database, RunRow } from '../store/database.js';
-import { findRun, findRunByRequest, insertRun } from '../store/runs.js';
-import { createSession, findSession } from '../store/sessions.js';
+import { findRun, findRunByRequest, insertRun, toRun } from '../store/runs.js';
+import { allowToolsInSession, createSession, findSession } from '../store/sessions.js';
 import { deferred, type ActiveRun, type RunOutcome } from './active-run.js';
 import { AdmissionQueue, type QueueDepth } from './admission.js';
 import { ApprovalGate } from './approval-gate.js';
-import type { ApprovalDecision } from './approvals.js';
+import { toolsDecided, type ApprovalDecision } from './approvals.js';
 import { BackgroundTasks } from './background-tasks.js';
 import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { OrphanRuns } from './orphan-runs.js';
@@ -164,11 +164,15 @@ export class RunEngine {
    */
   async decide(userId: string, runId: string, decision: ApprovalDecision): Promise<void> {
     const run = this.active.get(runId);
-    if (run && run.userId === userId && run.pause) return this.gate.decide(run, run.pause, decision);
     const row = await findRun(this.deps.db, userId, runId);
     if (!row) throw notFound('run');
-    if (this.remote && !run) return this.remote.decide(row, decision);
-    throw conflict(`the run is ${row.status}, not waiting for approval`);
+    const held = run && run.userId === userId && run.pause ? { run, pause: run.pause } : undefined;
+    if (!held && !(this.remote && !run)) throw conflict(`the run is ${row.status}, not waiting for approval`);
+    // Allowed for the whole session: later runs there do not ask for these tools (stored once the decision holds).
+    const allowed = decision.approved && decision.always && row.session_id ? toolsDecided(held ? held.pause.approvals : toRun(row).approvals, decision) : [];
+    if (held) await this.gate.decide(held.run, held.pause, decision);
+    else await this.remote!.decide(row, decision);
+    if (allowed.length > 0) await allowToolsInSession(this.deps.db, userId, row.session_id!, allowed);
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -242,9 +246,9 @@ export class RunEngine {
     if (!run) return;
     if (command.op === 'cancel') return this.stop(run, { kind: 'cancel', reason: command.reason });
     if (!run.pause) return;
-    const { approved, callIds, reason } = command.decision;
+    const { approved, callIds, reason, always } = command.decision;
     this.gate
-      .decide(run, run.pause, { approved, ...(callIds ? { callIds } : {}), ...(reason ? { reason } : {}) })
+      .decide(run, run.pause, { approved, ...(callIds ? { callIds } : {}), ...(reason ? { reason } : {}), ...(always ? { always } : {}) })
       .catch((error) => this.deps.logger.warn({ err: error, runId: run.id }, 'could not apply a decision sent by another instance'));
   }
 
@@ -337,6 +341,7 @@ export class RunEngine {
       paused: deferred(),
       emit: (event) => this.deps.log.append(run.id, event),
       writes: Promise.resolve(),
+      allowedTools: new Set(),
     };
     this.active.set(run.id, run);
     return run;

@@ -8,7 +8,7 @@ import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
 import { updateRun } from '../store/runs.js';
-import { recordMessages, setTitleIfUnset } from '../store/sessions.js';
+import { findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun, RunOutcome } from './active-run.js';
 import { runAgentLoop, type AgentOutput } from './agent-loop.js';
 import type { ApprovalGate } from './approval-gate.js';
@@ -70,6 +70,7 @@ export class RunExecutor {
       run.controller.signal.throwIfAborted();
       const history = resume ? await this.historyOf(run, content) : await this.begin(run, content, startedAt);
       firstExchange = history.every((message) => message.role !== 'assistant');
+      for (const tool of await this.allowedInSession(run)) run.allowedTools.add(tool);
       checkpointer.start();
       const handoff = (target: AgentDefinition) => {
         // The target's own default model, else the model the run uses.
@@ -94,6 +95,7 @@ export class RunExecutor {
           findAgent,
           handoff,
           awaitApprovals,
+          isAllowed: (tool) => run.allowedTools.has(tool),
           ...(resume ? { resume } : {}),
         },
         output,
@@ -146,6 +148,13 @@ export class RunExecutor {
       await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
       return (await allMessages(trx, run.sessionId)).map(toMessage);
     });
+  }
+
+  /** The tools the user allowed for the run's whole session (none for a stateless run). */
+  private async allowedInSession(run: ActiveRun): Promise<string[]> {
+    if (!run.sessionId) return [];
+    const session = await findSession(this.deps.db, run.userId, run.sessionId);
+    return session ? (JSON.parse(session.allowed_tools) as string[]) : [];
   }
 
   /** The history a resumed run answers: its session's messages (its own user message is the last), or just that message. */

@@ -47,6 +47,8 @@ export interface SessionTable {
   message_count: number;
   /** What a message sent while a run is active does: enqueue | reject | interrupt. */
   busy_policy: Generated<string>;
+  /** JSON array: tools whose calls in this session run without asking for approval. */
+  allowed_tools: Generated<string>;
 }
 
 export interface MessageTable {

@@ -12,6 +12,7 @@ import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
 import * as messageSuggestions from './migrations/2026-11-23-03-message-suggestions.js';
 import * as runApprovals from './migrations/2026-11-23-04-run-approvals.js';
 import * as runOwners from './migrations/2026-11-23-05-run-owners.js';
+import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed-tools.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-03-message-suggestions': messageSuggestions,
   '2026-11-23-04-run-approvals': runApprovals,
   '2026-11-23-05-run-owners': runOwners,
+  '2026-11-23-06-session-allowed-tools': sessionAllowedTools,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

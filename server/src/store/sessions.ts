@@ -15,6 +15,7 @@ export function toSession(row: SessionRow): Session {
     metadata: JSON.parse(row.metadata) as Session['metadata'],
     archived: row.archived === 1,
     busyPolicy: row.busy_policy as BusyPolicy,
+    allowedTools: JSON.parse(row.allowed_tools) as string[],
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at),
@@ -46,6 +47,7 @@ export async function createSession(db: Kysely<Database>, input: NewSession, now
     activity_at: now,
     message_count: 0,
     busy_policy: input.busyPolicy ?? 'enqueue',
+    allowed_tools: '[]',
   };
   await db.insertInto('sessions').values(row).execute();
   return row;
@@ -184,4 +186,15 @@ export async function setTitleIfUnset(db: Kysely<Database>, userId: string, sess
     .where('title', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** Adds tools to the session's allowed tools (their calls there run without asking). */
+export async function allowToolsInSession(db: Kysely<Database>, userId: string, sessionId: string, tools: string[]): Promise<void> {
+  if (tools.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    const row = await findSession(trx, userId, sessionId);
+    if (!row) return;
+    const allowed = new Set([...(JSON.parse(row.allowed_tools) as string[]), ...tools]);
+    await trx.updateTable('sessions').set({ allowed_tools: JSON.stringify([...allowed]), updated_at: Date.now() }).where('id', '=', sessionId).execute();
+  });
 }
