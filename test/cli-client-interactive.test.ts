@@ -173,7 +173,8 @@ describe('the interactive client, scripted through stdin', () => {
 
 describe('the interactive client, asked to approve tool calls', () => {
   const call = (expression: string) => `calculator({"expression":"${expression}"})`;
-  const question = 'y = allow, n [REASON] = deny\n';
+  const answers = 'y = allow, a = allow always in this session, n [REASON] = deny';
+  const question = `${answers}\n`;
 
   it('from stdin: y allows the call, n REASON denies it, other answers are asked again; Ctrl-C or the end of input cancels the run', async () => {
     const user = await freshUser();
@@ -186,7 +187,7 @@ describe('the interactive client, asked to approve tool calls', () => {
     expect(output).toBe('✓ allowed calculator\n← {"expression":"6 * 7","result":42}\nTool calculator returned: {"expression":"6 * 7","result":42}\n');
 
     await send(cli, '/tool calculator {"expression":"1 / 0"}', question);
-    await send(cli, 'maybe', 'error: "maybe" is not an answer here: y = allow, n [REASON] = deny\n');
+    await send(cli, 'maybe', `error: "maybe" is not an answer here: ${answers}\n`);
     output = await send(cli, 'n no maths today', 'Tool calculator failed: "the user denied this call: no maths today"\n');
     expect(output).toBe('✗ denied calculator: no maths today\n← error: the user denied this call: no maths today\nTool calculator failed: "the user denied this call: no maths today"\n');
 
@@ -223,7 +224,34 @@ describe('the interactive client, asked to approve tool calls', () => {
     expect(await user.client.runs.get.query({ runId: messages.at(-1)!.runId! })).toMatchObject({ status: 'cancelled', approvals: [] });
   });
 
-  it('in a terminal: a clack question allows the call or denies it with a reason; Ctrl-C at it cancels the run, as during an answer', async () => {
+  it('from stdin: a allows the call and its tool for the session; /allowed lists such tools, /allowed clear makes them ask again', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Always', agent: 'guarded' });
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor('── Always ──');
+    await send(cli, '/allowed', 'no tools are allowed without asking in this session\n');
+    await send(cli, '/tool calculator {"expression":"6 * 7"}', question);
+    let output = await send(cli, 'a', 'Tool calculator returned: {"expression":"6 * 7","result":42}\n');
+    expect(output).toBe(
+      'calculator is allowed in this session without asking (/allowed clear takes it back)\n✓ allowed calculator\n← {"expression":"6 * 7","result":42}\nTool calculator returned: {"expression":"6 * 7","result":42}\n',
+    );
+    // Not asked again in this session.
+    output = await send(cli, '/tool calculator {"expression":"2 + 2"}', 'Tool calculator returned: {"expression":"2 + 2","result":4}\n');
+    expect(output).toBe(`→ ${call('2 + 2')}\n← {"expression":"2 + 2","result":4}\nTool calculator returned: {"expression":"2 + 2","result":4}\n`);
+    await send(cli, '/allowed', 'allowed without asking: calculator (/allowed clear asks again)\n');
+    await send(cli, '/allowed everything', 'error: usage: /allowed [clear]\n');
+
+    await send(cli, '/allowed clear', 'allowed tools cleared: their calls ask again\n');
+    expect((await user.client.sessions.get.query({ sessionId: session.id })).allowedTools).toEqual([]);
+    await send(cli, '/tool calculator {"expression":"1 + 1"}', question);
+    await send(cli, 'y', 'Tool calculator returned: {"expression":"1 + 1","result":2}\n');
+    await send(cli, '/allowed', 'no tools are allowed without asking in this session\n');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('in a terminal: a clack question allows the call (or always), or denies it with a reason; Ctrl-C at it cancels the run, as during an answer', async () => {
     const user = await freshUser();
     const session = await user.client.sessions.create.mutate({ title: 'Guarded', agent: 'guarded' });
     await using cli = await user.start(['--session', session.id], { terminal: true });
@@ -238,7 +266,8 @@ describe('the interactive client, asked to approve tool calls', () => {
     from = mark(cli);
     cli.write('/tool calculator {"expression":"1 / 0"}\r');
     await cli.waitFor('Allow calculator?', { from });
-    // Down twice: "Deny, and say why…".
+    // Down three times, past "Allow always in this session" and "Deny": "Deny, and say why…".
+    cli.write('\x1b[B');
     cli.write('\x1b[B');
     cli.write('\x1b[B');
     await cli.waitFor(/● Deny, and say why/, { from });
@@ -258,11 +287,25 @@ describe('the interactive client, asked to approve tool calls', () => {
     await cli.waitFor('lorem ipsum dolor sit amet', { from });
     cli.write('\x03');
     await cli.waitFor('(cancelled)\n› ', { from });
+
+    // Down once: "Allow always in this session"; the next call runs without a question.
+    from = mark(cli);
+    cli.write('/tool calculator {"expression":"3 * 3"}\r');
+    await cli.waitFor('Allow calculator?', { from });
+    cli.write('\x1b[B');
+    await cli.waitFor(/● Allow always in this session/, { from });
+    cli.write('\r');
+    await cli.waitFor(/calculator is allowed in this session without asking .*\n✓ allowed calculator\n← .*\nTool calculator returned: \{"expression":"3 \* 3","result":9\}\n› /, { from });
+    from = mark(cli);
+    cli.write('/tool calculator {"expression":"4 * 4"}\r');
+    await cli.waitFor(/Tool calculator returned: \{"expression":"4 \* 4","result":16\}\n› /, { from });
+    expect(plain(cli.stdout()).slice(from)).not.toContain('Allow calculator?');
     cli.write('\x04');
     expect(await cli.exited).toBe(0);
 
     const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
-    expect(messages.filter((message) => message.role === 'assistant').map((message) => message.status)).toEqual(['complete', 'complete', 'cancelled', 'cancelled']);
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => message.status)).toEqual(['complete', 'complete', 'cancelled', 'cancelled', 'complete', 'complete']);
+    expect((await user.client.sessions.get.query({ sessionId: session.id })).allowedTools).toEqual(['calculator']);
   });
 });
 

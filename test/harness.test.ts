@@ -109,6 +109,7 @@ describe('threadline run (the scenario harness)', () => {
     const countOf = (title: string) => items.find((session) => session.title === title)?.messageCount;
     expect(countOf('basics: chat')).toBe(6);
     expect(countOf('session queue: shared')).toBe(4);
+    expect(countOf('approvals: trusted')).toBe(4);
   });
 
   it('exits 1 on a failing scenario, names the failing step and its reason, and writes a JUnit failure', { timeout: 60_000 }, async () => {
@@ -191,7 +192,7 @@ describe('threadline run (the scenario harness)', () => {
     expect(stderr).toContain(`${file}:3:5: steps[0].expct: Unrecognized key: "expct"`);
     expect(stderr).toContain(`${file}:5:15: steps[1].expect.status: Invalid option: expected one of "completed"|"failed"|"cancelled"|"interrupted"|"rejected"`);
     expect(stderr).toContain(`${file}:6:5: steps[2]: a step needs "send" (one turn) or "parallel" (a list of turns)`);
-    expect(stderr).toContain(`${file}:8:5: steps[3].approvals: expected allow, deny or { deny: REASON }, or a list of them`);
+    expect(stderr).toContain(`${file}:8:5: steps[3].approvals: expected allow, always, deny or { deny: REASON }, or a list of them`);
     expect(existsSync(junit)).toBe(false);
   });
 });

@@ -105,6 +105,21 @@ export const slashCommands: SlashCommand[] = [
     },
   },
   {
+    name: 'allowed',
+    usage: '/allowed [clear]',
+    summary: 'show the tools this session runs without asking (allowed always), or ask again for them (clear)',
+    async run(context, argument) {
+      if (argument === 'clear') {
+        context.session = await context.client.sessions.update.mutate({ sessionId: context.session.id, allowedTools: [] });
+        return say(context, 'allowed tools cleared: their calls ask again');
+      }
+      if (argument) return complain(context, 'usage: /allowed [clear]');
+      context.session = await context.client.sessions.get.query({ sessionId: context.session.id });
+      const tools = context.session.allowedTools;
+      say(context, tools.length > 0 ? `allowed without asking: ${tools.join(', ')} (/allowed clear asks again)` : 'no tools are allowed without asking in this session');
+    },
+  },
+  {
     name: 'stream',
     usage: '/stream on|off',
     summary: 'stream answers as they come (on) or wait for each whole answer (off)',

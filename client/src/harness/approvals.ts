@@ -35,6 +35,7 @@ export class ApprovalScript {
 
 function toAnswer(decision: ApprovalDecision): ApprovalAnswer {
   if (decision === 'allow') return { approved: true };
+  if (decision === 'always') return { approved: true, always: true };
   if (decision === 'deny') return { approved: false };
   return { approved: false, reason: decision.deny };
 }

@@ -57,9 +57,13 @@ export const Expectations = z.strictObject({
 });
 export type Expectations = z.infer<typeof Expectations>;
 
-const DECISIONS = 'allow, deny or { deny: REASON }';
-/** The answer to one tool call that waits for approval: `allow`, `deny`, or `{ deny: reason }` (the model is told the reason). */
-export const ApprovalDecision = z.union([z.enum(['allow', 'deny']), z.strictObject({ deny: z.string().min(1).max(1000) })], { error: `expected ${DECISIONS}` });
+const DECISIONS = 'allow, always, deny or { deny: REASON }';
+/**
+ * The answer to one tool call that waits for approval: `allow`, `always` (allow, and the tool runs
+ * without asking for the rest of the run and of the session), `deny`, or `{ deny: reason }` (the
+ * model is told the reason).
+ */
+export const ApprovalDecision = z.union([z.enum(['allow', 'always', 'deny']), z.strictObject({ deny: z.string().min(1).max(1000) })], { error: `expected ${DECISIONS}` });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
 /** `new` (a fresh session), `none` (a stateless run) or a name that later turns reuse. */
