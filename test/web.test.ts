@@ -198,7 +198,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect(await server.client.runs.get.query({ runId })).toMatchObject({ status: 'waiting', approvals: [{ name: 'calculator', decision: 'pending' }] });
 
     const release = await holdHistory();
-    await card.getByRole('button', { name: 'Allow' }).click();
+    await card.getByRole('button', { name: 'Allow', exact: true }).click();
     const allowed = 'Tool calculator returned: {"expression":"6 * 7","result":42}';
     await expect.poll(() => answer.getAttribute('data-phase')).toBe('completed');
     expect(await card.getByTestId('approval-decision').textContent()).toBe('Allowed');
@@ -254,12 +254,65 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect(await page.locator(`[data-testid="message"][data-role="user"][data-run-id="${runId}"]`).count()).toBe(1);
     expect(await page.getByTestId('pending-question').count()).toBe(0);
 
-    await card.getByRole('button', { name: 'Allow' }).click();
+    await card.getByRole('button', { name: 'Allow', exact: true }).click();
     await expect.poll(() => storedAnswer(runId).count()).toBe(1);
     expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
     await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
     expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
     await expect.poll(() => page.getByRole('button', { name: 'Send' }).isVisible()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('Always allow runs the tool without asking for the rest of the session, until Ask again', async () => {
+    const previous = await selectedSessionId();
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(selectedSessionId).not.toBe(previous);
+    const sessionId = await selectedSessionId();
+    await server.client.sessions.update.mutate({ sessionId, agent: 'guarded' });
+    const answer = page.getByTestId('streaming-answer');
+    const card = answer.getByTestId('approval');
+    const allowedTools = page.getByTestId('allowed-tools');
+    const calculate = (expression: string) => send(`/tool calculator {"expression": "${expression}"}`);
+    /** The session's `count`th stored answer, once the page shows it in place of the streamed one. */
+    const answered = async (count: number) => {
+      const answers = page.locator('[data-testid="message"][data-role="assistant"]');
+      await expect.poll(() => answers.count()).toBe(count);
+      await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
+      const runId = (await answers.last().getAttribute('data-run-id'))!;
+      return { runId, stored: storedAnswer(runId) };
+    };
+    expect(await allowedTools.count()).toBe(0);
+
+    await calculate('6 * 7');
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    const release = await holdHistory();
+    await card.getByRole('button', { name: 'Always allow' }).click();
+    await expect.poll(() => answer.getAttribute('data-phase')).toBe('completed');
+    expect(await card.getByTestId('approval-decision').textContent()).toBe('Allowed');
+    expect(await card.getByRole('button').count()).toBe(0);
+    await release();
+    const first = await answered(1);
+    expect(await first.stored.getByTestId('message-text').textContent()).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
+    expect((await server.client.sessions.get.query({ sessionId })).allowedTools).toEqual(['calculator']);
+    await expect.poll(() => allowedTools.textContent()).toContain('Allowed without asking: calculator');
+
+    // The next call runs at once: no card, no approval on the run.
+    await calculate('2 + 2');
+    const second = await answered(2);
+    expect(second.runId).not.toBe(first.runId);
+    expect(await second.stored.getByTestId('message-text').textContent()).toBe('Tool calculator returned: {"expression":"2 + 2","result":4}');
+    expect(await second.stored.getByTestId('approval').count()).toBe(0);
+    expect((await server.client.runs.get.query({ runId: second.runId })).approvals).toEqual([]);
+
+    await allowedTools.getByRole('button', { name: 'Ask again' }).click();
+    await expect.poll(() => allowedTools.count()).toBe(0);
+    expect((await server.client.sessions.get.query({ sessionId })).allowedTools).toEqual([]);
+    await calculate('3 + 3');
+    await expect.poll(() => card.getAttribute('data-decision')).toBe('pending');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    const third = await answered(3);
+    expect(await third.stored.getByTestId('approval-decision').textContent()).toBe('Denied');
+    expect((await server.client.runs.get.query({ runId: third.runId })).status).toBe('completed');
     expect(pageErrors).toEqual([]);
   });
 });

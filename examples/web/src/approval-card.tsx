@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ToolActivity, ToolApproval } from './run-view';
 import { useTRPC } from './trpc';
@@ -11,13 +11,20 @@ export interface ApprovalCardProps {
 }
 
 /**
- * A tool call that needs the user's approval: its name and input, then Allow and Deny (with an
- * optional reason) while it waits. The decision shown is the one the stream reports
- * (`tool-decision`), so a reload, or a decision made elsewhere, shows the same.
+ * A tool call that needs the user's approval: its name and input, then Allow, Always allow (this
+ * tool, for the rest of the session) and Deny (with an optional reason) while it waits. The
+ * decision shown is the one the stream reports (`tool-decision`), so a reload, or a decision made
+ * elsewhere, shows the same.
  */
 export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
   const trpc = useTRPC();
-  const approve = useMutation(trpc.runs.approve.mutationOptions());
+  const queryClient = useQueryClient();
+  const approve = useMutation(
+    trpc.runs.approve.mutationOptions({
+      // The session now allows the tool: its header lists it (see AllowedTools).
+      onSuccess: (_output, input) => (input.always ? queryClient.invalidateQueries(trpc.sessions.get.pathFilter()) : undefined),
+    }),
+  );
   const deny = useMutation(trpc.runs.deny.mutationOptions());
   const [reason, setReason] = useState('');
   // Sent (or on its way): the buttons stay off until the tool-decision event replaces them.
@@ -35,6 +42,14 @@ export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
         <div className="approval-actions">
           <button type="button" disabled={sent} onClick={() => approve.mutate({ runId, callIds: [tool.callId] })}>
             Allow
+          </button>
+          <button
+            type="button"
+            disabled={sent}
+            title={`Run ${tool.name} without asking for the rest of this session`}
+            onClick={() => approve.mutate({ runId, callIds: [tool.callId], always: true })}
+          >
+            Always allow
           </button>
           <input
             aria-label="Reason to deny"

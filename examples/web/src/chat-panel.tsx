@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
+import { AllowedTools } from './allowed-tools';
 import { Composer } from './composer';
 import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
 import { hasEnded } from './run-view';
@@ -14,9 +15,10 @@ export interface ChatPanelProps {
 }
 
 /**
- * The selected session: its stored history (every page), then the answer streaming in it (sent
- * here, or joined: started in another tab or device), then the composer. The streamed copy of a
- * message is shown only until the history holds the stored one, so a message never appears twice.
+ * The selected session: the tools it runs without asking (when any), its stored history (every
+ * page), then the answer streaming in it (sent here, or joined: started in another tab or device),
+ * then the composer. The streamed copy of a message is shown only until the history holds the
+ * stored one, so a message never appears twice.
  */
 export function ChatPanel({ sessionId, run }: ChatPanelProps) {
   const trpc = useTRPC();
@@ -54,6 +56,7 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
 
   return (
     <section className="chat" aria-label="Conversation">
+      <AllowedTools sessionId={sessionId} />
       <div className="messages">
         {history.isPending && <p className="muted">Loading…</p>}
         {history.isError && <p className="error">Could not load the history: {history.error.message}</p>}
