@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
       const row = await findSession(store.db, alice.id, created.id);
       expect(row).toEqual(created);
       expect(toSession(row!)).toEqual({
-        id: created.id, title: null, agent: 'chat', model: null, metadata: { tags: ['a'], n: 1 }, archived: false, busyPolicy: 'enqueue',
+        id: created.id, title: null, agent: 'chat', model: null, metadata: { tags: ['a'], n: 1 }, archived: false, busyPolicy: 'enqueue', allowedTools: [],
         createdAt: new Date(1_700_000_000_123), updatedAt: new Date(1_700_000_000_123), lastMessageAt: null, messageCount: 0,
       });
       expect(await findSession(store.db, bob.id, created.id)).toBeUndefined();
