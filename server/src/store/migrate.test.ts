@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
       const db = store.db;
       const big = Date.UTC(2100, 0, 1) + 123; // beyond 32 bits: needs bigint columns, read back as numbers
       await db.insertInto('users').values({ id: 'u1', name: 'alice', created_at: big }).execute();
-      // archived, message_count and busy_policy are left out: their column defaults fill them.
+      // archived, message_count, busy_policy and allowed_tools are left out: their column defaults fill them.
       await (db as Kysely<any>)
         .insertInto('sessions')
         .values({ id: 's1', user_id: 'u1', title: null, agent: 'chat', model: null, metadata: '{}', created_at: big, updated_at: big, last_message_at: null, activity_at: big })
@@ -133,6 +133,7 @@ for (const dialect of DIALECTS) {
       expect(await db.selectFrom('sessions').selectAll().executeTakeFirstOrThrow()).toEqual({
         id: 's1', user_id: 'u1', title: null, agent: 'chat', model: null, metadata: '{}', archived: 0,
         created_at: big, updated_at: big, last_message_at: null, activity_at: big, message_count: 0, busy_policy: 'enqueue',
+        allowed_tools: '[]',
       });
 
       // users.name, tokens.token_hash and (runs.user_id, runs.request_id) are unique.
