@@ -83,7 +83,7 @@ describe('the agents file', () => {
     await using file = await writeAgentsFile(
       JSON.stringify({
         agents: [
-          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 }, handoffs: ['counter'], suggestions: true, titles: 'model' },
+          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 }, handoffs: ['counter'], suggestions: true, titles: 'model', reasoning: 'low' },
           { name: 'counter', instructions: 'Count.', model: 'local/echo', tools: ['calculator'] },
         ],
       }),
@@ -102,6 +102,7 @@ describe('the agents file', () => {
       maxSteps: 3,
       context: { lastMessages: 4 },
       suggestions: true,
+      reasoning: 'low',
       titles: 'model',
     });
     expect(t.server.services.agents.get('chat')).toMatchObject({ instructions: 'Be terse.', maxSteps: 3, context: { lastMessages: 4 } });

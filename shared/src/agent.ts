@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { AgentName } from './session.js';
 
+/** How much reasoning an agent asks of its model: Anthropic's thinking budget, OpenAI's reasoning effort, Ollama's think. */
+export const ReasoningEffort = z.enum(['low', 'medium', 'high']);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
+
 /** A tool as an agent advertises it. */
 export const ToolInfo = z.object({
   name: z.string(),
@@ -27,6 +31,8 @@ export const Agent = z.object({
   context: z.object({ lastMessages: z.number().int().positive().optional(), maxTokens: z.number().int().positive().optional() }).nullable(),
   /** Whether its answers end with suggested follow-up questions. */
   suggestions: z.boolean(),
+  /** How hard the model thinks before answering (extended thinking, reasoning effort); null: the model's default. */
+  reasoning: ReasoningEffort.nullable(),
   /** How it names an untitled session: its first words, or by asking the model. */
   titles: z.enum(['words', 'model']),
 });

@@ -26,7 +26,12 @@ export type Usage = z.infer<typeof Usage>;
 /** Structured content of a message beside its plain-text `content`. */
 export const MessagePart = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
-  z.object({ type: z.literal('reasoning'), text: z.string() }),
+  z.object({
+    type: z.literal('reasoning'),
+    text: z.string(),
+    /** The provider's signature of this reasoning (Anthropic thinking), sent back with it on later requests. */
+    signature: z.string().optional(),
+  }),
   z.object({ type: z.literal('tool-call'), callId: z.string(), name: z.string(), input: z.unknown() }),
   z.object({
     type: z.literal('tool-result'),

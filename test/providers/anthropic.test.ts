@@ -193,6 +193,36 @@ describe('Anthropic through the real server: the fault matrix', () => {
     ]);
   });
 
+  it('an agent with reasoning turns extended thinking on; its signed thinking goes back with the tool call and on later turns', async () => {
+    await using context = await setup(
+      { reasoning: ['I should', ' use the calculator.'], toolCalls: [{ id: 'toolu_calc', name: 'calculator', input: { expression: '6 * 7' } }] },
+      { text: ['It is 42.'] },
+      { text: ['You are welcome.'] },
+    );
+    const { agents } = context.t.server.services;
+    agents.register({ ...agents.get('assistant'), name: 'thinker', reasoning: 'medium' });
+    expect((await context.t.client.agents.get.query({ agent: 'thinker' })).reasoning).toBe('medium');
+    const asked = await context.t.client.chat.send.mutate({ newSession: true, agent: 'thinker', content: 'what is 6 * 7?' });
+    expect(asked).toMatchObject({ status: 'completed', message: { content: 'It is 42.' } });
+    const signature = `sig_${Buffer.from('I should use the calculator.').toString('base64')}`;
+    expect(asked.message.parts[0]).toEqual({ type: 'reasoning', text: 'I should use the calculator.', signature });
+
+    const [first, second] = context.fake.requests.filter((request) => request.path === '/v1/messages').map((request) => request.body);
+    // Thinking counts against max_tokens, so the answer keeps its own 4,096 beside the 4,096 budget.
+    expect(first).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 4096 }, max_tokens: 8192 });
+    expect(first).not.toHaveProperty('temperature');
+    const toolTurn = [
+      { role: 'assistant', content: [{ type: 'thinking', thinking: 'I should use the calculator.', signature }, { type: 'tool_use', id: 'toolu_calc', name: 'calculator', input: { expression: '6 * 7' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_calc', content: JSON.stringify({ expression: '6 * 7', result: 42 }), is_error: false }] },
+    ];
+    expect(second.messages.slice(1)).toEqual(toolTurn);
+
+    // The stored answer replays its signed thinking in the session's next request.
+    await context.t.client.chat.send.mutate({ sessionId: asked.sessionId!, content: 'thanks' });
+    const third = context.fake.requests.filter((request) => request.path === '/v1/messages')[2]!.body;
+    expect(third.messages.slice(1, 3)).toEqual(toolTurn);
+  });
+
   it('models.list includes the models the fake lists', async () => {
     await using context = await setup();
     const models = await context.t.client.models.list.query();

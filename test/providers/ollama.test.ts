@@ -200,5 +200,21 @@ describe('Ollama through the real server and client', () => {
     expect(models).toContainEqual({ id: 'ollama/llama3.2:latest', provider: 'ollama', name: 'llama3.2:latest' });
     expect(models).toContainEqual({ id: 'ollama/qwen3:8b', provider: 'ollama', name: 'qwen3:8b' });
   });
+
+  it('an agent with reasoning asks Ollama to think at that level; one without does not', async () => {
+    await using context = await setup();
+    context.fake.script({ reasoning: ['hmm'], text: ['Thought.'] }, { text: ['Plain.'] });
+    const { agents } = context.t.server.services;
+    agents.register({ ...agents.get('chat'), name: 'thinker', reasoning: 'low' });
+    const thought = await context.t.client.chat.send.mutate({ agent: 'thinker', content: 'think' });
+    expect(thought.message.parts).toEqual([
+      { type: 'reasoning', text: 'hmm' },
+      { type: 'text', text: 'Thought.' },
+    ]);
+    await context.t.client.chat.send.mutate({ content: 'do not' });
+    const [thinking, plain] = context.chatRequests().map((request) => request.body);
+    expect(thinking).toMatchObject({ think: 'low' });
+    expect(plain).not.toHaveProperty('think');
+  });
 });
 

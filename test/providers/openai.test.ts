@@ -224,4 +224,15 @@ describe('openai provider through the real server and client', () => {
     expect(models).toContainEqual({ id: 'openai/gpt-test-mini', provider: 'openai', name: 'gpt-test-mini' });
     expect(context.fake.requests.some((request) => request.path === '/v1/models')).toBe(true);
   });
+
+  it('an agent with reasoning sends reasoning_effort; one without sends none', async () => {
+    await using context = await setup([{ text: ['Thought about it.'] }, { text: ['Plain.'] }]);
+    const { agents } = context.t.server.services;
+    agents.register({ ...agents.get('chat'), name: 'thinker', reasoning: 'high' });
+    await context.t.client.chat.send.mutate({ agent: 'thinker', content: 'think hard' });
+    await context.t.client.chat.send.mutate({ content: 'do not' });
+    const [thinking, plain] = chatRequests(context.fake).map((request) => request.body);
+    expect(thinking).toMatchObject({ reasoning_effort: 'high' });
+    expect(plain).not.toHaveProperty('reasoning_effort');
+  });
 });

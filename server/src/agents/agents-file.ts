@@ -23,6 +23,8 @@ const AgentEntry = z.strictObject({
     .optional(),
   /** Agents this one may hand the conversation to (a `handoff_to_<agent>` tool each). */
   handoffs: z.array(z.string().min(1)).optional(),
+  /** Ask the model to reason first: low, medium or high (thinking budget, reasoning effort). */
+  reasoning: z.enum(['low', 'medium', 'high']).optional(),
   /** End answers with 2-4 suggested follow-up questions. */
   suggestions: z.boolean().optional(),
   /** How untitled sessions get their title: the first words (default) or by asking the model. */

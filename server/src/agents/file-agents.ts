@@ -63,6 +63,7 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
     ...(entry.handoffs ? { handoffs: entry.handoffs } : {}),
     ...(entry.suggestions !== undefined ? { suggestions: entry.suggestions } : {}),
     ...(entry.titles ? { titles: entry.titles } : {}),
+    ...(entry.reasoning ? { reasoning: entry.reasoning } : {}),
     ...(approval.length > 0 ? { approval } : {}),
   };
 }

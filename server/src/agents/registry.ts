@@ -51,6 +51,7 @@ export class AgentRegistry {
       maxSteps: agent.maxSteps,
       context: agent.context ?? null,
       suggestions: agent.suggestions ?? false,
+      reasoning: agent.reasoning ?? null,
       titles: agent.titles ?? 'words',
     };
   }

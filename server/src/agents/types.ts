@@ -1,3 +1,4 @@
+import type { ReasoningEffort } from '@threadline/shared';
 import type { AgentContextPolicy } from './context-policy.js';
 
 /** What a tool may know about the call. */
@@ -50,6 +51,8 @@ export interface AgentDefinition {
    * extra request after the run, falling back to `words` when it fails).
    */
   titles?: 'words' | 'model';
+  /** Ask the model to reason first, this hard (Anthropic thinking, OpenAI reasoning effort, Ollama think). */
+  reasoning?: ReasoningEffort;
   /** After a completed answer, ask the model for 2-4 follow-up questions (one extra request), stored on the message. */
   suggestions?: boolean;
   /**

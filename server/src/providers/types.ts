@@ -1,4 +1,4 @@
-import type { FinishReason, RunErrorCode, Usage } from '@threadline/shared';
+import type { FinishReason, ReasoningEffort, RunErrorCode, Usage } from '@threadline/shared';
 
 /** A message as every provider adapter receives it, converted from stored history. */
 export type ModelMessage =
@@ -35,12 +35,16 @@ export interface ModelRequest {
   signal: AbortSignal;
   maxOutputTokens?: number;
   temperature?: number;
+  /** Ask the model to reason first, this hard (models without reasoning ignore it or refuse it). */
+  reasoning?: ReasoningEffort;
 }
 
 /** What a model streams back, keyed on `type`. A stream ends with exactly one `finish`. */
 export type ModelPart =
   | { type: 'text-delta'; delta: string }
   | { type: 'reasoning-delta'; delta: string }
+  /** The signature of the reasoning just streamed (Anthropic thinking): it must go back with it in a tool loop. */
+  | { type: 'reasoning-signature'; signature: string }
   | { type: 'tool-call'; callId: string; name: string; input: unknown }
   | { type: 'usage'; usage: Usage }
   | { type: 'finish'; finishReason: FinishReason };

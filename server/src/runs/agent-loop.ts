@@ -63,24 +63,29 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
 
   for (let step = resume?.step ?? 0; step < agent.maxSteps; step++) {
     const tools = [...agent.tools, ...(options.findAgent && options.handoff ? handoffTools(agent, options.findAgent) : [])];
-    let text: string;
-    let calls: ModelToolCall[];
+    let result: StepResult;
     if (paused) {
-      ({ text, calls } = paused);
+      result = paused;
       paused = undefined;
     } else {
       const described = modelTools(tools);
       const window = applyContextPolicy(messages, agent.context, { system: agent.instructions, tools: described });
-      const request = { system: agent.instructions, messages: window, ...(described.length ? { tools: described } : {}), signal };
-      ({ text, calls } = await streamModelStep(model, request, output, emit));
-      if (calls.length === 0) return;
+      const request = {
+        system: agent.instructions,
+        messages: window,
+        ...(described.length ? { tools: described } : {}),
+        ...(agent.reasoning ? { reasoning: agent.reasoning } : {}),
+        signal,
+      };
+      result = await streamModelStep(model, request, output, emit);
+      if (result.calls.length === 0) return;
     }
+    const { text, calls, reasoning, reasoningSignature } = result;
 
     const decided = await decide(options, step === resume?.step ? resume.approvals : callsNeedingApproval(agent, tools, calls, options.isAllowed), () => ({
       step,
       turn: messages.slice(turnStart),
-      text,
-      calls,
+      ...result,
     }));
     const context = { userId: options.userId, sessionId: options.sessionId, runId: options.runId, signal };
     const approvalOf = (call: ModelToolCall) => decided.find((candidate) => candidate.callId === call.callId);
@@ -91,7 +96,8 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       }),
     );
     signal.throwIfAborted();
-    messages.push({ role: 'assistant', content: text, toolCalls: calls });
+    // The step's reasoning goes back with its calls: Anthropic refuses a tool loop whose thinking (signed) is missing.
+    messages.push({ role: 'assistant', content: text, ...(reasoning ? { reasoning } : {}), ...(reasoningSignature ? { reasoningSignature } : {}), toolCalls: calls });
     let next: AgentDefinition | undefined;
     for (const [index, call] of calls.entries()) {
       const result = results[index]!;

@@ -84,9 +84,9 @@ export class ApprovalGate {
 
   /** Gives a run resumed after a restart its stored pause. */
   restore(run: ActiveRun, parked: ParkedRun): void {
-    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = parked;
-    run.pause = { step, turn, text, calls, approvals, output, activeMs, expiresAt: expiresAt ?? null, decided: deferred(), left: deferred(), stored: true };
-    if (!approvals.some(isPending)) run.pause.decided.resolve();
+    const { agent: _agent, model: _model, events: _events, expiresAt, ...pause } = parked;
+    run.pause = { ...pause, expiresAt: expiresAt ?? null, decided: deferred(), left: deferred(), stored: true };
+    if (!pause.approvals.some(isPending)) run.pause.decided.resolve();
   }
 
   /** chat.send's answer for a paused run: its partial message (not stored yet) and the calls waiting. */
@@ -124,8 +124,8 @@ export class ApprovalGate {
 
   /** What a waiting run's row keeps. */
   private parked(run: ActiveRun, pause: RunPause): ParkedRun {
-    const { step, turn, text, calls, approvals, output, activeMs, expiresAt } = pause;
-    return { step, turn, text, calls, approvals, expiresAt, agent: run.agent.name, model: run.model, output, activeMs, events: this.deps.log.snapshot(run.id) };
+    const { decided: _decided, left: _left, stored: _stored, ...kept } = pause;
+    return { ...kept, agent: run.agent.name, model: run.model, events: this.deps.log.snapshot(run.id) };
   }
 }
 

@@ -20,6 +20,7 @@ function unfoldAssistant(parts: MessagePart[], content: string): ModelMessage[] 
   const result: ModelMessage[] = [];
   let text = '';
   let reasoning = '';
+  let signature: string | undefined;
   let toolCalls: ModelToolCall[] = [];
   const flush = () => {
     if (text || toolCalls.length > 0) {
@@ -27,11 +28,13 @@ function unfoldAssistant(parts: MessagePart[], content: string): ModelMessage[] 
         role: 'assistant',
         content: text,
         ...(reasoning ? { reasoning } : {}),
+        ...(reasoning && signature ? { reasoningSignature: signature } : {}),
         ...(toolCalls.length > 0 ? { toolCalls } : {}),
       });
     }
     text = '';
     reasoning = '';
+    signature = undefined;
     toolCalls = [];
   };
   for (const part of parts) {
@@ -41,6 +44,7 @@ function unfoldAssistant(parts: MessagePart[], content: string): ModelMessage[] 
         break;
       case 'reasoning':
         reasoning += part.text;
+        signature = part.signature ?? signature;
         break;
       case 'tool-call':
         toolCalls.push({ callId: part.callId, name: part.name, input: part.input });

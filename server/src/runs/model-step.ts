@@ -14,9 +14,11 @@ export interface AgentOutput {
   firstTokenAt: number | null;
 }
 
-/** One model call's own text and tool calls. */
+/** One model call's own text, reasoning (with its signature, when the provider signs it) and tool calls. */
 export interface StepResult {
   text: string;
+  reasoning?: string;
+  reasoningSignature?: string;
   calls: ModelToolCall[];
 }
 
@@ -38,6 +40,10 @@ export async function streamModelStep(
     appendText(output.parts, 'reasoning', delta);
     emit({ type: 'reasoning-delta', delta });
   };
+  const ownReasoning = (delta: string) => {
+    step.reasoning = (step.reasoning ?? '') + delta;
+    reasoning(delta);
+  };
   let finished = false;
   for await (const part of model.stream(request)) {
     switch (part.type) {
@@ -54,8 +60,15 @@ export async function streamModelStep(
         break;
       case 'reasoning-delta':
         markFirstToken();
-        reasoning(part.delta);
+        ownReasoning(part.delta);
         break;
+      case 'reasoning-signature': {
+        // Kept with the reasoning it signs: the part (stored, replayed later) and the step (sent back in the loop).
+        const signed = output.parts.findLast((candidate) => candidate.type === 'reasoning');
+        if (signed?.type === 'reasoning') signed.signature = part.signature;
+        step.reasoningSignature = part.signature;
+        break;
+      }
       case 'tool-call': {
         markFirstToken();
         const input = transportSafe(part.input);
@@ -79,10 +92,10 @@ export async function streamModelStep(
   return step;
 }
 
-/** Adds a delta to the last part when it is of the same kind, else starts a new part. */
+/** Adds a delta to the last part when it is of the same kind (and not signed: a signature covers its text as it is), else starts a new part. */
 function appendText(parts: MessagePart[], type: 'text' | 'reasoning', delta: string): void {
   const last = parts.at(-1);
-  if (last?.type === type) last.text += delta;
+  if (last?.type === type && !(last.type === 'reasoning' && last.signature)) last.text += delta;
   else parts.push({ type, text: delta });
 }
 

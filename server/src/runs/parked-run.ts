@@ -16,8 +16,10 @@ export interface LoopPause {
   step: number;
   /** Messages this run added before that step (earlier steps' calls and results). */
   turn: ModelMessage[];
-  /** That step's text and every tool call it made (not only those waiting). */
+  /** That step's text (and reasoning) and every tool call it made (not only those waiting). */
   text: string;
+  reasoning?: string;
+  reasoningSignature?: string;
   calls: ModelToolCall[];
   /** The calls that need a decision, and the decisions so far. */
   approvals: ToolApproval[];

@@ -19,13 +19,14 @@ describe('AnthropicChatModel through the SDK against the fake', () => {
     ]);
   });
 
-  it('streams thinking as reasoning deltas before the text', async () => {
+  it('streams thinking as reasoning deltas, then its signature, before the text', async () => {
     await using fake = await startAnthropicFake();
     fake.script({ reasoning: ['Let me', ' think.'], text: ['Done.'] });
     const { parts } = await collectParts(testModel(fake.url).stream(userRequest('hi')));
-    expect(parts.slice(0, 3)).toEqual([
+    expect(parts.slice(0, 4)).toEqual([
       { type: 'reasoning-delta', delta: 'Let me' },
       { type: 'reasoning-delta', delta: ' think.' },
+      { type: 'reasoning-signature', signature: `sig_${Buffer.from('Let me think.').toString('base64')}` },
       { type: 'text-delta', delta: 'Done.' },
     ]);
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop' });

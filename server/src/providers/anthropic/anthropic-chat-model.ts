@@ -11,6 +11,9 @@ import { prepareAnthropicTools } from './prepare-anthropic-tools.js';
 /** `max_tokens` is required by the Messages API; this is sent when the request names none. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
+/** Extended thinking's budget per reasoning effort (the API's minimum is 1,024). */
+export const THINKING_BUDGET_TOKENS = { low: 1024, medium: 4096, high: 16_384 } as const;
+
 /** What the model needs from its provider. */
 export interface AnthropicChatModelOptions {
   /** The SDK client, built with `maxRetries: 0`: retries happen in resilient() only. */
@@ -39,14 +42,19 @@ export class AnthropicChatModel implements ChatModel {
     try {
       const { system, messages } = convertToAnthropicMessages(request.system, request.messages);
       const tools = prepareAnthropicTools(request.tools);
+      const budget = request.reasoning ? THINKING_BUDGET_TOKENS[request.reasoning] : undefined;
+      const maxTokens = request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
       const events = await this.options.client.messages.create(
         {
           model: this.modelName,
-          max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          // Thinking counts against max_tokens, which must exceed its budget: the answer keeps its own room.
+          max_tokens: budget === undefined ? maxTokens : budget + maxTokens,
           messages,
           ...(system ? { system } : {}),
           ...(tools ? { tools } : {}),
-          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(budget !== undefined ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
+          // The API refuses a temperature with thinking on.
+          ...(request.temperature !== undefined && budget === undefined ? { temperature: request.temperature } : {}),
           stream: true,
         },
         { signal: request.signal },
@@ -80,6 +88,7 @@ export class AnthropicChatModel implements ChatModel {
           if (block.type === 'thinking' && typeof block.thinking === 'string' && block.thinking) {
             yield { type: 'reasoning-delta', delta: block.thinking };
           }
+          if (block.type === 'thinking' && typeof block.signature === 'string' && block.signature) yield { type: 'reasoning-signature', signature: block.signature };
           if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
             toolBlocks.set(event.index, { callId: block.id, name: block.name, json: '', initialInput: block.input });
           }
@@ -89,12 +98,12 @@ export class AnthropicChatModel implements ChatModel {
           const delta = event.delta;
           if (delta.type === 'text_delta' && typeof delta.text === 'string') yield { type: 'text-delta', delta: delta.text };
           else if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string') yield { type: 'reasoning-delta', delta: delta.thinking };
+          else if (delta.type === 'signature_delta' && typeof delta.signature === 'string') yield { type: 'reasoning-signature', signature: delta.signature };
           else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
             const block = toolBlocks.get(event.index);
             if (!block) throw this.protocolError(`input_json_delta for block ${event.index}, which is not a tool_use block`);
             block.json += delta.partial_json;
           }
-          // signature_delta: ModelPart has no place for a thinking block's signature yet, so it is not kept.
           break;
         }
         case 'content_block_stop': {

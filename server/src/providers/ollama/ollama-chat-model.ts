@@ -63,6 +63,7 @@ export class OllamaChatModel implements ChatModel {
       model: this.modelName,
       messages: convertToOllamaMessages(request.system, request.messages),
       ...(request.tools?.length ? { tools: convertToOllamaTools(request.tools) } : {}),
+      ...(request.reasoning ? { think: request.reasoning } : {}),
       ...(Object.keys(options).length > 0 ? { options } : {}),
     };
   }

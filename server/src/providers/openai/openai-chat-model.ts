@@ -78,7 +78,7 @@ export class OpenAIChatModel implements ChatModel {
   }
 
   private requestBody(request: ModelRequest): OpenAI.Chat.ChatCompletionCreateParamsStreaming {
-    const { maxOutputTokens, temperature, tools } = request;
+    const { maxOutputTokens, temperature, tools, reasoning } = request;
     return {
       model: this.options.modelName,
       messages: convertToOpenAIMessages(request.system, request.messages),
@@ -86,6 +86,7 @@ export class OpenAIChatModel implements ChatModel {
       stream_options: { include_usage: true },
       ...(tools?.length ? { tools: convertToOpenAITools(tools) } : {}),
       ...(temperature === undefined ? {} : { temperature }),
+      ...(reasoning ? { reasoning_effort: reasoning } : {}),
       ...(maxOutputTokens === undefined
         ? {}
         : this.options.useMaxCompletionTokens
