@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadlineClient } from '../client/src/client.js';
+import type { ToolDefinition } from '../server/src/agents/types.js';
 import { cliEnvironment, plain, startCli, type CliProcess } from './helpers/pty.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -13,15 +14,32 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 let server: TestServer;
 let workDir: string;
 
+/** Calls of the `gate` tool wait until the test opens it. */
+const gate = (() => {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open: () => open() };
+})();
+const gateTool: ToolDefinition = {
+  name: 'gate',
+  description: 'Waits until the test opens the gate.',
+  inputSchema: { type: 'object' },
+  validate: (input) => ({ ok: true, value: input }),
+  execute: () => gate.opened.then(() => 'opened'),
+};
+
 beforeAll(async () => {
   server = await startTestServer();
   // An assistant whose calculator waits for the user's approval.
   const agents = server.server.services.agents;
   agents.register({ ...agents.get('assistant'), name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'] });
+  // One whose `gate` tool waits for approval, then for the test to open the gate.
+  agents.register({ ...agents.get('assistant'), name: 'gated', description: 'Asks, then waits at the gate.', tools: [gateTool], approval: ['gate'] });
   workDir = await mkdtemp(join(tmpdir(), 'threadline-cli-interactive-'));
 });
 
 afterAll(async () => {
+  gate.open();
   await server?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
@@ -169,6 +187,24 @@ describe('the interactive client, scripted through stdin', () => {
     cli.write('/exit\n');
     expect(await cli.exited).toBe(0);
   });
+
+  it('a run another client is streaming is followed from its first word when the session is entered; Ctrl-C cancels it', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Elsewhere' });
+    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: '/slow 50 /long 200' });
+    await expect.poll(async () => (await user.client.runs.list.query({ sessionId: session.id, status: ['running'] })).items.length).toBe(1);
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor('(a run of this session is still going: following it)\nlorem ipsum dolor sit amet');
+    const from = mark(cli);
+    cli.child.kill('SIGINT');
+    await cli.waitFor('(cancelled)\n', { from });
+    // Words sent before the run stopped may still follow the notice.
+    expect(plain(cli.stdout()).slice(from)).toMatch(/^( \w+)*\ncancelling… \(Ctrl-C again to stop waiting\)\n( ?\w+)*\n?\(cancelled\)\n$/);
+    expect(await elsewhere).toMatchObject({ status: 'cancelled' });
+    await send(cli, 'still here?', 'Echo: still here?\n');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+  });
 });
 
 describe('the interactive client, asked to approve tool calls', () => {
@@ -251,6 +287,90 @@ describe('the interactive client, asked to approve tool calls', () => {
     expect(cli.stderr()).toBe('');
   });
 
+  it('from stdin: a run left waiting for approval (the CLI quit at the question) is followed when its session is entered, and asked about again', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Left waiting', agent: 'guarded' });
+    const waiting = await user.client.chat.send.mutate({ sessionId: session.id, content: '/tool calculator {"expression":"6 * 7"}' });
+    expect(waiting.status).toBe('waiting');
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor(question);
+    // The history holds the run's message, not its answer (stored when the run ends): that is replayed.
+    const output = plain(cli.stdout());
+    expect(output.slice(output.indexOf('you:'))).toBe(
+      `you: /tool calculator {"expression":"6 * 7"}\n(a run of this session is still going: following it)\n→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\nallow ${call('6 * 7')}? ${question}`,
+    );
+    const answer = await send(cli, 'y', 'Tool calculator returned: {"expression":"6 * 7","result":42}\n');
+    expect(answer).toBe('✓ allowed calculator\n← {"expression":"6 * 7","result":42}\nTool calculator returned: {"expression":"6 * 7","result":42}\n');
+    // The next message is answered at once, not queued behind the run.
+    expect(await send(cli, 'and now?', 'Echo: and now?\n')).toBe('Echo: and now?\n');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toBe('');
+    expect(await user.client.runs.get.query({ runId: waiting.runId })).toMatchObject({ status: 'completed' });
+  });
+
+  it('from stdin: a run queued behind a waiting one is followed after it, oldest first', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Queued behind', agent: 'guarded' });
+    await user.client.chat.send.mutate({ sessionId: session.id, content: '/tool calculator {"expression":"6 * 7"}' });
+    const queued = user.client.chat.send.mutate({ sessionId: session.id, content: 'behind it' });
+    await expect.poll(async () => (await user.client.runs.list.query({ sessionId: session.id, status: ['queued'] })).items.length).toBe(1);
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor(question);
+    const output = plain(cli.stdout());
+    expect(output.slice(output.indexOf('you:'))).toBe(`you: /tool calculator {"expression":"6 * 7"}\n(a run of this session is still going: following it)\n→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\nallow ${call('6 * 7')}? ${question}`);
+    const rest = await send(cli, 'y', 'Echo: behind it\n');
+    expect(rest).toBe(
+      '✓ allowed calculator\n← {"expression":"6 * 7","result":42}\nTool calculator returned: {"expression":"6 * 7","result":42}\n' +
+        // Its message was stored when it started, after the history was shown: it comes with the answer.
+        '(another run of this session is still going: following it)\n(queued: position 1)\nyou: behind it\nEcho: behind it\n',
+    );
+    expect(await queued).toMatchObject({ status: 'completed' });
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('from stdin: a run another client started, followed while it thinks, is asked about when it stops for approval', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Started elsewhere', agent: 'guarded' });
+    const thoughts = 'one two three four five six seven eight nine ten';
+    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: `/slow 150 /think ${thoughts} /tool calculator {"expression":"6 * 7"}` });
+    await expect.poll(async () => (await user.client.runs.list.query({ sessionId: session.id, status: ['running'] })).items.length).toBe(1);
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor(question);
+    const output = plain(cli.stdout());
+    expect(output.slice(output.indexOf('(a run'))).toBe(
+      `(a run of this session is still going: following it)\nthinking: ${thoughts}\n→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\nallow ${call('6 * 7')}? ${question}`,
+    );
+    await send(cli, 'y', 'Tool calculator returned: {"expression":"6 * 7","result":42}\n');
+    // The other client's chat.send returned at the pause; the run went on and completed.
+    expect(await elsewhere).toMatchObject({ status: 'waiting' });
+    await expect.poll(async () => (await user.client.runs.get.query({ runId: (await elsewhere).runId })).status).toBe('completed');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('from stdin: a call of a followed run that was decided elsewhere is shown with its decision, not asked about', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Decided elsewhere', agent: 'gated' });
+    const waiting = await user.client.chat.send.mutate({ sessionId: session.id, content: '/tool gate {}' });
+    expect(waiting.status).toBe('waiting');
+    // Allowed by another client: the run goes on, its call held by the gate.
+    await user.client.runs.approve.mutate({ runId: waiting.runId });
+    await using cli = await user.start(['--session', session.id]);
+    await cli.waitFor('✓ allowed gate\n');
+    gate.open();
+    await cli.waitFor('Tool gate returned: "opened"\n');
+    const output = plain(cli.stdout());
+    expect(output.slice(output.indexOf('(a run'))).toBe(
+      '(a run of this session is still going: following it)\n→ gate({})\n? gate({}) needs your approval\n✓ allowed gate\n← opened\nTool gate returned: "opened"\n',
+    );
+    await send(cli, 'and now?', 'Echo: and now?\n');
+    cli.child.stdin!.end();
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toBe('');
+  });
+
   it('in a terminal: a clack question allows the call (or always), or denies it with a reason; Ctrl-C at it cancels the run, as during an answer', async () => {
     const user = await freshUser();
     const session = await user.client.sessions.create.mutate({ title: 'Guarded', agent: 'guarded' });
@@ -306,6 +426,19 @@ describe('the interactive client, asked to approve tool calls', () => {
     const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
     expect(messages.filter((message) => message.role === 'assistant').map((message) => message.status)).toEqual(['complete', 'complete', 'cancelled', 'cancelled', 'complete', 'complete']);
     expect((await user.client.sessions.get.query({ sessionId: session.id })).allowedTools).toEqual(['calculator']);
+  });
+  it('in a terminal: a run left waiting is asked about with the clack question when its session is entered, before the prompt', async () => {
+    const user = await freshUser();
+    const session = await user.client.sessions.create.mutate({ title: 'Guarded, left', agent: 'guarded' });
+    await user.client.chat.send.mutate({ sessionId: session.id, content: '/tool calculator {"expression":"6 * 7"}' });
+    await using cli = await user.start(['--session', session.id], { terminal: true });
+    await cli.waitFor('Allow calculator?');
+    expect(plain(cli.stdout())).toContain(`(a run of this session is still going: following it)\n→ ${call('6 * 7')}\n? ${call('6 * 7')} needs your approval\n`);
+    cli.write('\r');
+    await cli.waitFor(/✓ allowed calculator\n← .*\nTool calculator returned: \{"expression":"6 \* 7","result":42\}\n› /);
+    await send(cli, 'and now?\r', /Echo: and now\?\n› /);
+    cli.write('\x04');
+    expect(await cli.exited).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { streamChat } from '../stream-chat.js';
+import type { StreamEvent } from '../types.js';
 import { answerApproval } from './approval-question.js';
 import { complain, say, type ChatContext } from './chat-context.js';
 import { describeError } from './errors.js';
@@ -11,9 +12,28 @@ import { describeError } from './errors.js';
  * prompt.
  */
 export async function streamAnswer(context: ChatContext, content: string): Promise<void> {
+  await follow(context, (signal) => streamChat(context.client, { sessionId: context.session.id, content }, { signal }));
+}
+
+/**
+ * Writes the answer of a run the CLI did not send (one still going when the session was entered)
+ * from its `events`, replayed from the first (runs.events), and follows it as streamAnswer does: the
+ * same questions, the same Ctrl-C. A replayed `tool-approval` may have been decided since (its
+ * `tool-decision` follows): only calls the run still waits for are asked about. Resolves false when
+ * the user stopped waiting (a second Ctrl-C).
+ */
+export function followRun(context: ChatContext, runId: string, events: (signal: AbortSignal) => AsyncIterable<StreamEvent>): Promise<boolean> {
+  return follow(context, events, runId);
+}
+
+/**
+ * Writes the events of `open` and asks about their approvals; false when the user stopped waiting.
+ * `replayedRunId`: the run whose events `open` replays from the first (one the CLI did not send).
+ */
+async function follow(context: ChatContext, open: (signal: AbortSignal) => AsyncIterable<StreamEvent>, replayedRunId?: string): Promise<boolean> {
   const { client, renderer } = context;
   const controller = new AbortController();
-  let runId: string | undefined;
+  let runId = replayedRunId;
   let cancelling = false;
   const cancel = (id: string) =>
     client.runs.cancel.mutate({ runId: id }).catch((error: unknown) => complain(context, `could not cancel: ${describeError(error, context.connection)}`));
@@ -25,14 +45,14 @@ export async function streamAnswer(context: ChatContext, content: string): Promi
   };
   const release = context.interrupts.push(interrupt);
   try {
-    const stream = streamChat(client, { sessionId: context.session.id, content }, { signal: controller.signal });
-    for await (const event of stream) {
-      if (event.type === 'run-start') {
+    for await (const event of open(controller.signal)) {
+      if (event.type === 'run-start' && !runId) {
         runId = event.runId;
         if (cancelling) void cancel(runId);
       }
       renderer.event(event);
       if (event.type === 'tool-approval' && runId && !cancelling) {
+        if (replayedRunId && !(await isPending(context, runId, event.callId))) continue;
         const decided = await answerApproval(context, runId, event);
         if (!decided) interrupt();
       }
@@ -43,6 +63,26 @@ export async function streamAnswer(context: ChatContext, content: string): Promi
   } finally {
     release();
     renderer.end();
+  }
+  return !controller.signal.aborted;
+}
+
+/**
+ * Whether the run still waits for a decision about `callId`: its record lists the call as pending (if
+ * the record cannot be read: yes, ask). A replayed call may have been decided since. The record of a
+ * run that has just paused may lag its `tool-approval` by a moment (the pause is announced, then
+ * stored): while it says `running` and does not name the call, it is read again for a while.
+ */
+async function isPending(context: ChatContext, runId: string, callId: string): Promise<boolean> {
+  try {
+    for (let delayMs = 50; ; delayMs *= 2) {
+      const run = await context.client.runs.get.query({ runId });
+      const approval = run.approvals.find((candidate) => candidate.callId === callId);
+      if (approval || run.status !== 'running' || delayMs > 400) return approval?.decision === 'pending';
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  } catch {
+    return true;
   }
 }
 

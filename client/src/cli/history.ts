@@ -14,14 +14,16 @@ export async function loadHistory(context: ChatContext): Promise<Message[]> {
   return messages;
 }
 
-/** Prints the session's conversation: `you: …` for the user, answers as they were streamed. */
-export async function printHistory(context: ChatContext): Promise<void> {
+/** Prints the session's conversation: `you: …` for the user, answers as they were streamed. Resolves with its messages. */
+export async function printHistory(context: ChatContext): Promise<Message[]> {
   const messages = await loadHistory(context);
-  if (messages.length === 0) return say(context, '(no messages yet)');
+  if (messages.length === 0) say(context, '(no messages yet)');
   for (const message of messages) printMessage(context, message);
+  return messages;
 }
 
-function printMessage(context: ChatContext, message: Message): void {
+/** Prints one stored message: `you: …` for the user, an answer as it was streamed. */
+export function printMessage(context: ChatContext, message: Message): void {
   const { renderer, style } = context;
   if (message.role === 'user') renderer.line(`${style.strong('you:')} ${message.content}`);
   else if (message.role === 'assistant') renderer.assistant(message);
@@ -33,11 +35,4 @@ export function printSessionHeader(context: ChatContext): void {
   const { session, style } = context;
   const details = [session.model ?? "the agent's model", `agent ${session.agent}`, `id ${session.id}`].join(' · ');
   context.renderer.line(`${style.strong(`── ${titleOf(session)} ──`)} ${style.notice(`${details} · /help for commands`)}`);
-}
-
-/** Enters `session`: its header, then its history when it has messages. */
-export async function enterSession(context: ChatContext, session: ChatContext['session']): Promise<void> {
-  context.session = session;
-  printSessionHeader(context);
-  if (session.messageCount > 0) await printHistory(context);
 }

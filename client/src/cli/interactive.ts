@@ -2,7 +2,7 @@ import { streamAnswer, waitForAnswer } from './answer.js';
 import { complain, type ChatContext } from './chat-context.js';
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';
 import { describeError } from './errors.js';
-import { enterSession } from './history.js';
+import { enterSession } from './enter-session.js';
 import { Interrupts } from './interrupts.js';
 import { pipedLineInput, terminalLineInput, type LineInput } from './line-input.js';
 import { AnswerRenderer } from './render.js';

@@ -1,5 +1,6 @@
 import { say, complain, type ChatContext } from './chat-context.js';
-import { enterSession, printHistory } from './history.js';
+import { enterSession } from './enter-session.js';
+import { printHistory } from './history.js';
 import { pickSession, titleOf } from './session-picker.js';
 
 /** What a command asks of the chat loop afterwards. */
@@ -51,7 +52,9 @@ export const slashCommands: SlashCommand[] = [
     name: 'history',
     usage: '/history',
     summary: "print this session's messages",
-    run: (context) => printHistory(context),
+    async run(context) {
+      await printHistory(context);
+    },
   },
   {
     name: 'clear',
