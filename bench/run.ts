@@ -5,7 +5,9 @@
  * Threadline runs `local/echo` with `/long N` through the run engine, event log and store. The
  * ratio (Threadline time / baseline time) is what a user waits for the same answer; Threadline
  * merges deltas that arrive within one event-loop turn into one frame (runs/delta-coalescer.ts), so
- * the frame counts are printed too. Absolute numbers depend on the machine: compare ratios.
+ * the frame counts are printed too. With BENCH_REDIS_URL (or TEST_REDIS_URL) set, a second
+ * Threadline with REDIS_URL (run events also written to Redis Streams, as several instances need)
+ * is timed too, against the in-memory one. Absolute numbers depend on the machine: compare ratios.
  */
 import { performance } from 'node:perf_hooks';
 import { createServer } from 'node:http';
@@ -68,10 +70,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const baseline = await startBaseline();
 await using threadline = await startTestServer();
-const threadlineStream = () =>
+const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL;
+await using shared = redisUrl ? await startTestServer({ environment: { REDIS_URL: redisUrl, THREADLINE_REDIS_PREFIX: `bench-${crypto.randomUUID()}` } }) : undefined;
+
+/** One answer of WORDS words streamed from `server`; resolves to the frames received. */
+const answerFrom = (server: typeof threadline) => () =>
   new Promise<number>((resolve, reject) => {
     let received = 0;
-    const subscription = threadline.client.chat.stream.subscribe({ content: `/long ${WORDS}`, requestId: crypto.randomUUID() }, {
+    const subscription = server.client.chat.stream.subscribe({ content: `/long ${WORDS}`, requestId: crypto.randomUUID() }, {
       onData({ data }) {
         received++;
         if (data.type === 'run-finish' || data.type === 'run-error') {
@@ -83,11 +89,16 @@ const threadlineStream = () =>
     });
   });
 
-// Warm up both paths (JIT, connections, the database).
+const threadlineStream = answerFrom(threadline);
+const sharedStream = shared && answerFrom(shared);
+
+// Warm up every path (JIT, connections, the database).
 await timeStreams(baseline.stream);
 await timeStreams(threadlineStream);
+if (sharedStream) await timeStreams(sharedStream);
 const baselineTimes: number[] = [];
 const threadlineTimes: number[] = [];
+const sharedTimes: number[] = [];
 let baselineFrames = 0;
 let threadlineFrames = 0;
 for (let round = 0; round < ROUNDS; round++) {
@@ -95,6 +106,7 @@ for (let round = 0; round < ROUNDS; round++) {
   baselineFrames = frames;
   threadlineTimes.push(await timeStreams(threadlineStream));
   threadlineFrames = frames;
+  if (sharedStream) sharedTimes.push(await timeStreams(sharedStream));
 }
 await baseline.close();
 
@@ -105,3 +117,8 @@ console.log(`streaming ${STREAMS} concurrent answers of ${WORDS} words (median o
 console.log(`  baseline (bare tRPC subscription): ${baselineMs.toFixed(0)} ms, ${baselineFrames} frames, ${((events / baselineMs) * 1000).toFixed(0)} words/s`);
 console.log(`  threadline (engine + log + store): ${threadlineMs.toFixed(0)} ms, ${threadlineFrames} frames, ${((events / threadlineMs) * 1000).toFixed(0)} words/s`);
 console.log(`  ratio threadline / baseline: ${(threadlineMs / baselineMs).toFixed(2)}x`);
+if (sharedTimes.length > 0) {
+  const sharedMs = median(sharedTimes);
+  console.log(`  threadline with Redis Streams (REDIS_URL): ${sharedMs.toFixed(0)} ms, ${((events / sharedMs) * 1000).toFixed(0)} words/s`);
+  console.log(`  ratio with Redis / in memory: ${(sharedMs / threadlineMs).toFixed(2)}x`);
+}
