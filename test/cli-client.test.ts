@@ -121,6 +121,20 @@ describe('threadline ask with a tool call that waits for approval', () => {
     });
   });
 
+  it('behind a run of its session that waits for approval, it says where to answer it, then answers once that run is decided', async () => {
+    const session = await server.client.sessions.create.mutate({ title: 'left waiting', agent: 'guarded' });
+    const waiting = await server.client.chat.send.mutate({ sessionId: session.id, content: calculate });
+    expect(waiting.status).toBe('waiting');
+    const asked = ask(['--session', session.id, 'and then?']);
+    await expect.poll(async () => (await server.client.runs.list.query({ sessionId: session.id, status: ['queued'] })).items.length).toBe(1);
+    await server.client.runs.approve.mutate({ runId: waiting.runId });
+    expect(await asked).toEqual({
+      code: 0,
+      stdout: 'Echo: and then?\n',
+      stderr: `threadline: waiting for my turn: another run of session ${session.id} goes first, or the provider is busy (a run waiting for approval is answered in threadline chat --session ${session.id})\n`,
+    });
+  });
+
   it('--approve with --deny or --deny-reason is a usage error', async () => {
     const [deny, reason] = await Promise.all([ask(['--approve', '--deny', calculate]), ask(['--deny-reason', 'no', '--approve', calculate])]);
     expect(deny).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^error: option '--approve' cannot be used with option '--deny'\n$/) });

@@ -75,12 +75,19 @@ async function answer(connection: Connection, input: StreamChatInput, decide: Ap
   };
   process.stdout.on('error', onOutputError);
   let lastText = '';
+  let queuedNoted = false;
   try {
     for await (const event of streamChat(connection.client, input, { signal: controller.signal })) {
       if (event.type === 'run-start') {
         runId = event.runId;
         if (event.sessionCreated) process.stderr.write(`session ${event.sessionId}\n`);
         if (stop) void cancel();
+      } else if (event.type === 'run-queued' && !queuedNoted && input.sessionId) {
+        // Behind another run of the session (which may wait for an approval nobody gives here): say so once.
+        queuedNoted = true;
+        process.stderr.write(
+          `threadline: waiting for my turn: another run of session ${input.sessionId} goes first, or the provider is busy (a run waiting for approval is answered in threadline chat --session ${input.sessionId})\n`,
+        );
       } else if (event.type === 'text-delta' && stop !== 'pipe-closed') {
         process.stdout.write(event.delta);
         if (event.delta) lastText = event.delta;
