@@ -154,6 +154,23 @@ describe('approvals', () => {
     expect(codeOf(bad)).toBe('BAD_REQUEST');
   });
 
+  it('clearing or deleting a session cancels its waiting run, and nothing of it is left waiting', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    const calculate = '/tool calculator {"expression": "9 * 9"}';
+    const cleared = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: calculate });
+    const deleted = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: calculate });
+    expect([cleared.status, deleted.status]).toEqual(['waiting', 'waiting']);
+    expect((await t.client.sessions.clear.mutate({ sessionId: cleared.sessionId! })).messageCount).toBe(0);
+    expect(await t.client.runs.get.query({ runId: cleared.runId })).toMatchObject({ status: 'cancelled', approvals: [] });
+    await t.client.sessions.delete.mutate({ sessionId: deleted.sessionId! });
+    const gone = await t.client.runs.get.query({ runId: deleted.runId }).catch((error: unknown) => codeOf(error));
+    expect(gone).toBe('NOT_FOUND');
+    expect((await t.client.system.status.query()).waitingRuns).toBe(0);
+    // The session that was cleared takes new messages at once.
+    expect((await t.client.chat.send.mutate({ sessionId: cleared.sessionId!, content: 'fresh start' })).message.content).toBe('Echo: fresh start');
+  });
+
   it('runs.list finds a session\'s waiting run (another tab, another device), newest first, page by page', async () => {
     await using t = await startTestServer();
     guarded(t);
