@@ -58,6 +58,9 @@ describe('approvals', () => {
     await expect.poll(async () => (await t.client.runs.get.query({ runId })).status).toBe('waiting');
     const waiting = await t.client.runs.get.query({ runId });
     expect(waiting.approvals).toEqual([{ callId: approval.callId, name: 'calculator', input: { expression: '6 * 7' }, decision: 'pending', reason: null }]);
+    // Undecided calls are denied after THREADLINE_APPROVAL_TIMEOUT_MS (a day by default).
+    const dayFromNow = Date.now() + 24 * 60 * 60 * 1000;
+    expect(Math.abs(waiting.approvalsExpireAt!.getTime() - dayFromNow)).toBeLessThan(60_000);
     expect((await t.client.system.status.query()).waitingRuns).toBe(1);
     // Nothing of the answer is stored while it waits; the session shows the question only.
     expect((await t.client.sessions.history.query({ sessionId })).messages.map((message) => message.role)).toEqual(['user']);
@@ -72,7 +75,7 @@ describe('approvals', () => {
     expect(events.map((event) => Number(event.id))).toEqual(events.map((_, index) => index + 1));
 
     const run = await t.client.runs.get.query({ runId });
-    expect(run).toMatchObject({ status: 'completed', approvals: [] });
+    expect(run).toMatchObject({ status: 'completed', approvals: [], approvalsExpireAt: null });
     const history = await t.client.sessions.history.query({ sessionId });
     expect(history.messages[1]!.parts.map((part) => part.type)).toEqual(['tool-call', 'tool-result', 'text']);
     // The stored result keeps the decision (an audit of who allowed what is the run's user).

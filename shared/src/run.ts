@@ -49,6 +49,8 @@ export const Run = z.object({
   endedAt: z.date().nullable(),
   /** While `waiting`: the calls it waits for (and those already decided); empty otherwise. */
   approvals: z.array(ToolApproval),
+  /** While `waiting`: when the calls still undecided will be denied (THREADLINE_APPROVAL_TIMEOUT_MS); null otherwise or never. */
+  approvalsExpireAt: z.date().nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

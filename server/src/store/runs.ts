@@ -22,9 +22,15 @@ export function toRun(row: RunRow): Run {
     startedAt: date(row.started_at),
     firstTokenAt: date(row.first_token_at),
     endedAt: date(row.ended_at),
-    // A waiting run's row keeps its pause as JSON (runs/parked-run.ts); only its approvals show.
-    approvals: row.waiting === null ? [] : (JSON.parse(row.waiting) as { approvals: ToolApproval[] }).approvals,
+    ...pauseOf(row.waiting),
   };
+}
+
+/** A waiting run's row keeps its pause as JSON (runs/parked-run.ts); its approvals and their expiry show. */
+function pauseOf(waiting: string | null): Pick<Run, 'approvals' | 'approvalsExpireAt'> {
+  if (waiting === null) return { approvals: [], approvalsExpireAt: null };
+  const pause = JSON.parse(waiting) as { approvals: ToolApproval[]; expiresAt?: number | null };
+  return { approvals: pause.approvals, approvalsExpireAt: date(pause.expiresAt ?? null) };
 }
 
 export async function insertRun(db: Kysely<Database>, row: NewRunRow): Promise<void> {
