@@ -1,6 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { isTerminalEvent, type Message, type RunError, type StreamEvent, type Usage } from '@threadline/shared';
 import type { ThreadlineClient } from './client.js';
+import { iterateSubscription } from './subscription-iterable.js';
 import type { RouterInputs } from './types.js';
 
 /** What `streamChat` sends: chat.stream's input, with `requestId` optional (one is generated). */
@@ -128,41 +129,6 @@ function record(summary: StreamChatResult, event: StreamEvent): void {
 }
 
 /** One chat.stream subscription as an async iterable; ends on completion, throws on error. */
-async function* subscribe(
-  client: ThreadlineClient,
-  input: RouterInputs['chat']['stream'],
-  signal: AbortSignal | undefined,
-): AsyncGenerator<{ id: string; data: StreamEvent }> {
-  const queue: { id: string; data: StreamEvent }[] = [];
-  let wake: (() => void) | undefined;
-  let failure: { error: unknown } | undefined;
-  let completed = false;
-  const subscription = client.chat.stream.subscribe(input, {
-    onData(value) {
-      queue.push(value);
-      wake?.();
-    },
-    onError(error) {
-      failure = { error };
-      wake?.();
-    },
-    onComplete() {
-      completed = true;
-      wake?.();
-    },
-  });
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    for (;;) {
-      while (queue.length > 0) yield queue.shift()!;
-      if (failure) throw failure.error;
-      if (completed || signal?.aborted) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    subscription.unsubscribe();
-  }
+function subscribe(client: ThreadlineClient, input: RouterInputs['chat']['stream'], signal: AbortSignal | undefined): AsyncGenerator<{ id: string; data: StreamEvent }> {
+  return iterateSubscription((handlers) => client.chat.stream.subscribe(input, handlers), signal);
 }
