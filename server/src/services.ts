@@ -39,7 +39,11 @@ export interface Services {
  */
 export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
   const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
-  const { db, dialect } = await openStore(config);
+  const { db, dialect } = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onConnectionError: (error) => logger.warn({ err: error }, 'database: an idle connection was lost; the pool opens a new one'),
+  });
 
   const providers = createProviderRegistry(config);
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);

@@ -4,12 +4,20 @@ import type { Database } from '../database.js';
 
 const INT8_OID = 20;
 
+/** What the pool tells its owner about a connection that died while idle. */
+export type ConnectionErrorListener = (error: Error) => void;
+
 /**
  * PostgreSQL through pg. bigint columns hold epoch milliseconds, far below 2^53, so they are
  * parsed as numbers, the shape SQLite returns. Connection options (pool size, `options=-c
  * search_path=…`) go in the URL.
+ *
+ * An idle pooled connection that dies (database restart, failover, an idle timeout,
+ * `pg_terminate_backend`) makes the pool emit `error`; without a listener Node treats that as an
+ * unhandled error and the process exits. The pool drops that connection by itself and opens a new
+ * one on the next query, so the error is only reported.
  */
-export function createPostgresDatabase(connectionString: string): Kysely<Database> {
+export function createPostgresDatabase(connectionString: string, onConnectionError: ConnectionErrorListener = () => {}): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString,
     types: {
@@ -17,5 +25,6 @@ export function createPostgresDatabase(connectionString: string): Kysely<Databas
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  pool.on('error', onConnectionError);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
