@@ -181,6 +181,27 @@ for (const dialect of DIALECTS) {
       expect(messages[1]).toMatchObject({ status: 'cancelled', content: textOf(events) });
       expect(messages[1]!.content.split(' ').length).toBeLessThan(1000);
     });
+
+    it('a cancelled run replayed from the store ends with the reason it streamed live', async () => {
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5', THREADLINE_RUN_RETENTION_MS: '10' } });
+      const first = await t.client.chat.send.mutate({ newSession: true, content: 'hello' });
+      const sessionId = first.sessionId!;
+      await t.client.sessions.update.mutate({ sessionId, busyPolicy: 'interrupt' });
+      const requestId = randomUUID();
+      let runId = '';
+      const live = collectEvents(
+        (handlers) => t.client.chat.stream.subscribe({ sessionId, content: '/long 1000', requestId }, handlers),
+        (event) => void (event.data.type === 'run-start' && (runId = event.data.runId)),
+      );
+      await expect.poll(() => runId, { timeout: 10_000 }).not.toBe('');
+      await t.client.chat.send.mutate({ sessionId, content: 'newer' });
+      const { events } = await live;
+      expect(events.at(-1)!.data).toMatchObject({ type: 'run-cancel', reason: 'interrupted by a newer message' });
+      // The live log is gone after the retention time: the events come from the store.
+      await expect.poll(async () => t.server.services.log.has(runId), { timeout: 10_000 }).toBe(false);
+      const replayed = await collectEvents((handlers) => t.client.runs.events.subscribe({ runId }, handlers));
+      expect(replayed.events.at(-1)!.data).toEqual({ type: 'run-cancel', reason: 'interrupted by a newer message' });
+    });
   });
 }
 

@@ -11,8 +11,8 @@ import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/engine.js';
-import { InMemoryEventLog, type RunEventLog } from './runs/event-log.js';
-import { RedisEventLog } from './runs/redis-event-log.js';
+import { InMemoryEventLog, type RunEventLog } from './events/event-log.js';
+import { RedisEventLog } from './events/redis-event-log.js';
 import type { Database } from './store/database.js';
 import { openStore, type DialectName } from './store/open.js';
 

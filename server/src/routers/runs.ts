@@ -16,13 +16,12 @@ export const runsRouter = router({
     .query(async ({ ctx, input }) => {
       const { db } = ctx.services;
       if (input?.sessionId && !(await findSession(db, ctx.user.id, input.sessionId))) throw notFound('session');
-      const page = await listRuns(db, ctx.user.id, {
+      return listRuns(db, ctx.user.id, {
         limit: input?.limit ?? limits.defaultPageSize,
         ...(input?.sessionId ? { sessionId: input.sessionId } : {}),
         ...(input?.status ? { status: input.status } : {}),
         ...(input?.cursor ? { cursor: input.cursor } : {}),
       });
-      return { items: page.rows.map(toRun), nextCursor: page.nextCursor };
     }),
 
   get: authedProcedure

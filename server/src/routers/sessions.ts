@@ -12,7 +12,7 @@ import {
 } from '@threadline/shared';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import { notFound } from '../errors.js';
-import { listMessages, toMessage } from '../store/messages.js';
+import { listMessages } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
 
@@ -25,7 +25,7 @@ export const sessionsRouter = router({
       const { services, user } = ctx;
       const agent = services.agents.get(input.agent ?? DEFAULT_AGENT);
       if (input.model) services.providers.resolve(input.model);
-      const row = await sessions.createSession(services.db, {
+      return sessions.createSession(services.db, {
         userId: user.id,
         agent: agent.name,
         title: input.title ?? null,
@@ -33,29 +33,27 @@ export const sessionsRouter = router({
         ...(input.metadata ? { metadata: input.metadata } : {}),
         ...(input.busyPolicy ? { busyPolicy: input.busyPolicy } : {}),
       });
-      return sessions.toSession(row);
     }),
 
   list: authedProcedure
     .input(SessionListInput)
     .output(SessionPage)
     .query(async ({ ctx, input }) => {
-      const page = await sessions.listSessions(ctx.services.db, ctx.user.id, {
+      return sessions.listSessions(ctx.services.db, ctx.user.id, {
         limit: input?.limit ?? limits.defaultPageSize,
         archived: input?.archived ?? false,
         ...(input?.cursor ? { cursor: input.cursor } : {}),
         ...(input?.query ? { query: input.query } : {}),
       });
-      return { items: page.rows.map(sessions.toSession), nextCursor: page.nextCursor };
     }),
 
   get: authedProcedure
     .input(SessionIdInput)
     .output(Session)
     .query(async ({ ctx, input }) => {
-      const row = await sessions.findSession(ctx.services.db, ctx.user.id, input.sessionId);
-      if (!row) throw notFound('session');
-      return sessions.toSession(row);
+      const session = await sessions.findSession(ctx.services.db, ctx.user.id, input.sessionId);
+      if (!session) throw notFound('session');
+      return session;
     }),
 
   history: authedProcedure
@@ -64,11 +62,10 @@ export const sessionsRouter = router({
     .query(async ({ ctx, input }) => {
       const { db } = ctx.services;
       if (!(await sessions.findSession(db, ctx.user.id, input.sessionId))) throw notFound('session');
-      const page = await listMessages(db, input.sessionId, {
+      return listMessages(db, input.sessionId, {
         limit: input.limit ?? limits.defaultPageSize,
         ...(input.cursor ? { cursor: input.cursor } : {}),
       });
-      return { messages: page.rows.map(toMessage), nextCursor: page.nextCursor };
     }),
 
   update: authedProcedure
@@ -78,16 +75,10 @@ export const sessionsRouter = router({
       const { services, user } = ctx;
       if (input.agent) services.agents.get(input.agent);
       if (input.model) services.providers.resolve(input.model);
-      const row = await sessions.updateSession(services.db, user.id, input.sessionId, {
-        ...(input.title !== undefined ? { title: input.title } : {}),
-        ...(input.metadata !== undefined ? { metadata: JSON.stringify(input.metadata) } : {}),
-        ...(input.agent !== undefined ? { agent: input.agent } : {}),
-        ...(input.model !== undefined ? { model: input.model } : {}),
-        ...(input.busyPolicy !== undefined ? { busy_policy: input.busyPolicy } : {}),
-        ...(input.allowedTools !== undefined ? { allowed_tools: JSON.stringify([...new Set(input.allowedTools)]) } : {}),
-      });
-      if (!row) throw notFound('session');
-      return sessions.toSession(row);
+      const { sessionId, ...change } = input;
+      const session = await sessions.updateSession(services.db, user.id, sessionId, change);
+      if (!session) throw notFound('session');
+      return session;
     }),
 
   clear: authedProcedure
@@ -95,9 +86,9 @@ export const sessionsRouter = router({
     .output(Session)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.engine.cancelSession(ctx.user.id, input.sessionId);
-      const row = await sessions.clearSession(ctx.services.db, ctx.user.id, input.sessionId);
-      if (!row) throw notFound('session');
-      return sessions.toSession(row);
+      const session = await sessions.clearSession(ctx.services.db, ctx.user.id, input.sessionId);
+      if (!session) throw notFound('session');
+      return session;
     }),
 
   archive: authedProcedure
@@ -125,7 +116,7 @@ async function setArchived(
   sessionId: string,
   archived: boolean,
 ) {
-  const row = await sessions.updateSession(ctx.services.db, ctx.user.id, sessionId, { archived: archived ? 1 : 0 });
-  if (!row) throw notFound('session');
-  return sessions.toSession(row);
+  const session = await sessions.updateSession(ctx.services.db, ctx.user.id, sessionId, { archived });
+  if (!session) throw notFound('session');
+  return session;
 }

@@ -1,20 +1,7 @@
-import type { Message, RunError, RunStatus, StreamEvent, ToolApproval, Usage } from '@threadline/shared';
+import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
-import type { AgentOutput } from './model-step.js';
-import type { LoopPause, PauseExpiry } from './parked-run.js';
-import type { StopReason } from './run-end.js';
-
-/** How a run ended (or paused for approvals), as chat.send returns it. */
-export interface RunOutcome {
-  runId: string;
-  sessionId: string | null;
-  status: RunStatus;
-  message: Message;
-  usage: Usage;
-  error: RunError | null;
-  /** While `waiting`: the calls it waits for. */
-  approvals: ToolApproval[];
-}
+import type { AgentOutput, LoopPause } from './loop/types.js';
+import type { StopReason } from './record/run-errors.js';
 
 /** A promise with its resolve, for waits that something else ends. */
 export interface Deferred<T> {
@@ -29,7 +16,9 @@ export function deferred<T>(): Deferred<T> {
 }
 
 /** A run's pause for approvals: the loop's state at the step, and when every call is decided. */
-export interface RunPause extends LoopPause, PauseExpiry {
+export interface RunPause extends LoopPause {
+  /** When undecided calls are denied (epoch ms), or null for never. */
+  expiresAt: number | null;
   decided: Deferred<void>;
   /** Resolves when the run has left the pause (stored as running again, or stopped). */
   left: Deferred<void>;
@@ -53,13 +42,13 @@ export interface ActiveRun {
   untitled: boolean;
   controller: AbortController;
   stop?: StopReason;
-  done: Promise<RunOutcome>;
+  done: Promise<ChatSendOutput>;
   /** Releases the provider slot it holds (none while queued or waiting for approval). */
   release?: () => void;
   /** Set while the run waits for approvals. */
   pause?: RunPause;
   /** Resolves with the `waiting` outcome when the run next pauses (replaced after each pause). */
-  paused: Deferred<RunOutcome>;
+  paused: Deferred<ChatSendOutput>;
   /** Publishes one of its events (through its delta coalescer while it executes). */
   emit: (event: StreamEvent) => void;
   /** Its row's writes outside the begin and end transactions, one at a time, in order. */

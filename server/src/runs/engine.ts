@@ -1,46 +1,34 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Metadata } from '@threadline/shared';
+import type { ChatSendInput, ChatSendOutput } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import type { Cluster, ClusterCommand } from '../cluster/cluster.js';
-import { RemoteRuns } from '../cluster/remote-runs.js';
 import { conflict, DomainError, notFound } from '../errors.js';
-import { newId } from '../ids.js';
+import type { LoggedEvent, RunEventLog } from '../events/event-log.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
-import type { Database, RunRow } from '../store/database.js';
-import { findRun, findRunByRequest, insertRun, toRun } from '../store/runs.js';
-import { allowToolsInSession, createSession, findSession } from '../store/sessions.js';
-import { deferred, type ActiveRun, type RunOutcome } from './active-run.js';
-import { AdmissionQueue, type QueueDepth } from './admission.js';
-import { ApprovalGate } from './approval-gate.js';
-import { toolsDecided, type ApprovalDecision } from './approvals.js';
+import type { Database } from '../store/database.js';
+import { findRun, findRunByRequest, type StoredRun } from '../store/runs.js';
+import { allowToolsInSession, findSession } from '../store/sessions.js';
+import { deferred, type ActiveRun } from './active-run.js';
+import { ApprovalGate } from './approvals/approval-gate.js';
+import { toolsDecided, type ApprovalDecision } from './approvals/decisions.js';
 import { BackgroundTasks } from './background-tasks.js';
-import type { LoggedEvent, RunEventLog } from './event-log.js';
 import { OrphanRuns } from './orphan-runs.js';
-import type { ParkedRun } from './parked-run.js';
-import type { StopReason } from './run-end.js';
+import type { StopReason } from './record/run-errors.js';
+import { createRun } from './record/run-record.js';
+import type { ParkedRun } from './record/shapes.js';
+import { readStoredOutcome } from './record/stored-outcome.js';
+import { replayStoredRun } from './record/stored-replay.js';
+import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
-import { SessionOrder } from './session-order.js';
-import { readStoredOutcome } from './stored-outcome.js';
-import { replayStoredRun } from './stored-replay.js';
+import { AdmissionQueue, type QueueDepth } from './scheduling/admission.js';
+import { SessionOrder } from './scheduling/session-order.js';
 
-/** A request to start a run, validated. */
-export interface StartRequest {
-  userId: string;
-  sessionId?: string;
-  newSession?: true | { title?: string; metadata?: Metadata };
-  content: string;
-  agent?: string;
-  model?: string;
-  requestId?: string;
-  /** 1 (first) .. 10; default 5. */
-  priority?: number;
-}
-
-export type { RunOutcome } from './active-run.js';
+/** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
+export type StartRequest = ChatSendInput & { userId: string };
 
 export interface RunEngineOptions {
   /** How often a streaming run's partial answer is checkpointed to the store, ms. */
@@ -125,7 +113,7 @@ export class RunEngine {
   }
 
   /** Waits for the user's run to end or pause for approvals; reads the store for runs this process no longer holds. */
-  async outcome(userId: string, runId: string): Promise<RunOutcome> {
+  async outcome(userId: string, runId: string): Promise<ChatSendOutput> {
     const run = this.active.get(runId);
     if (run && run.userId === userId) return Promise.race([run.done, run.paused.promise]);
     const row = await findRun(this.deps.db, userId, runId);
@@ -169,10 +157,10 @@ export class RunEngine {
     const held = run && run.userId === userId && run.pause ? { run, pause: run.pause } : undefined;
     if (!held && !(this.remote && !run)) throw conflict(`the run is ${row.status}, not waiting for approval`);
     // Allowed for the whole session: later runs there do not ask for these tools (stored once the decision holds).
-    const allowed = decision.approved && decision.always && row.session_id ? toolsDecided(held ? held.pause.approvals : toRun(row).approvals, decision) : [];
+    const allowed = decision.approved && decision.always && row.sessionId ? toolsDecided(held ? held.pause.approvals : row.approvals, decision) : [];
     if (held) await this.gate.decide(held.run, held.pause, decision);
     else await this.remote!.decide(row, decision);
-    if (allowed.length > 0) await allowToolsInSession(this.deps.db, userId, row.session_id!, allowed);
+    if (allowed.length > 0) await allowToolsInSession(this.deps.db, userId, row.sessionId!, allowed);
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
@@ -233,11 +221,11 @@ export class RunEngine {
   }
 
   /** A waiting run taken over from the store, held here from now on. */
-  private hold(row: RunRow, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
-    this.deps.log.open(row.id, parked.events);
-    const run = this.activate({ id: row.id, userId: row.user_id, sessionId: row.session_id, agent, model: parked.model, priority: row.priority, untitled });
+  private hold(stored: StoredRun, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
+    this.deps.log.open(stored.id, parked.events);
+    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, agent, model: parked.model, priority: stored.priority, untitled });
     this.gate.restore(run, parked);
-    run.done = this.schedule(run, row.content ?? '', model, parked);
+    run.done = this.schedule(run, stored.content ?? '', model, parked);
   }
 
   /** A command from another instance, for a run this one may hold. */
@@ -286,41 +274,26 @@ export class RunEngine {
     // With several instances, the session may be busy on another one.
     const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
     if (session && (this.sessionOrder.busy(session.id) || elsewhere.length > 0)) {
-      if (session.busy_policy === 'reject') throw conflict('the session already has an active run');
-      if (session.busy_policy === 'interrupt') {
+      if (session.busyPolicy === 'reject') throw conflict('the session already has an active run');
+      if (session.busyPolicy === 'interrupt') {
         const reason = 'interrupted by a newer message';
         for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason });
         await this.remote?.interrupt(elsewhere, reason);
       }
     }
 
-    const runId = newId();
-    const now = Date.now();
     const priority = request.priority ?? DEFAULT_PRIORITY;
-    let sessionId = session?.id ?? null;
-    await db.transaction().execute(async (trx) => {
-      if (request.newSession) {
-        const options = request.newSession === true ? {} : request.newSession;
-        const created = await createSession(
-          trx,
-          { userId: request.userId, agent: agent.name, model: request.model ?? null, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
-          now,
-        );
-        sessionId = created.id;
-      }
-      await insertRun(trx, {
-        id: runId,
-        user_id: request.userId,
-        session_id: sessionId,
-        request_id: request.requestId ?? null,
-        status: 'queued',
-        agent: agent.name,
-        model: modelId,
-        queued_at: now,
-        content: request.content,
-        priority,
-        owner: this.deps.instanceId,
-      });
+    const { id: runId, sessionId } = await createRun(db, {
+      userId: request.userId,
+      sessionId: session?.id ?? null,
+      newSession: request.newSession,
+      requestId: request.requestId ?? null,
+      content: request.content,
+      agent: agent.name,
+      requestedModel: request.model ?? null,
+      model: modelId,
+      priority,
+      owner: this.deps.instanceId,
     });
 
     this.deps.log.open(runId);
@@ -358,7 +331,7 @@ export class RunEngine {
    * Waits for the session's earlier runs, then for a provider slot (reporting positions), then
    * executes; a run resumed from a pause gets its slot once its calls are decided. Never rejects.
    */
-  private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
+  private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
     const queued = (position: number) => run.emit({ type: 'run-queued', position });
     try {
       if (run.sessionId) {

@@ -5,13 +5,13 @@ import type { Cluster } from '../cluster/cluster.js';
 import { invalid } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
-import type { Database, RunRow } from '../store/database.js';
-import { claimRun, findUnfinishedRuns } from '../store/runs.js';
+import type { Database } from '../store/database.js';
+import { claimRun, findUnfinishedRuns, type StoredRun } from '../store/runs.js';
 import { findSession } from '../store/sessions.js';
-import type { RunEventLog } from './event-log.js';
-import { failParkedRun, parseParkedRun, type ParkedRun } from './parked-run.js';
-import { interruptRun } from './recovery.js';
-import { interruptedError } from './run-errors.js';
+import type { RunEventLog } from '../events/event-log.js';
+import { interruptedError } from './record/run-errors.js';
+import { failParkedRun, interruptRun } from './record/run-record.js';
+import type { ParkedRun } from './record/shapes.js';
 
 export interface OrphanRunsDependencies {
   db: Kysely<Database>;
@@ -23,7 +23,7 @@ export interface OrphanRunsDependencies {
   /** True when this process holds the run already. */
   isHeld(runId: string): boolean;
   /** Holds a waiting run taken over from the store (the engine schedules it). */
-  hold(row: RunRow, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void;
+  hold(run: StoredRun, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void;
 }
 
 /**
@@ -44,13 +44,13 @@ export class OrphanRuns {
   async adopt(includeOwn: boolean): Promise<{ interrupted: number; resumed: number }> {
     const counts = { interrupted: 0, resumed: 0 };
     const alive = new Map<string, Promise<boolean>>();
-    for (const row of await findUnfinishedRuns(this.deps.db)) {
-      if (this.deps.isHeld(row.id) || !(await this.claim(row, includeOwn, alive))) continue;
-      if (row.status === 'waiting') {
-        await this.resume(row);
+    for (const run of await findUnfinishedRuns(this.deps.db)) {
+      if (this.deps.isHeld(run.id) || !(await this.claim(run, includeOwn, alive))) continue;
+      if (run.status === 'waiting') {
+        await this.resume(run);
         counts.resumed++;
       } else {
-        await this.interrupt(row);
+        await this.interrupt(run);
         counts.interrupted++;
       }
     }
@@ -58,37 +58,37 @@ export class OrphanRuns {
   }
 
   /** Whether this instance may take the run over (and has, in the store); `alive` remembers each owner's liveness for one pass. */
-  private async claim(row: RunRow, includeOwn: boolean, alive: Map<string, Promise<boolean>>): Promise<boolean> {
+  private async claim(run: StoredRun, includeOwn: boolean, alive: Map<string, Promise<boolean>>): Promise<boolean> {
     const { instanceId, cluster, db } = this.deps;
-    const owner = row.owner;
+    const owner = run.owner;
     if (owner === instanceId) return includeOwn;
     if (owner !== null && cluster) {
       if (!alive.has(owner)) alive.set(owner, cluster.isAlive(owner));
       if (await alive.get(owner)) return false;
     }
-    return claimRun(db, row.id, owner, instanceId);
+    return claimRun(db, run.id, owner, instanceId);
   }
 
-  private async interrupt(row: RunRow): Promise<void> {
+  private async interrupt(run: StoredRun): Promise<void> {
     const { db, log } = this.deps;
-    const answer = await interruptRun(db, row);
-    if (answer) await log.appendRemote?.(row.id, { type: 'message-end', message: answer });
-    await log.appendRemote?.(row.id, { type: 'run-error', ...interruptedError });
+    const answer = await interruptRun(db, run);
+    if (answer) await log.appendRemote?.(run.id, { type: 'message-end', message: answer });
+    await log.appendRemote?.(run.id, { type: 'run-error', ...interruptedError });
   }
 
-  private async resume(row: RunRow): Promise<void> {
+  private async resume(run: StoredRun): Promise<void> {
     const { db, agents, providers } = this.deps;
-    const parked = parseParkedRun(row.waiting!);
+    const parked = run.parked!;
     const agent = agents.find(parked.agent);
     let model: ChatModel;
     try {
       if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
       model = providers.resolve(parked.model);
     } catch (error) {
-      await failParkedRun(db, row, parked, (error as Error).message);
+      await failParkedRun(db, run, parked, (error as Error).message);
       return;
     }
-    const session = row.session_id ? await findSession(db, row.user_id, row.session_id) : undefined;
-    this.deps.hold(row, parked, agent, model, session?.title === null);
+    const session = run.sessionId ? await findSession(db, run.userId, run.sessionId) : undefined;
+    this.deps.hold(run, parked, agent, model, session?.title === null);
   }
 }

@@ -1,27 +1,28 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Message, RunError, RunStatus, StreamEvent, Usage } from '@threadline/shared';
+import type { ChatSendOutput, Message, RunError, RunStatus, StreamEvent } from '@threadline/shared';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
+import { DeltaCoalescer } from '../events/delta-coalescer.js';
+import type { RunEventLog } from '../events/event-log.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
-import { allMessages, insertMessages, newMessage, toMessage } from '../store/messages.js';
-import { updateRun } from '../store/runs.js';
-import { findSession, recordMessages, setTitleIfUnset } from '../store/sessions.js';
-import type { ActiveRun, RunOutcome } from './active-run.js';
-import { runAgentLoop, type AgentOutput } from './agent-loop.js';
-import type { ApprovalGate } from './approval-gate.js';
+import { findSession, setTitleIfUnset } from '../store/sessions.js';
+import type { ActiveRun } from './active-run.js';
+import type { ApprovalGate } from './approvals/approval-gate.js';
 import type { BackgroundTasks } from './background-tasks.js';
-import { Checkpointer } from './checkpointer.js';
-import { DeltaCoalescer } from './delta-coalescer.js';
-import type { RunEventLog } from './event-log.js';
-import { toModelMessages } from './history.js';
-import type { LoopPause, ParkedRun } from './parked-run.js';
-import { RunDeadline } from './run-deadline.js';
-import { classifyEnd, persistRunEnd, terminalEvent, type StopReason } from './run-end.js';
-import { suggestFollowUps } from './suggestions.js';
-import { generateTitle, TITLE_TIMEOUT_MS } from './titles.js';
+import { runAgentLoop } from './loop/agent-loop.js';
+import { toModelMessages } from './loop/history.js';
+import { suggestFollowUps } from './loop/suggestions.js';
+import { generateTitle, TITLE_TIMEOUT_MS } from './loop/titles.js';
+import { emptyOutput, type AgentOutput, type LoopPause } from './loop/types.js';
+import { Checkpointer } from './record/checkpointer.js';
+import { answerStatus, assistantMessage, terminalEvent } from './record/run-ending.js';
+import { classifyEnd, type StopReason } from './record/run-errors.js';
+import { beginRun, endRun, historyOf } from './record/run-record.js';
+import type { ParkedRun } from './record/shapes.js';
+import { RunDeadline } from './scheduling/run-deadline.js';
 
 export interface RunExecutorDependencies {
   db: Kysely<Database>;
@@ -36,8 +37,6 @@ export interface RunExecutorDependencies {
   stop(run: ActiveRun, reason: StopReason): void;
 }
 
-const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
-
 /**
  * Executes one run once it may (the engine decides when): stores its beginning, runs the agent
  * loop with its events coalesced into the log, checkpoints the partial answer, pauses for approvals
@@ -51,12 +50,12 @@ export class RunExecutor {
    * Begins (user message + run running) or, for a run resumed from a pause, picks up where it
    * stopped; runs the agent, stores the outcome, emits the ending.
    */
-  async execute(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<RunOutcome> {
+  async execute(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
     const { db, logger, options } = this.deps;
     const events = new DeltaCoalescer((event) => this.deps.log.append(run.id, event));
     const emit = (event: StreamEvent) => events.emit(event);
     run.emit = emit;
-    const output: AgentOutput = resume?.output ?? { text: '', parts: [], usage: zeroUsage(), finishReason: null, firstTokenAt: null };
+    const output: AgentOutput = resume?.output ?? emptyOutput();
     let error: RunError | null = null;
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
@@ -68,7 +67,7 @@ export class RunExecutor {
 
     try {
       run.controller.signal.throwIfAborted();
-      const history = resume ? await this.historyOf(run, content) : await this.begin(run, content, startedAt);
+      const history = resume ? await historyOf(db, run, content) : await beginRun(db, run, content, startedAt);
       firstExchange = history.every((message) => message.role !== 'assistant');
       for (const tool of await this.allowedInSession(run)) run.allowedTools.add(tool);
       checkpointer.start();
@@ -112,55 +111,28 @@ export class RunExecutor {
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
     const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
-    const message = newMessage({
-      sessionId: run.sessionId,
-      runId: run.id,
-      role: 'assistant',
-      content: output.text,
-      parts: output.parts,
-      agent: run.agent.name,
-      model: run.model,
-      usage: output.usage,
-      status: status === 'completed' ? 'complete' : (status as Exclude<RunStatus, 'completed' | 'queued' | 'running' | 'waiting'>),
-      ...(suggestions ? { suggestions } : {}),
-    });
+    const answeredBy = { id: run.id, sessionId: run.sessionId, agent: run.agent.name, model: run.model };
+    const message = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
+    const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
     await run.writes;
-    const stored = await persistRunEnd(db, { id: run.id, userId: run.userId, sessionId: run.sessionId, agentName: run.agent.name }, { message, status, output, error }).catch((caught) => {
+    const stored = await endRun(db, { ...run, agent: run.agent.name }, { message, status, output, error, cancelReason }).catch((caught) => {
       logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
       status = 'failed';
       error = { code: 'internal', message: 'could not store the answer', retryable: true };
       return false;
     });
     if (stored || !run.sessionId) emit({ type: 'message-end', message });
-    emit(terminalEvent(status, output, error, run.stop, Date.now() - startedAt));
+    emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs: Date.now() - startedAt }));
     events.flush();
     if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
-  }
-
-  /** One transaction: the run is running and the user's message is in its session. Returns the history the run answers. */
-  private begin(run: ActiveRun, content: string, startedAt: number): Promise<Message[]> {
-    const userMessage = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' });
-    return this.deps.db.transaction().execute(async (trx) => {
-      await updateRun(trx, run.id, { status: 'running', started_at: startedAt });
-      if (!run.sessionId) return [userMessage];
-      await insertMessages(trx, run.userId, [{ ...userMessage, sessionId: run.sessionId }]);
-      await recordMessages(trx, run.sessionId, 1, userMessage.createdAt.getTime());
-      return (await allMessages(trx, run.sessionId)).map(toMessage);
-    });
   }
 
   /** The tools the user allowed for the run's whole session (none for a stateless run). */
   private async allowedInSession(run: ActiveRun): Promise<string[]> {
     if (!run.sessionId) return [];
     const session = await findSession(this.deps.db, run.userId, run.sessionId);
-    return session ? (JSON.parse(session.allowed_tools) as string[]) : [];
-  }
-
-  /** The history a resumed run answers: its session's messages (its own user message is the last), or just that message. */
-  private async historyOf(run: ActiveRun, content: string): Promise<Message[]> {
-    if (run.sessionId) return (await allMessages(this.deps.db, run.sessionId)).map(toMessage);
-    return [newMessage({ sessionId: null, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete' })];
+    return session?.allowedTools ?? [];
   }
 
   /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */

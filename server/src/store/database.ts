@@ -92,10 +92,12 @@ export interface RunTable {
   priority: Generated<number>;
   /** JSON {content, parts, usage} of the partial answer, written periodically while it streams. */
   checkpoint: string | null;
-  /** JSON ParkedRun while the run is `waiting` for approvals (see runs/parked-run.ts), else null. */
+  /** JSON ParkedRun while the run is `waiting` for approvals (see runs/record/shapes.ts), else null. */
   waiting: string | null;
   /** The instance holding the run while it is unfinished (see cluster/). */
   owner: string | null;
+  /** Why a cancelled run was cancelled; null otherwise. */
+  cancel_reason: string | null;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -4,7 +4,7 @@ import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
 import { DIALECTS, openTestStore } from '../testing/databases.js';
 import { encodeCursor } from './cursor.js';
-import { allMessages, insertMessages, listMessages, messageRow, newMessage, toMessage } from './messages.js';
+import { allMessages, insertMessages, listMessages, newMessage } from './messages.js';
 import { createSession } from './sessions.js';
 import { createUser } from './users.js';
 
@@ -51,9 +51,10 @@ for (const dialect of DIALECTS) {
       };
       await insertMessages(store.db, userId, [user, assistant]);
 
-      const rows = await allMessages(store.db, sessionId);
-      expect(rows.map(toMessage)).toEqual([user, assistant]);
-      expect(rows[1]).toEqual(messageRow(assistant, userId));
+      expect(await allMessages(store.db, sessionId)).toEqual([user, assistant]);
+      // As stored: times as epoch ms, JSON columns as text, the owner on every row.
+      const rows = await store.db.selectFrom('messages').selectAll().orderBy('id').execute();
+      expect(rows[1]).toMatchObject({ id: assistant.id, created_at: 1_700_000_000_456, parts: JSON.stringify(assistant.parts), usage: JSON.stringify(assistant.usage), status: 'cancelled' });
       expect(typeof rows[1]!.created_at).toBe('number');
       expect(rows.map((row) => row.user_id)).toEqual([userId, userId]);
     });
@@ -88,9 +89,9 @@ for (const dialect of DIALECTS) {
         do {
           const page = await listMessages(store.db, sessionId, { limit, ...(cursor ? { cursor } : {}) });
           pages++;
-          expect(page.rows.length).toBeLessThanOrEqual(limit);
-          if (page.nextCursor) expect(page.rows).toHaveLength(limit);
-          ids.push(...page.rows.map((row) => row.id));
+          expect(page.messages.length).toBeLessThanOrEqual(limit);
+          if (page.nextCursor) expect(page.messages).toHaveLength(limit);
+          ids.push(...page.messages.map((row) => row.id));
           cursor = page.nextCursor ?? undefined;
         } while (cursor && pages < 50);
         expect(ids, `limit ${limit}`).toEqual(expected);
@@ -104,10 +105,10 @@ for (const dialect of DIALECTS) {
       const { userId, sessionId } = await seed(store);
       await insertMessages(store.db, userId, [userMessage(sessionId, 'a'), userMessage(sessionId, 'b')]);
       const first = await listMessages(store.db, sessionId, { limit: 1 });
-      expect(first.rows.map((row) => row.content)).toEqual(['a']);
+      expect(first.messages.map((row) => row.content)).toEqual(['a']);
       await insertMessages(store.db, userId, [userMessage(sessionId, 'c')]);
       const second = await listMessages(store.db, sessionId, { limit: 5, cursor: first.nextCursor! });
-      expect(second.rows.map((row) => row.content)).toEqual(['b', 'c']);
+      expect(second.messages.map((row) => row.content)).toEqual(['b', 'c']);
       expect(second.nextCursor).toBeNull();
     });
 

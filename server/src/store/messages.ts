@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Message, MessagePart, MessageStatus, Role, Usage } from '@threadline/shared';
 import { newId } from '../ids.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, MessageRow } from './database.js';
 
 /** Row → contract shape. */
-export function toMessage(row: MessageRow): Message {
+function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -23,7 +23,7 @@ export function toMessage(row: MessageRow): Message {
 }
 
 /** A message about to be stored; its id and time are given so the caller can report them. */
-export function messageRow(message: Message & { sessionId: string }, userId: string): MessageRow {
+function messageRow(message: Message & { sessionId: string }, userId: string): MessageRow {
   return {
     id: message.id,
     session_id: message.sessionId,
@@ -63,7 +63,7 @@ export async function listMessages(
   db: Kysely<Database>,
   sessionId: string,
   options: { cursor?: string; limit: number },
-): Promise<{ rows: MessageRow[]; nextCursor: string | null }> {
+): Promise<{ messages: Message[]; nextCursor: string | null }> {
   let query = db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
   if (options.cursor) {
     const [afterId] = decodeCursor(options.cursor, ['string']);
@@ -72,10 +72,53 @@ export async function listMessages(
   const rows = await query.orderBy('id').limit(options.limit + 1).execute();
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
-  return { rows: page, nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
+  return { messages: page.map(toMessage), nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
 }
 
 /** The whole conversation of a session, oldest first, for the model. */
-export function allMessages(db: Kysely<Database>, sessionId: string): Promise<MessageRow[]> {
-  return db.selectFrom('messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
+export async function allMessages(db: Kysely<Database>, sessionId: string): Promise<Message[]> {
+  const rows = await db.selectFrom('messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
+  return rows.map(toMessage);
+}
+
+/** The assistant message a run stored in its session, if any. */
+export async function findRunAnswer(db: Kysely<Database>, runId: string): Promise<Message | undefined> {
+  const row = await db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('role', '=', 'assistant').executeTakeFirst();
+  return row && toMessage(row);
+}
+
+/** A message found by `searchMessages`, with its session's title. */
+export interface MessageHit {
+  sessionId: string;
+  sessionTitle: string | null;
+  role: Role;
+  content: string;
+  createdAt: Date;
+}
+
+/**
+ * The user's own messages (never another user's) containing any of `words` (case-insensitive),
+ * newest first; `exceptRunId` leaves out the messages of the run asking.
+ */
+export async function searchMessages(
+  db: Kysely<Database>,
+  userId: string,
+  words: string[],
+  options: { exceptRunId?: string; limit: number },
+): Promise<MessageHit[]> {
+  if (words.length === 0) return [];
+  const escape = (word: string) => `%${word.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+  let query = db
+    .selectFrom('messages')
+    .innerJoin('sessions', 'sessions.id', 'messages.session_id')
+    .select(['messages.session_id', 'sessions.title', 'messages.role', 'messages.content', 'messages.created_at'])
+    .where('messages.user_id', '=', userId)
+    .where('sessions.user_id', '=', userId)
+    .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${escape(word)} escape '\\'`)));
+  if (options.exceptRunId) {
+    const runId = options.exceptRunId;
+    query = query.where((eb) => eb.or([eb('messages.run_id', 'is', null), eb('messages.run_id', '!=', runId)]));
+  }
+  const rows = await query.orderBy('messages.created_at', 'desc').limit(options.limit).execute();
+  return rows.map((row) => ({ sessionId: row.session_id, sessionTitle: row.title, role: row.role as Role, content: row.content, createdAt: new Date(row.created_at) }));
 }

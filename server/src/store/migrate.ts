@@ -13,6 +13,7 @@ import * as messageSuggestions from './migrations/2026-11-23-03-message-suggesti
 import * as runApprovals from './migrations/2026-11-23-04-run-approvals.js';
 import * as runOwners from './migrations/2026-11-23-05-run-owners.js';
 import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed-tools.js';
+import * as runCancelReason from './migrations/2026-11-30-01-run-cancel-reason.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-04-run-approvals': runApprovals,
   '2026-11-23-05-run-owners': runOwners,
   '2026-11-23-06-session-allowed-tools': sessionAllowedTools,
+  '2026-11-30-01-run-cancel-reason': runCancelReason,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

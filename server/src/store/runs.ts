@@ -1,103 +1,148 @@
 import type { Kysely } from 'kysely';
-import type { FinishReason, MessagePart, MessageStatus, Run, RunError, RunStatus, ToolApproval, Usage } from '@threadline/shared';
+import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/shared';
+import type { ParkedRun, RunCheckpoint } from '../runs/record/shapes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { Database, NewRunRow, RunRow, RunUpdate } from './database.js';
+import type { Database, RunRow, RunUpdate } from './database.js';
+
+/** A run as the store keeps it: the contract's record plus what the server needs to go on with it. */
+export interface StoredRun extends Run {
+  userId: string;
+  /** The user's message, kept with the run so a run that never began still has it. */
+  content: string | null;
+  /** The instance holding the run while it is unfinished (see cluster/). */
+  owner: string | null;
+  /** The partial answer while it streams, or a stateless run's final answer. */
+  checkpoint: RunCheckpoint | null;
+  /** While `waiting`: everything the run needs to go on. */
+  parked: ParkedRun | null;
+  /** Why a cancelled run was cancelled. */
+  cancelReason: string | null;
+}
+
+/** A run about to be stored (queued). */
+export interface NewRun {
+  id: string;
+  userId: string;
+  sessionId: string | null;
+  requestId: string | null;
+  agent: string;
+  model: string;
+  content: string;
+  priority: number;
+  owner: string;
+  queuedAt: number;
+}
+
+/** A change to a stored run; only the fields given are written. Times are epoch ms. */
+export interface RunChange {
+  status?: RunStatus;
+  startedAt?: number;
+  firstTokenAt?: number | null;
+  endedAt?: number;
+  usage?: Usage;
+  finishReason?: FinishReason | null;
+  error?: RunError | null;
+  checkpoint?: RunCheckpoint | null;
+  parked?: ParkedRun | null;
+  cancelReason?: string | null;
+}
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
+const json = <T>(value: string | null): T | null => (value === null ? null : (JSON.parse(value) as T));
 
-/** Row → contract shape. */
-export function toRun(row: RunRow): Run {
+function toStoredRun(row: RunRow): StoredRun {
+  const parked = json<ParkedRun>(row.waiting);
   return {
     id: row.id,
+    userId: row.user_id,
     sessionId: row.session_id,
     requestId: row.request_id,
     status: row.status as RunStatus,
     agent: row.agent,
     model: row.model,
     priority: row.priority,
-    usage: row.usage === null ? null : (JSON.parse(row.usage) as Usage),
+    usage: json<Usage>(row.usage),
     finishReason: row.finish_reason as FinishReason | null,
-    error: row.error === null ? null : (JSON.parse(row.error) as RunError),
+    error: json<RunError>(row.error),
     queuedAt: new Date(row.queued_at),
     startedAt: date(row.started_at),
     firstTokenAt: date(row.first_token_at),
     endedAt: date(row.ended_at),
-    ...pauseOf(row.waiting),
+    approvals: parked?.approvals ?? [],
+    approvalsExpireAt: date(parked?.expiresAt ?? null),
+    content: row.content,
+    owner: row.owner,
+    checkpoint: json<RunCheckpoint>(row.checkpoint),
+    parked,
+    cancelReason: row.cancel_reason,
   };
 }
 
-/** A waiting run's row keeps its pause as JSON (runs/parked-run.ts); its approvals and their expiry show. */
-function pauseOf(waiting: string | null): Pick<Run, 'approvals' | 'approvalsExpireAt'> {
-  if (waiting === null) return { approvals: [], approvalsExpireAt: null };
-  const pause = JSON.parse(waiting) as { approvals: ToolApproval[]; expiresAt?: number | null };
-  return { approvals: pause.approvals, approvalsExpireAt: date(pause.expiresAt ?? null) };
+/** The contract's record of a stored run (what runs.get answers). */
+export function toRun(run: StoredRun): Run {
+  const { userId: _userId, content: _content, owner: _owner, checkpoint: _checkpoint, parked: _parked, cancelReason: _cancelReason, ...record } = run;
+  return record;
 }
 
-export async function insertRun(db: Kysely<Database>, row: NewRunRow): Promise<void> {
-  await db.insertInto('runs').values(row).execute();
+function toRunUpdate(change: RunChange): RunUpdate {
+  const update: RunUpdate = {};
+  if (change.status !== undefined) update.status = change.status;
+  if (change.startedAt !== undefined) update.started_at = change.startedAt;
+  if (change.firstTokenAt !== undefined) update.first_token_at = change.firstTokenAt;
+  if (change.endedAt !== undefined) update.ended_at = change.endedAt;
+  if (change.usage !== undefined) update.usage = JSON.stringify(change.usage);
+  if (change.finishReason !== undefined) update.finish_reason = change.finishReason;
+  if (change.error !== undefined) update.error = change.error === null ? null : JSON.stringify(change.error);
+  if (change.checkpoint !== undefined) update.checkpoint = change.checkpoint === null ? null : JSON.stringify(change.checkpoint);
+  if (change.parked !== undefined) update.waiting = change.parked === null ? null : JSON.stringify(change.parked);
+  if (change.cancelReason !== undefined) update.cancel_reason = change.cancelReason;
+  return update;
+}
+
+export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      id: run.id,
+      user_id: run.userId,
+      session_id: run.sessionId,
+      request_id: run.requestId,
+      status: 'queued',
+      agent: run.agent,
+      model: run.model,
+      queued_at: run.queuedAt,
+      content: run.content,
+      priority: run.priority,
+      owner: run.owner,
+    })
+    .execute();
 }
 
 /** The user's run, or undefined when it does not exist or is someone else's. */
-export function findRun(db: Kysely<Database>, userId: string, runId: string): Promise<RunRow | undefined> {
-  return db.selectFrom('runs').selectAll().where('id', '=', runId).where('user_id', '=', userId).executeTakeFirst();
+export async function findRun(db: Kysely<Database>, userId: string, runId: string): Promise<StoredRun | undefined> {
+  const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where('user_id', '=', userId).executeTakeFirst();
+  return row && toStoredRun(row);
 }
 
-export function findRunByRequest(
-  db: Kysely<Database>,
-  userId: string,
-  requestId: string,
-): Promise<RunRow | undefined> {
-  return db
-    .selectFrom('runs')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('request_id', '=', requestId)
-    .executeTakeFirst();
+/** The user's run started with `requestId`, if any. */
+export async function findRunByRequest(db: Kysely<Database>, userId: string, requestId: string): Promise<StoredRun | undefined> {
+  const row = await db.selectFrom('runs').selectAll().where('user_id', '=', userId).where('request_id', '=', requestId).executeTakeFirst();
+  return row && toStoredRun(row);
 }
 
-export async function updateRun(db: Kysely<Database>, runId: string, change: RunUpdate): Promise<void> {
-  await db.updateTable('runs').set(change).where('id', '=', runId).execute();
-}
-
-/** The end of a run as stored: status, usage, error and timings in one update. */
-export function runEnd(fields: {
-  status: RunStatus;
-  usage: Usage;
-  finishReason: FinishReason | null;
-  error: RunError | null;
-  firstTokenAt: number | null;
-  endedAt: number;
-}): RunUpdate {
-  return {
-    status: fields.status,
-    usage: JSON.stringify(fields.usage),
-    finish_reason: fields.finishReason,
-    error: fields.error === null ? null : JSON.stringify(fields.error),
-    first_token_at: fields.firstTokenAt,
-    ended_at: fields.endedAt,
-  };
-}
-
-/**
- * A run's answer kept on its row: the partial answer while it streams (checkpoints), and the final
- * answer of a stateless run, which has no session to hold it (so a repeated requestId gets it back).
- */
-export interface RunCheckpoint {
-  content: string;
-  parts: MessagePart[];
-  usage: Usage;
-  /** Set on a stateless run's final answer. */
-  message?: { id: string; createdAt: number; status: MessageStatus };
+export async function updateRun(db: Kysely<Database>, runId: string, change: RunChange): Promise<void> {
+  await db.updateTable('runs').set(toRunUpdate(change)).where('id', '=', runId).execute();
 }
 
 /** Runs not ended (`queued`, `running`, `waiting`), every user's, oldest first. */
-export function findUnfinishedRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running', 'waiting']).orderBy('queued_at').execute();
+export async function findUnfinishedRuns(db: Kysely<Database>): Promise<StoredRun[]> {
+  const rows = await db.selectFrom('runs').selectAll().where('status', 'in', ['queued', 'running', 'waiting']).orderBy('queued_at').execute();
+  return rows.map(toStoredRun);
 }
 
 /** A session's runs not ended, in the order they were sent. */
-export function unfinishedRunsOfSession(db: Kysely<Database>, sessionId: string): Promise<RunRow[]> {
-  return db
+export async function unfinishedRunsOfSession(db: Kysely<Database>, sessionId: string): Promise<StoredRun[]> {
+  const rows = await db
     .selectFrom('runs')
     .selectAll()
     .where('session_id', '=', sessionId)
@@ -105,6 +150,7 @@ export function unfinishedRunsOfSession(db: Kysely<Database>, sessionId: string)
     .orderBy('queued_at')
     .orderBy('id')
     .execute();
+  return rows.map(toStoredRun);
 }
 
 /**
@@ -126,7 +172,7 @@ export async function listRuns(
   db: Kysely<Database>,
   userId: string,
   options: { sessionId?: string; status?: RunStatus[]; cursor?: string; limit: number },
-): Promise<{ rows: RunRow[]; nextCursor: string | null }> {
+): Promise<{ items: Run[]; nextCursor: string | null }> {
   let query = db.selectFrom('runs').selectAll().where('user_id', '=', userId);
   if (options.sessionId) query = query.where('session_id', '=', options.sessionId);
   if (options.status) query = query.where('status', 'in', options.status);
@@ -137,5 +183,5 @@ export async function listRuns(
   const rows = await query.orderBy('id', 'desc').limit(options.limit + 1).execute();
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
-  return { rows: page, nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
+  return { items: page.map((row) => toRun(toStoredRun(row))), nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
 }

@@ -14,7 +14,6 @@ import {
   findSession,
   listSessions,
   recordMessages,
-  toSession,
   updateSession,
   type ListSessionsOptions,
 } from './sessions.js';
@@ -29,9 +28,9 @@ async function listAll(db: Kysely<Database>, userId: string, options: Omit<ListS
   do {
     const page = await listSessions(db, userId, { ...options, ...(cursor ? { cursor } : {}) });
     pages++;
-    expect(page.rows.length).toBeLessThanOrEqual(options.limit);
-    if (page.nextCursor) expect(page.rows).toHaveLength(options.limit);
-    ids.push(...page.rows.map((row) => row.id));
+    expect(page.items.length).toBeLessThanOrEqual(options.limit);
+    if (page.nextCursor) expect(page.items).toHaveLength(options.limit);
+    ids.push(...page.items.map((row) => row.id));
     cursor = page.nextCursor ?? undefined;
     expect(pages).toBeLessThan(100);
   } while (cursor);
@@ -52,14 +51,14 @@ for (const dialect of DIALECTS) {
       await using store = await openTestStore(dialect);
       const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
       const created = await createSession(store.db, { userId: alice.id, agent: 'chat', metadata: { tags: ['a'], n: 1 } }, 1_700_000_000_123);
-      const row = await findSession(store.db, alice.id, created.id);
-      expect(row).toEqual(created);
-      expect(toSession(row!)).toEqual({
+      const found = await findSession(store.db, alice.id, created.id);
+      expect(found).toEqual(created);
+      expect(found).toEqual({
         id: created.id, title: null, agent: 'chat', model: null, metadata: { tags: ['a'], n: 1 }, archived: false, busyPolicy: 'enqueue', allowedTools: [],
         createdAt: new Date(1_700_000_000_123), updatedAt: new Date(1_700_000_000_123), lastMessageAt: null, messageCount: 0,
       });
       expect(await findSession(store.db, bob.id, created.id)).toBeUndefined();
-      expect(await listSessions(store.db, bob.id, { limit: 10, archived: false })).toEqual({ rows: [], nextCursor: null });
+      expect(await listSessions(store.db, bob.id, { limit: 10, archived: false })).toEqual({ items: [], nextCursor: null });
     });
 
     it('pages newest activity first without skipping or repeating, across ties, for every page size', async () => {
@@ -79,7 +78,7 @@ for (const dialect of DIALECTS) {
         activity.set(id, 1_002);
       }
       const archived = await createSession(store.db, { userId: user.id, agent: 'chat' }, 1_001);
-      await updateSession(store.db, user.id, archived.id, { archived: 1 });
+      await updateSession(store.db, user.id, archived.id, { archived: true });
 
       const expected = [...activity].sort(([a, x], [b, y]) => y - x || (a < b ? 1 : -1)).map(([id]) => id);
       for (let limit = 1; limit <= 13; limit++) {
@@ -94,10 +93,10 @@ for (const dialect of DIALECTS) {
       const user = await createUser(store.db, 'alice');
       for (let index = 0; index < 4; index++) await createSession(store.db, { userId: user.id, agent: 'chat', title: `s${index}` }, 1_000 + index);
       const page1 = await listSessions(store.db, user.id, { limit: 2, archived: false });
-      expect(titles(page1.rows)).toEqual(['s3', 's2']);
+      expect(titles(page1.items)).toEqual(['s3', 's2']);
       await createSession(store.db, { userId: user.id, agent: 'chat', title: 'new' }, 5_000);
       const page2 = await listSessions(store.db, user.id, { limit: 2, archived: false, cursor: page1.nextCursor! });
-      expect(titles(page2.rows)).toEqual(['s1', 's0']);
+      expect(titles(page2.items)).toEqual(['s1', 's0']);
       expect(page2.nextCursor).toBeNull();
     });
 
@@ -106,11 +105,11 @@ for (const dialect of DIALECTS) {
       const user = await createUser(store.db, 'alice');
       const ids = [];
       for (let index = 0; index < 5; index++) ids.push((await createSession(store.db, { userId: user.id, agent: 'chat', title: `s${index}` }, 1_000 + index)).id);
-      for (const id of [ids[0]!, ids[2]!, ids[4]!]) await updateSession(store.db, user.id, id, { archived: 1 });
-      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['s3', 's1']);
+      for (const id of [ids[0]!, ids[2]!, ids[4]!]) await updateSession(store.db, user.id, id, { archived: true });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).items)).toEqual(['s3', 's1']);
       expect((await listAll(store.db, user.id, { limit: 1, archived: true })).ids).toEqual([ids[4], ids[2], ids[0]]);
-      await updateSession(store.db, user.id, ids[2]!, { archived: 0 });
-      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['s3', 's2', 's1']);
+      await updateSession(store.db, user.id, ids[2]!, { archived: false });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).items)).toEqual(['s3', 's2', 's1']);
     });
 
     it('matches a case-insensitive title substring, with %, _ and \\ taken literally', async () => {
@@ -118,7 +117,7 @@ for (const dialect of DIALECTS) {
       const user = await createUser(store.db, 'alice');
       const names = ['Weekly REPORT', 'report draft', '100% done', '100 percent done', 'snake_case', 'snakeXcase', 'a\\b', 'ab', 'Écrire', null];
       for (const [index, title] of names.entries()) await createSession(store.db, { userId: user.id, agent: 'chat', title }, 1_000 + index);
-      const search = async (query: string) => titles((await listSessions(store.db, user.id, { limit: 50, archived: false, query })).rows);
+      const search = async (query: string) => titles((await listSessions(store.db, user.id, { limit: 50, archived: false, query })).items);
       expect(await search('Report')).toEqual(['report draft', 'Weekly REPORT']);
       expect(await search('%')).toEqual(['100% done']);
       expect(await search('0%')).toEqual(['100% done']);
@@ -147,12 +146,12 @@ for (const dialect of DIALECTS) {
       await using store = await openTestStore(dialect);
       const [alice, bob] = [await createUser(store.db, 'alice'), await createUser(store.db, 'bob')];
       const created = await createSession(store.db, { userId: alice.id, agent: 'chat', title: 'old', model: 'local/echo', metadata: { a: 1 } }, 1_000);
-      const updated = await updateSession(store.db, alice.id, created.id, { title: 'new', metadata: JSON.stringify({ b: 2 }) }, 2_000);
-      expect(updated).toEqual({ ...created, title: 'new', metadata: '{"b":2}', updated_at: 2_000 });
+      const updated = await updateSession(store.db, alice.id, created.id, { title: 'new', metadata: { b: 2 } }, 2_000);
+      expect(updated).toEqual({ ...created, title: 'new', metadata: { b: 2 }, updatedAt: new Date(2_000) });
       expect(await updateSession(store.db, bob.id, created.id, { title: 'stolen' }, 3_000)).toBeUndefined();
       expect(await findSession(store.db, alice.id, created.id)).toEqual(updated);
       const cleared = await updateSession(store.db, alice.id, created.id, { title: null, model: null }, 4_000);
-      expect(cleared).toMatchObject({ title: null, model: null, metadata: '{"b":2}', activity_at: 1_000, created_at: 1_000 });
+      expect(cleared).toMatchObject({ title: null, model: null, metadata: { b: 2 }, lastMessageAt: null, createdAt: new Date(1_000) });
     });
 
     it('counts messages and moves activity to the last message', async () => {
@@ -162,8 +161,8 @@ for (const dialect of DIALECTS) {
       await createSession(store.db, { userId: user.id, agent: 'chat', title: 'newer' }, 2_000);
       await recordMessages(store.db, older.id, 2, 3_000, { agent: 'other' });
       await recordMessages(store.db, older.id, 1, 4_000);
-      expect(await findSession(store.db, user.id, older.id)).toMatchObject({ message_count: 3, last_message_at: 4_000, activity_at: 4_000, updated_at: 4_000, agent: 'other', created_at: 1_000 });
-      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).rows)).toEqual(['older', 'newer']);
+      expect(await findSession(store.db, user.id, older.id)).toMatchObject({ messageCount: 3, lastMessageAt: new Date(4_000), updatedAt: new Date(4_000), agent: 'other', createdAt: new Date(1_000) });
+      expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).items)).toEqual(['older', 'newer']);
     });
 
     it('clears only the owner’s session’s messages and resets its counters and activity', async () => {
@@ -177,10 +176,10 @@ for (const dialect of DIALECTS) {
       expect(await countMessages(store.db, session.id)).toBe(2);
 
       const cleared = await clearSession(store.db, alice.id, session.id, 5_000);
-      expect(cleared).toMatchObject({ message_count: 0, last_message_at: null, activity_at: 1_000, updated_at: 5_000, title: 'cleared' });
+      expect(cleared).toMatchObject({ messageCount: 0, lastMessageAt: null, updatedAt: new Date(5_000), title: 'cleared' });
       expect(await countMessages(store.db, session.id)).toBe(0);
       expect(await countMessages(store.db, kept.id)).toBe(1);
-      expect(titles((await listSessions(store.db, alice.id, { limit: 10, archived: false })).rows)).toEqual(['kept', 'cleared']);
+      expect(titles((await listSessions(store.db, alice.id, { limit: 10, archived: false })).items)).toEqual(['kept', 'cleared']);
     });
 
     it('deletes the owner’s session with its messages and runs, and nothing else', async () => {
@@ -190,7 +189,7 @@ for (const dialect of DIALECTS) {
       const kept = await createSession(store.db, { userId: alice.id, agent: 'chat' }, 1_000);
       for (const session of [doomed, kept]) {
         await addMessage(store.db, alice.id, session.id, 2_000);
-        await insertRun(store.db, { id: newId(), user_id: alice.id, session_id: session.id, status: 'completed', agent: 'chat', model: 'local/echo', queued_at: 2_000 });
+        await insertRun(store.db, { id: newId(), userId: alice.id, sessionId: session.id, requestId: null, agent: 'chat', model: 'local/echo', content: 'hi', priority: 5, owner: 'test', queuedAt: 2_000 });
       }
       expect(await deleteSession(store.db, bob.id, doomed.id)).toBe(false);
       expect(await findSession(store.db, alice.id, doomed.id)).toBeDefined();

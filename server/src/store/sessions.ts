@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, SessionRow, SessionUpdate } from './database.js';
 
 /** Row → contract shape. */
-export function toSession(row: SessionRow): Session {
+function toSession(row: SessionRow): Session {
   return {
     id: row.id,
     title: row.title,
@@ -32,7 +32,30 @@ export interface NewSession {
   busyPolicy?: BusyPolicy;
 }
 
-export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<SessionRow> {
+/** A change to a session; only the fields given are written. */
+export interface SessionChange {
+  title?: string | null;
+  metadata?: Metadata;
+  agent?: string;
+  model?: string | null;
+  busyPolicy?: BusyPolicy;
+  allowedTools?: string[];
+  archived?: boolean;
+}
+
+function toSessionUpdate(change: SessionChange): Omit<SessionUpdate, 'id' | 'user_id'> {
+  const update: Omit<SessionUpdate, 'id' | 'user_id'> = {};
+  if (change.title !== undefined) update.title = change.title;
+  if (change.metadata !== undefined) update.metadata = JSON.stringify(change.metadata);
+  if (change.agent !== undefined) update.agent = change.agent;
+  if (change.model !== undefined) update.model = change.model;
+  if (change.busyPolicy !== undefined) update.busy_policy = change.busyPolicy;
+  if (change.allowedTools !== undefined) update.allowed_tools = JSON.stringify([...new Set(change.allowedTools)]);
+  if (change.archived !== undefined) update.archived = change.archived ? 1 : 0;
+  return update;
+}
+
+export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<Session> {
   const row: SessionRow = {
     id: newId(),
     user_id: input.userId,
@@ -50,17 +73,17 @@ export async function createSession(db: Kysely<Database>, input: NewSession, now
     allowed_tools: '[]',
   };
   await db.insertInto('sessions').values(row).execute();
-  return row;
+  return toSession(row);
+}
+
+function findSessionRow(db: Kysely<Database>, userId: string, sessionId: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
 }
 
 /** The user's session, or undefined when it does not exist or belongs to someone else. */
-export function findSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<SessionRow | undefined> {
-  return db
-    .selectFrom('sessions')
-    .selectAll()
-    .where('id', '=', sessionId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+export async function findSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<Session | undefined> {
+  const row = await findSessionRow(db, userId, sessionId);
+  return row && toSession(row);
 }
 
 export interface ListSessionsOptions {
@@ -75,7 +98,7 @@ export async function listSessions(
   db: Kysely<Database>,
   userId: string,
   options: ListSessionsOptions,
-): Promise<{ rows: SessionRow[]; nextCursor: string | null }> {
+): Promise<{ items: Session[]; nextCursor: string | null }> {
   let query = db
     .selectFrom('sessions')
     .selectAll()
@@ -99,7 +122,7 @@ export async function listSessions(
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   const nextCursor = rows.length > options.limit && last ? encodeCursor([last.activity_at, last.id]) : null;
-  return { rows: page, nextCursor };
+  return { items: page.map(toSession), nextCursor };
 }
 
 /** Applies a change to the user's session; undefined when it is not theirs. */
@@ -107,12 +130,12 @@ export async function updateSession(
   db: Kysely<Database>,
   userId: string,
   sessionId: string,
-  change: Omit<SessionUpdate, 'id' | 'user_id'>,
+  change: SessionChange,
   now = Date.now(),
-): Promise<SessionRow | undefined> {
+): Promise<Session | undefined> {
   await db
     .updateTable('sessions')
-    .set({ ...change, updated_at: now })
+    .set({ ...toSessionUpdate(change), updated_at: now })
     .where('id', '=', sessionId)
     .where('user_id', '=', userId)
     .execute();
@@ -125,12 +148,12 @@ export async function recordMessages(
   sessionId: string,
   count: number,
   at: number,
-  change: Omit<SessionUpdate, 'id' | 'user_id'> = {},
+  change: { agent?: string } = {},
 ): Promise<void> {
   await db
     .updateTable('sessions')
     .set((eb) => ({
-      ...change,
+      ...(change.agent !== undefined ? { agent: change.agent } : {}),
       message_count: eb('message_count', '+', count),
       last_message_at: at,
       activity_at: at,
@@ -143,7 +166,7 @@ export async function recordMessages(
 /** Deletes the user's session with its messages and runs, in one transaction. */
 export async function deleteSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const session = await findSession(trx, userId, sessionId);
+    const session = await findSessionRow(trx, userId, sessionId);
     if (!session) return false;
     await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
     await trx.deleteFrom('runs').where('session_id', '=', sessionId).execute();
@@ -158,18 +181,17 @@ export async function clearSession(
   userId: string,
   sessionId: string,
   now = Date.now(),
-): Promise<SessionRow | undefined> {
+): Promise<Session | undefined> {
   return db.transaction().execute(async (trx) => {
-    const session = await findSession(trx, userId, sessionId);
+    const session = await findSessionRow(trx, userId, sessionId);
     if (!session) return undefined;
     await trx.deleteFrom('messages').where('session_id', '=', sessionId).execute();
-    return updateSession(
-      trx,
-      userId,
-      sessionId,
-      { message_count: 0, last_message_at: null, activity_at: session.created_at },
-      now,
-    );
+    await trx
+      .updateTable('sessions')
+      .set({ message_count: 0, last_message_at: null, activity_at: session.created_at, updated_at: now })
+      .where('id', '=', sessionId)
+      .execute();
+    return findSession(trx, userId, sessionId);
   });
 }
 
@@ -192,7 +214,7 @@ export async function setTitleIfUnset(db: Kysely<Database>, userId: string, sess
 export async function allowToolsInSession(db: Kysely<Database>, userId: string, sessionId: string, tools: string[]): Promise<void> {
   if (tools.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    const row = await findSession(trx, userId, sessionId);
+    const row = await findSessionRow(trx, userId, sessionId);
     if (!row) return;
     const allowed = new Set([...(JSON.parse(row.allowed_tools) as string[]), ...tools]);
     await trx.updateTable('sessions').set({ allowed_tools: JSON.stringify([...allowed]), updated_at: Date.now() }).where('id', '=', sessionId).execute();

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../store/database.js';
+import { searchMessages } from '../../store/messages.js';
 import { defineTool } from '../define-tool.js';
 
 /** A search over the caller's own stored messages (never another user's), newest first. */
@@ -12,28 +12,16 @@ export function searchHistoryTool(db: Kysely<Database>) {
     input: z.object({ query: z.string().min(1).max(200), limit: z.number().int().min(1).max(20).optional() }),
     async execute({ query, limit }, context) {
       const words = query.toLowerCase().split(/\s+/).filter((word) => word.length > 1).slice(0, 8);
-      if (words.length === 0) return { query, results: [] };
-      const escape = (word: string) => `%${word.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-      const rows = await db
-        .selectFrom('messages')
-        .innerJoin('sessions', 'sessions.id', 'messages.session_id')
-        .select(['messages.session_id', 'sessions.title', 'messages.role', 'messages.content', 'messages.created_at'])
-        .where('messages.user_id', '=', context.userId)
-        // Not the question being answered right now.
-        .where((eb) => eb.or([eb('messages.run_id', 'is', null), eb('messages.run_id', '!=', context.runId)]))
-        .where('sessions.user_id', '=', context.userId)
-        .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${escape(word)} escape '\\'`)))
-        .orderBy('messages.created_at', 'desc')
-        .limit(limit ?? 5)
-        .execute();
+      // Not the question being answered right now.
+      const hits = await searchMessages(db, context.userId, words, { exceptRunId: context.runId, limit: limit ?? 5 });
       return {
         query,
-        results: rows.map((row) => ({
-          sessionId: row.session_id,
-          sessionTitle: row.title,
-          role: row.role,
-          excerpt: row.content.length > 300 ? `${row.content.slice(0, 300)}…` : row.content,
-          at: new Date(row.created_at).toISOString(),
+        results: hits.map((hit) => ({
+          sessionId: hit.sessionId,
+          sessionTitle: hit.sessionTitle,
+          role: hit.role,
+          excerpt: hit.content.length > 300 ? `${hit.content.slice(0, 300)}…` : hit.content,
+          at: hit.createdAt.toISOString(),
         })),
       };
     },

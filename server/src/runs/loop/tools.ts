@@ -1,5 +1,5 @@
-import type { ToolContext, ToolDefinition } from '../agents/types.js';
-import type { ModelTool, ModelToolCall } from '../providers/types.js';
+import type { ToolContext, ToolDefinition } from '../../agents/types.js';
+import type { ModelTool, ModelToolCall } from '../../providers/types.js';
 import { transportSafe } from './transport-safe.js';
 
 /** How long one tool call may take. */

@@ -1,15 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ToolApproval } from '@threadline/shared';
-import type { Database, RunUpdate } from '../store/database.js';
-import { newMessage } from '../store/messages.js';
-import { updateRun } from '../store/runs.js';
-import { deferred, type ActiveRun, type RunOutcome, type RunPause } from './active-run.js';
-import { applyDecision, isPending, type ApprovalDecision } from './approvals.js';
-import type { RunEventLog } from './event-log.js';
-import type { AgentOutput } from './model-step.js';
-import type { LoopPause, ParkedRun } from './parked-run.js';
-import type { RunDeadline } from './run-deadline.js';
+import type { ChatSendOutput, ToolApproval } from '@threadline/shared';
+import type { RunEventLog } from '../../events/event-log.js';
+import type { Database } from '../../store/database.js';
+import { deferred, type ActiveRun, type RunPause } from '../active-run.js';
+import type { AgentOutput, LoopPause } from '../loop/types.js';
+import { assistantMessage } from '../record/run-ending.js';
+import { parkRun, resumeRun, updatePause } from '../record/run-record.js';
+import type { ParkedRun } from '../record/shapes.js';
+import type { RunDeadline } from '../scheduling/run-deadline.js';
+import { applyDecision, isPending, type ApprovalDecision } from './decisions.js';
 
 export interface ApprovalGateDependencies {
   db: Kysely<Database>;
@@ -56,7 +56,7 @@ export class ApprovalGate {
       run.release = undefined;
       deadline.pause();
       pause.activeMs = deadline.activeMs();
-      if (!pause.stored) await this.write(run, () => ({ status: 'waiting', waiting: JSON.stringify(this.parked(run, pause)) }));
+      if (!pause.stored) await this.write(run, () => parkRun(this.deps.db, run.id, this.parked(run, pause)));
       pause.stored = true;
       const announced = pause.approvals.some(isPending);
       if (announced) run.paused.resolve(this.waitingOutcome(run, output));
@@ -66,7 +66,7 @@ export class ApprovalGate {
       await untilDecided(pause, run.controller.signal);
       if (announced) run.paused = deferred();
       run.pause = undefined;
-      await this.write(run, () => ({ status: 'running', waiting: null }));
+      await this.write(run, () => resumeRun(this.deps.db, run.id));
     } finally {
       clearTimeout(expiry);
       pause.left.resolve();
@@ -90,14 +90,14 @@ export class ApprovalGate {
   }
 
   /** chat.send's answer for a paused run: its partial message (not stored yet) and the calls waiting. */
-  waitingOutcome(run: ActiveRun, output: AgentOutput): RunOutcome {
-    const message = newMessage({ sessionId: run.sessionId, runId: run.id, role: 'assistant', content: output.text, parts: output.parts, agent: run.agent.name, model: run.model, usage: output.usage, status: 'waiting' });
+  waitingOutcome(run: ActiveRun, output: AgentOutput): ChatSendOutput {
+    const message = assistantMessage({ id: run.id, sessionId: run.sessionId, agent: run.agent.name, model: run.model }, output, 'waiting');
     return { runId: run.id, sessionId: run.sessionId, status: 'waiting', message, usage: output.usage, error: null, approvals: run.pause?.approvals ?? [] };
   }
 
-  /** Queues a write to the run's row after its earlier ones; `change` is computed when it runs. */
-  private write(run: ActiveRun, change: () => RunUpdate): Promise<void> {
-    const next = run.writes.then(() => updateRun(this.deps.db, run.id, change()));
+  /** Queues a write to the run's record after its earlier ones; it is computed when its turn comes. */
+  private write(run: ActiveRun, write: () => Promise<void>): Promise<void> {
+    const next = run.writes.then(write);
     run.writes = next.catch(() => {});
     return next;
   }
@@ -109,7 +109,7 @@ export class ApprovalGate {
       // Allowed for good: the rest of the run does not ask again for this tool.
       if (decision.always && approval.decision === 'approved') run.allowedTools.add(approval.name);
     }
-    await this.write(run, () => ({ waiting: JSON.stringify(this.parked(run, pause)) }));
+    await this.write(run, () => updatePause(this.deps.db, run.id, this.parked(run, pause)));
     if (!pause.approvals.some(isPending)) pause.decided.resolve();
   }
 

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../store/database.js';
-import { updateRun, type RunCheckpoint } from '../store/runs.js';
-import type { AgentOutput } from './agent-loop.js';
+import type { Database } from '../../store/database.js';
+import type { AgentOutput } from '../loop/types.js';
+import { checkpointRun } from './run-record.js';
 
 /**
  * Writes a streaming run's partial answer to its run row every `intervalMs` when it changed, so a
@@ -32,14 +32,14 @@ export class Checkpointer {
   }
 
   private save(): void {
-    const { text, parts, usage, firstTokenAt } = this.output;
+    const { text, parts, usage } = this.output;
     if (parts.length === 0) return;
-    const checkpoint: RunCheckpoint = { content: text, parts, usage };
-    const snapshot = JSON.stringify(checkpoint);
+    const snapshot = JSON.stringify([text, parts, usage]);
     if (snapshot === this.saved) return;
     this.saved = snapshot;
+    // Written as the output stands when the write's turn comes (never older than the snapshot).
     this.writing = this.writing
-      .then(() => updateRun(this.db, this.runId, { checkpoint: snapshot, first_token_at: firstTokenAt }))
+      .then(() => checkpointRun(this.db, this.runId, this.output))
       .catch((error) => this.logger.warn({ err: error, runId: this.runId }, 'checkpoint failed'));
   }
 }

@@ -1,26 +1,7 @@
-import type { FinishReason, MessagePart, StreamEvent, Usage } from '@threadline/shared';
-import { ProviderError, type ChatModel, type ModelRequest, type ModelToolCall } from '../providers/types.js';
+import type { MessagePart, StreamEvent, Usage } from '@threadline/shared';
+import { ProviderError, type ChatModel, type ModelRequest } from '../../providers/types.js';
 import { transportSafe } from './transport-safe.js';
-
-/** What an agent produced in one run, also when it stopped early: nothing is lost on failure. */
-export interface AgentOutput {
-  /** The answer's text. */
-  text: string;
-  /** Reasoning, tool calls, tool results and text, in order. */
-  parts: MessagePart[];
-  usage: Usage;
-  finishReason: FinishReason | null;
-  /** When the first token (text, reasoning or tool call) arrived. */
-  firstTokenAt: number | null;
-}
-
-/** One model call's own text, reasoning (with its signature, when the provider signs it) and tool calls. */
-export interface StepResult {
-  text: string;
-  reasoning?: string;
-  reasoningSignature?: string;
-  calls: ModelToolCall[];
-}
+import type { AgentOutput, StepResult } from './types.js';
 
 /**
  * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.

@@ -1,5 +1,5 @@
-import { parseDirectives } from '../providers/local/directives.js';
-import type { ChatModel } from '../providers/types.js';
+import { parseDirectives } from '../../providers/local/directives.js';
+import type { ChatModel } from '../../providers/types.js';
 import { collectText } from './collect-text.js';
 
 /** Most words of a generated title. */

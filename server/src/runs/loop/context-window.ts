@@ -1,5 +1,5 @@
-import type { AgentContextPolicy } from '../agents/context-policy.js';
-import type { ModelMessage, ModelTool } from '../providers/types.js';
+import type { AgentContextPolicy } from '../../agents/context-policy.js';
+import type { ModelMessage, ModelTool } from '../../providers/types.js';
 
 /** Tokens counted for each message's framing (role, separators), on top of its characters. */
 const MESSAGE_OVERHEAD_TOKENS = 4;

@@ -1,46 +1,14 @@
-import type { StreamEvent, ToolApproval } from '@threadline/shared';
-import type { AgentDefinition } from '../agents/types.js';
-import type { ChatModel, ModelMessage, ModelToolCall } from '../providers/types.js';
-import { callsNeedingApproval } from '../agents/approval.js';
-import { deniedResult } from './approvals.js';
+import type { ToolApproval } from '@threadline/shared';
+import type { AgentDefinition } from '../../agents/types.js';
+import type { ModelToolCall } from '../../providers/types.js';
+import { callsNeedingApproval } from '../../agents/approval.js';
+import { deniedResult } from '../approvals/decisions.js';
 import { applyContextPolicy } from './context-window.js';
 import { handoffTarget, handoffTools } from './handoffs.js';
-import { streamModelStep, type AgentOutput, type StepResult } from './model-step.js';
-import type { LoopPause } from './parked-run.js';
+import { streamModelStep } from './model-step.js';
 import { runResearch } from './research.js';
 import { modelTools, runTool } from './tools.js';
-
-export { addUsage, type AgentOutput } from './model-step.js';
-
-/** The agent a handoff switches to, with its model. */
-export interface HandoffTarget {
-  agent: AgentDefinition;
-  model: ChatModel;
-}
-
-export interface AgentLoopOptions {
-  agent: AgentDefinition;
-  model: ChatModel;
-  messages: ModelMessage[];
-  userId: string;
-  sessionId: string | null;
-  runId: string;
-  signal: AbortSignal;
-  emit: (event: StreamEvent) => void;
-  /** Looks up an agent a handoff may name (undefined: no handoffs). */
-  findAgent?: (name: string) => AgentDefinition | undefined;
-  /** Switches the run to `agent` (the engine records it and resolves its model). */
-  handoff?: (agent: AgentDefinition) => HandoffTarget;
-  /**
-   * Pauses the run until the user decides on every call in `pause.approvals`; resolves to the
-   * decided approvals. Without it, calls that need approval are denied.
-   */
-  awaitApprovals?: (pause: LoopPause) => Promise<ToolApproval[]>;
-  /** Tools the user allowed without asking (for the session, or from earlier in the run). */
-  isAllowed?: (toolName: string) => boolean;
-  /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
-  resume?: LoopPause;
-}
+import type { AgentLoopOptions, AgentOutput, LoopPause, StepResult } from './types.js';
 
 /**
  * Calls the model, runs the tools it asks for (in parallel), feeds the results back, and repeats

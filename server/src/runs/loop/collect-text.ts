@@ -1,4 +1,4 @@
-import { ProviderError, type ChatModel, type ModelRequest } from '../providers/types.js';
+import { ProviderError, type ChatModel, type ModelRequest } from '../../providers/types.js';
 
 /** Runs one model request without tools to its end and returns its text (side calls: titles, suggestions). */
 export async function collectText(model: ChatModel, request: ModelRequest): Promise<string> {

@@ -1,9 +1,9 @@
-import type { ModelMessage, ModelToolCall } from '../providers/types.js';
-import type { AgentLoopOptions } from './agent-loop.js';
-import { mayNeedApproval } from '../agents/approval.js';
+import type { ModelMessage, ModelToolCall } from '../../providers/types.js';
+import { mayNeedApproval } from '../../agents/approval.js';
 import { applyContextPolicy } from './context-window.js';
-import { streamModelStep, type AgentOutput } from './model-step.js';
+import { streamModelStep } from './model-step.js';
 import { runTool } from './tools.js';
+import type { AgentLoopOptions, AgentOutput } from './types.js';
 
 /** Most searches one research run makes. */
 export const MAX_QUERIES = 4;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelMessage } from '../providers/types.js';
+import type { ModelMessage } from '../../providers/types.js';
 import { applyContextPolicy, estimateMessageTokens } from './context-window.js';
 
 const user = (content: string): ModelMessage => ({ role: 'user', content });

@@ -1,5 +1,5 @@
 import type { Message, MessagePart } from '@threadline/shared';
-import type { ModelMessage, ModelToolCall } from '../providers/types.js';
+import type { ModelMessage, ModelToolCall } from '../../providers/types.js';
 
 /**
  * Stored messages → the provider-neutral conversation. An assistant message holds its whole run in

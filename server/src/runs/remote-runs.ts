@@ -1,16 +1,16 @@
 import type { Kysely } from 'kysely';
 import { terminalRunStatuses, type RunStatus } from '@threadline/shared';
 import { conflict, DomainError, notFound } from '../errors.js';
-import { applyDecision, isPending, type ApprovalDecision } from '../runs/approvals.js';
-import type { Database, RunRow } from '../store/database.js';
-import { findRun, toRun, unfinishedRunsOfSession } from '../store/runs.js';
-import type { Cluster } from './cluster.js';
+import { applyDecision, isPending, type ApprovalDecision } from './approvals/decisions.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { Database } from '../store/database.js';
+import { findRun, unfinishedRunsOfSession, type StoredRun } from '../store/runs.js';
 
 /** How long a request waits for another instance to act on its command, ms. */
 const COMMAND_TIMEOUT_MS = 15_000;
 const POLL_MS = 50;
 
-const ended = (status: string) => terminalRunStatuses.includes(status as RunStatus);
+const ended = (status: RunStatus) => terminalRunStatuses.includes(status);
 
 /**
  * Runs held by another instance, as the instance a request reached sees them: commands go through
@@ -23,7 +23,7 @@ export class RemoteRuns {
   ) {}
 
   /** Cancels the run where it runs; resolves once it is stored as ended. */
-  async cancel(row: RunRow, reason: string): Promise<void> {
+  async cancel(row: StoredRun, reason: string): Promise<void> {
     if (ended(row.status)) return;
     await this.cluster.publish({ op: 'cancel', runId: row.id, reason });
     await this.until(row, (current) => ended(current.status), COMMAND_TIMEOUT_MS);
@@ -33,27 +33,27 @@ export class RemoteRuns {
    * Checks the decision against the stored pause (the same errors as in the holder), sends it, and
    * resolves once the store shows it (after the last decision: once the run is running again).
    */
-  async decide(row: RunRow, decision: ApprovalDecision): Promise<void> {
+  async decide(row: StoredRun, decision: ApprovalDecision): Promise<void> {
     if (row.status !== 'waiting') throw conflict(`the run is ${row.status}, not waiting for approval`);
-    const approvals = toRun(row).approvals;
+    const approvals = row.approvals;
     const decided = applyDecision(approvals, decision).map((approval) => approval.callId);
     const last = !approvals.some(isPending);
     await this.cluster.publish({ op: 'decide', runId: row.id, decision: { ...decision, callIds: decided } });
     await this.until(
       row,
-      (current) => current.status !== 'waiting' || (!last && toRun(current).approvals.every((approval) => !decided.includes(approval.callId) || !isPending(approval))),
+      (current) => current.status !== 'waiting' || (!last && current.approvals.every((approval) => !decided.includes(approval.callId) || !isPending(approval))),
       COMMAND_TIMEOUT_MS,
     );
   }
 
   /** The session's unfinished runs that another instance holds. */
-  async heldElsewhere(sessionId: string): Promise<RunRow[]> {
+  async heldElsewhere(sessionId: string): Promise<StoredRun[]> {
     const rows = await unfinishedRunsOfSession(this.db, sessionId);
     return rows.filter((row) => row.owner !== this.cluster.instanceId);
   }
 
   /** Cancels runs another instance holds without waiting (a newer message under `interrupt`). */
-  async interrupt(rows: RunRow[], reason: string): Promise<void> {
+  async interrupt(rows: StoredRun[], reason: string): Promise<void> {
     await Promise.all(rows.map((row) => this.cluster.publish({ op: 'cancel', runId: row.id, reason })));
   }
 
@@ -74,15 +74,15 @@ export class RemoteRuns {
   }
 
   /** Resolves once the run has ended or waits for approvals (what chat.send answers with). */
-  async settled(row: RunRow): Promise<void> {
+  async settled(row: StoredRun): Promise<void> {
     await this.until(row, (current) => current.status !== 'queued' && current.status !== 'running');
   }
 
   /** Polls the run's row until `done` holds; a holder that does not act in time is an error. */
-  private async until(row: RunRow, done: (current: RunRow) => boolean, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+  private async until(row: StoredRun, done: (current: StoredRun) => boolean, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const current = await findRun(this.db, row.user_id, row.id);
+      const current = await findRun(this.db, row.userId, row.id);
       if (!current) throw notFound('run');
       if (done(current)) return;
       if (Date.now() > deadline) throw new DomainError('unavailable', 'the instance holding this run did not answer in time; try again');

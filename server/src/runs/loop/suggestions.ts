@@ -1,4 +1,4 @@
-import type { ChatModel } from '../providers/types.js';
+import type { ChatModel } from '../../providers/types.js';
 import { collectText } from './collect-text.js';
 import { isScriptedModel } from './titles.js';
 

@@ -1,5 +1,5 @@
 import type { ToolApproval } from '@threadline/shared';
-import { conflict, invalid } from '../errors.js';
+import { conflict, invalid } from '../../errors.js';
 
 /** The tool result a denied call gets: the model sees that the user said no, and why. */
 export function deniedResult(approval: ToolApproval): { output: string; isError: true } {

@@ -1,4 +1,4 @@
-import type { AgentDefinition, ToolDefinition } from '../agents/types.js';
+import type { AgentDefinition, ToolDefinition } from '../../agents/types.js';
 
 /** Tool names that hand the run over: `handoff_to_<agent>`. */
 export const HANDOFF_PREFIX = 'handoff_to_';

@@ -1,0 +1,202 @@
+import type { Kysely } from 'kysely';
+import type { ChatSendInput, Message, RunError, RunStatus } from '@threadline/shared';
+import { newId } from '../../ids.js';
+import type { Database } from '../../store/database.js';
+import { allMessages, insertMessages } from '../../store/messages.js';
+import { insertRun, updateRun, type StoredRun } from '../../store/runs.js';
+import { createSession, findSession, recordMessages } from '../../store/sessions.js';
+import type { AgentOutput } from '../loop/types.js';
+import { assistantMessage, type AnsweringRun } from './run-ending.js';
+import { interruptedError } from './run-errors.js';
+import type { ParkedRun, RunCheckpoint } from './shapes.js';
+
+/**
+ * The run record: every transition of a run's stored state, each in one write or one transaction.
+ *
+ *   created (queued) → begun (running) → checkpointed … → parked (waiting) ⇄ resumed (running) …
+ *   → ended (completed | failed | cancelled | interrupted)
+ *
+ * and, for runs a stopped process left behind, interrupted or failed from the store.
+ */
+
+/** The run a transition applies to. */
+export interface RecordedRun {
+  id: string;
+  userId: string;
+  sessionId: string | null;
+}
+
+/** A run about to be created: who asks what, answered by which agent and model. */
+export interface RunToCreate {
+  userId: string;
+  /** The session it continues, or null (a stateless run, or one that creates its session). */
+  sessionId: string | null;
+  newSession: ChatSendInput['newSession'];
+  requestId: string | null;
+  content: string;
+  agent: string;
+  /** The model asked for explicitly (kept on a new session), and the model resolved. */
+  requestedModel: string | null;
+  model: string;
+  priority: number;
+  owner: string;
+}
+
+/** One transaction: the new session (when asked for) and the run, queued. Resolves to the run's id and session. */
+export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null }> {
+  const id = newId();
+  return db.transaction().execute(async (trx) => {
+    let sessionId = run.sessionId;
+    if (run.newSession) {
+      const options = run.newSession === true ? {} : run.newSession;
+      const created = await createSession(
+        trx,
+        { userId: run.userId, agent: run.agent, model: run.requestedModel, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
+        now,
+      );
+      sessionId = created.id;
+    }
+    await insertRun(trx, {
+      id,
+      userId: run.userId,
+      sessionId,
+      requestId: run.requestId,
+      agent: run.agent,
+      model: run.model,
+      content: run.content,
+      priority: run.priority,
+      owner: run.owner,
+      queuedAt: now,
+    });
+    return { id, sessionId };
+  });
+}
+
+/** The user's message of a run, as stored in its session. */
+function userMessage(run: RecordedRun, content: string, createdAt = new Date()): Message {
+  return { id: newId(), sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt };
+}
+
+/** One transaction: the run is running and the user's message is in its session. Resolves to the history the run answers. */
+export function beginRun(db: Kysely<Database>, run: RecordedRun, content: string, startedAt: number): Promise<Message[]> {
+  const message = userMessage(run, content);
+  return db.transaction().execute(async (trx) => {
+    await updateRun(trx, run.id, { status: 'running', startedAt });
+    if (!run.sessionId) return [message];
+    await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
+    await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime());
+    return allMessages(trx, run.sessionId);
+  });
+}
+
+/** The history a run resumed after a pause answers: its session's messages (its own user message is the last), or just that message. */
+export async function historyOf(db: Kysely<Database>, run: RecordedRun, content: string): Promise<Message[]> {
+  if (run.sessionId) return allMessages(db, run.sessionId);
+  return [userMessage(run, content)];
+}
+
+/** The partial answer of a streaming run, so a crash loses at most one checkpoint interval. */
+export function checkpointRun(db: Kysely<Database>, runId: string, output: AgentOutput): Promise<void> {
+  const checkpoint: RunCheckpoint = { content: output.text, parts: output.parts, usage: output.usage };
+  return updateRun(db, runId, { checkpoint, firstTokenAt: output.firstTokenAt });
+}
+
+/** The run waits for approvals, with everything it needs to go on (here or after a restart). */
+export function parkRun(db: Kysely<Database>, runId: string, parked: ParkedRun): Promise<void> {
+  return updateRun(db, runId, { status: 'waiting', parked });
+}
+
+/** A waiting run's pause changed (a decision came in). */
+export function updatePause(db: Kysely<Database>, runId: string, parked: ParkedRun): Promise<void> {
+  return updateRun(db, runId, { parked });
+}
+
+/** Every call of the pause is decided: the run is running again. */
+export function resumeRun(db: Kysely<Database>, runId: string): Promise<void> {
+  return updateRun(db, runId, { status: 'running', parked: null });
+}
+
+/** How a run ends: its status, its answer (built by `assistantMessage`), and why. */
+export interface StoredEnding {
+  status: RunStatus;
+  message: Message;
+  output: AgentOutput;
+  error: RunError | null;
+  cancelReason?: string | null;
+}
+
+/**
+ * One transaction: the assistant message (if the session still exists and there is anything to
+ * keep) and the run's end. A stateless run's answer is kept on its run row instead, so the same
+ * requestId can get it back. Resolves to whether the message went into the session.
+ */
+export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string }, ending: StoredEnding, endedAt = Date.now()): Promise<boolean> {
+  const { message, status, output, error } = ending;
+  return db.transaction().execute(async (trx) => {
+    let stored = false;
+    const keep = status === 'completed' || output.parts.length > 0;
+    if (run.sessionId && keep && (await findSession(trx, run.userId, run.sessionId))) {
+      await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
+      await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent });
+      stored = true;
+    }
+    const kept: RunCheckpoint | null = run.sessionId
+      ? null
+      : { content: output.text, parts: output.parts, usage: output.usage, message: { id: message.id, createdAt: message.createdAt.getTime(), status: message.status } };
+    await updateRun(trx, run.id, {
+      status,
+      usage: output.usage,
+      finishReason: output.finishReason,
+      error,
+      firstTokenAt: output.firstTokenAt,
+      endedAt,
+      checkpoint: kept,
+      parked: null,
+      cancelReason: ending.cancelReason ?? null,
+    });
+    return stored;
+  });
+}
+
+/**
+ * A run left `queued` or `running` by a process that died becomes `interrupted`, in one
+ * transaction. A run that never began gets its user message stored (the send was accepted, so it
+ * must not vanish); a run that was streaming gets its last checkpointed partial answer stored with
+ * status `interrupted`. Resolves to that assistant message, if one was stored.
+ */
+export function interruptRun(db: Kysely<Database>, run: StoredRun, now = Date.now()): Promise<Message | undefined> {
+  const { checkpoint } = run;
+  const usage = checkpoint?.usage ?? { inputTokens: 0, outputTokens: 0 };
+  return db.transaction().execute(async (trx) => {
+    const session = run.sessionId ? await findSession(trx, run.userId, run.sessionId) : undefined;
+    let answer: Message | undefined;
+    if (session) {
+      const messages: (Message & { sessionId: string })[] = [];
+      if (run.status === 'queued' && run.content) messages.push({ ...userMessage(run, run.content), sessionId: session.id });
+      if (checkpoint && (checkpoint.content || checkpoint.parts.length > 0)) {
+        answer = assistantMessage(run, { text: checkpoint.content, parts: checkpoint.parts, usage }, 'interrupted');
+        messages.push({ ...answer, sessionId: session.id });
+      }
+      await insertMessages(trx, run.userId, messages);
+      if (messages.length > 0) await recordMessages(trx, session.id, messages.length, now);
+    }
+    await updateRun(trx, run.id, {
+      status: 'interrupted',
+      usage,
+      finishReason: null,
+      error: interruptedError,
+      firstTokenAt: run.firstTokenAt?.getTime() ?? null,
+      endedAt: now,
+      checkpoint: null,
+    });
+    return answer;
+  });
+}
+
+/** A parked run that cannot go on after a restart (its agent or model is gone): failed, with what it had answered. */
+export async function failParkedRun(db: Kysely<Database>, run: StoredRun, parked: ParkedRun, reason: string): Promise<void> {
+  const error: RunError = { code: 'internal', message: `the run could not resume after a restart: ${reason}`, retryable: false };
+  const answering: AnsweringRun = { id: run.id, sessionId: run.sessionId, agent: parked.agent, model: parked.model };
+  const message = assistantMessage(answering, parked.output, 'failed');
+  await endRun(db, { ...run, agent: parked.agent }, { message, status: 'failed', output: parked.output, error });
+}
