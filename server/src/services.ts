@@ -4,15 +4,13 @@ import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
 import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
-import { Cluster } from './cluster/cluster.js';
-import { instanceIdFor } from './cluster/instance-id.js';
+import { Cluster, instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
 import type { ProviderRegistry } from './providers/registry.js';
-import { RunEngine } from './runs/engine.js';
-import { InMemoryEventLog, type RunEventLog } from './events/event-log.js';
-import { RedisEventLog } from './events/redis-event-log.js';
+import { RunEngine } from './runs/index.js';
+import { InMemoryEventLog, RedisEventLog, type RunEventLog } from './events/index.js';
 import type { Database } from './store/database.js';
 import { openStore, type DialectName } from './store/open.js';
 

@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 import { ChatSendInput, ChatSendOutput, ChatStreamInput, isTerminalEvent } from '@threadline/shared';
-import type { StartRequest } from '../runs/engine.js';
+import type { StartRequest } from '../runs/index.js';
 import { authedProcedure, router } from '../trpc.js';
 
 function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): StartRequest {

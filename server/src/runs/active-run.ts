@@ -1,7 +1,7 @@
 import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
-import type { AgentOutput, LoopPause } from './loop/types.js';
-import type { StopReason } from './record/run-errors.js';
+import type { AgentOutput, LoopPause } from './loop/index.js';
+import type { StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
 export interface Deferred<T> {

@@ -1,17 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
-import type { Cluster } from '../cluster/cluster.js';
+import type { Cluster } from '../cluster/index.js';
 import { invalid } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { claimRun, findUnfinishedRuns, type StoredRun } from '../store/runs.js';
 import { findSession } from '../store/sessions.js';
-import type { RunEventLog } from '../events/event-log.js';
-import { interruptedError } from './record/run-errors.js';
-import { failParkedRun, interruptRun } from './record/run-record.js';
-import type { ParkedRun } from './record/shapes.js';
+import type { RunEventLog } from '../events/index.js';
+import { failParkedRun, interruptedError, interruptRun } from './record/index.js';
+import type { ParkedRun } from '../store/run-shapes.js';
 
 export interface OrphanRunsDependencies {
   db: Kysely<Database>;

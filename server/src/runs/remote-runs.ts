@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { terminalRunStatuses, type RunStatus } from '@threadline/shared';
 import { conflict, DomainError, notFound } from '../errors.js';
-import { applyDecision, isPending, type ApprovalDecision } from './approvals/decisions.js';
-import type { Cluster } from '../cluster/cluster.js';
+import { applyDecision, type ApprovalDecision, isPending } from './approvals/index.js';
+import type { Cluster } from '../cluster/index.js';
 import type { Database } from '../store/database.js';
 import { findRun, unfinishedRunsOfSession, type StoredRun } from '../store/runs.js';
 

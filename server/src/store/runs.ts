@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/shared';
-import type { ParkedRun, RunCheckpoint } from '../runs/record/shapes.js';
+import type { ParkedRun, RunCheckpoint } from './run-shapes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, RunRow, RunUpdate } from './database.js';
 

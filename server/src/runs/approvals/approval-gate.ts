@@ -1,14 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChatSendOutput, ToolApproval } from '@threadline/shared';
-import type { RunEventLog } from '../../events/event-log.js';
+import type { RunEventLog } from '../../events/index.js';
 import type { Database } from '../../store/database.js';
 import { deferred, type ActiveRun, type RunPause } from '../active-run.js';
-import type { AgentOutput, LoopPause } from '../loop/types.js';
-import { assistantMessage } from '../record/run-ending.js';
-import { parkRun, resumeRun, updatePause } from '../record/run-record.js';
-import type { ParkedRun } from '../record/shapes.js';
-import type { RunDeadline } from '../scheduling/run-deadline.js';
+import { assistantMessage, parkRun, resumeRun, updatePause } from '../record/index.js';
+import type { AgentOutput, LoopPause, ParkedRun } from '../../store/run-shapes.js';
+import type { RunDeadline } from '../scheduling/index.js';
 import { applyDecision, isPending, type ApprovalDecision } from './decisions.js';
 
 export interface ApprovalGateDependencies {

@@ -1,11 +1,6 @@
 import type { ToolApproval } from '@threadline/shared';
 import { conflict, invalid } from '../../errors.js';
 
-/** The tool result a denied call gets: the model sees that the user said no, and why. */
-export function deniedResult(approval: ToolApproval): { output: string; isError: true } {
-  return { output: `the user denied this call${approval.reason ? `: ${approval.reason}` : ''}`, isError: true };
-}
-
 /** What the user decided about some of a run's waiting calls. */
 export interface ApprovalDecision {
   approved: boolean;

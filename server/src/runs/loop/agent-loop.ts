@@ -2,12 +2,11 @@ import type { ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
 import type { ModelToolCall } from '../../providers/types.js';
 import { callsNeedingApproval } from '../../agents/approval.js';
-import { deniedResult } from '../approvals/decisions.js';
 import { applyContextPolicy } from './context-window.js';
 import { handoffTarget, handoffTools } from './handoffs.js';
 import { streamModelStep } from './model-step.js';
 import { runResearch } from './research.js';
-import { modelTools, runTool } from './tools.js';
+import { deniedResult, modelTools, runTool } from './tools.js';
 import type { AgentLoopOptions, AgentOutput, LoopPause, StepResult } from './types.js';
 
 /**

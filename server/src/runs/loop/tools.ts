@@ -1,6 +1,12 @@
 import type { ToolContext, ToolDefinition } from '../../agents/types.js';
+import type { ToolApproval } from '@threadline/shared';
 import type { ModelTool, ModelToolCall } from '../../providers/types.js';
 import { transportSafe } from './transport-safe.js';
+
+/** The tool result a denied call gets: the model sees that the user said no, and why. */
+export function deniedResult(approval: ToolApproval): { output: string; isError: true } {
+  return { output: `the user denied this call${approval.reason ? `: ${approval.reason}` : ''}`, isError: true };
+}
 
 /** How long one tool call may take. */
 export const TOOL_TIMEOUT_MS = 30_000;

@@ -1,43 +1,15 @@
-import type { FinishReason, MessagePart, StreamEvent, ToolApproval, Usage } from '@threadline/shared';
+import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
-import type { ChatModel, ModelMessage, ModelToolCall } from '../../providers/types.js';
+import type { ChatModel, ModelMessage } from '../../providers/types.js';
+import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 
-/** What an agent produced in one run, also when it stopped early: nothing is lost on failure. */
-export interface AgentOutput {
-  /** The answer's text. */
-  text: string;
-  /** Reasoning, tool calls, tool results and text, in order. */
-  parts: MessagePart[];
-  usage: Usage;
-  finishReason: FinishReason | null;
-  /** When the first token (text, reasoning or tool call) arrived. */
-  firstTokenAt: number | null;
-}
+/** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
+export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
+
 
 /** An empty output, for a run about to begin. */
 export function emptyOutput(): AgentOutput {
   return { text: '', parts: [], usage: { inputTokens: 0, outputTokens: 0 }, finishReason: null, firstTokenAt: null };
-}
-
-/** One model call's own text, reasoning (with its signature, when the provider signs it) and tool calls. */
-export interface StepResult {
-  text: string;
-  reasoning?: string;
-  reasoningSignature?: string;
-  calls: ModelToolCall[];
-}
-
-/**
- * Where the tool loop stopped to ask the user: the step whose calls wait, with everything the run
- * needs to go on from there (in this process, or in the next one after a restart).
- */
-export interface LoopPause extends StepResult {
-  /** The loop step (model call) whose tool calls wait. */
-  step: number;
-  /** Messages this run added before that step (earlier steps' calls and results). */
-  turn: ModelMessage[];
-  /** The calls that need a decision, and the decisions so far. */
-  approvals: ToolApproval[];
 }
 
 /** The agent a handoff switches to, with its model. */

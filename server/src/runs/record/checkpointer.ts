@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../store/database.js';
-import type { AgentOutput } from '../loop/types.js';
+import type { AgentOutput } from '../../store/run-shapes.js';
 import { checkpointRun } from './run-record.js';
 
 /**

@@ -5,10 +5,9 @@ import type { Database } from '../../store/database.js';
 import { allMessages, insertMessages } from '../../store/messages.js';
 import { insertRun, updateRun, type StoredRun } from '../../store/runs.js';
 import { createSession, findSession, recordMessages } from '../../store/sessions.js';
-import type { AgentOutput } from '../loop/types.js';
 import { assistantMessage, type AnsweringRun } from './run-ending.js';
 import { interruptedError } from './run-errors.js';
-import type { ParkedRun, RunCheckpoint } from './shapes.js';
+import type { AgentOutput, ParkedRun, RunCheckpoint } from '../../store/run-shapes.js';
 
 /**
  * The run record: every transition of a run's stored state, each in one write or one transaction.

@@ -1,5 +1,5 @@
 import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
-import type { LoggedEvent } from '../../events/event-log.js';
+import type { LoggedEvent } from '../../events/index.js';
 import type { StoredRun } from '../../store/runs.js';
 import { terminalEvent } from './run-ending.js';
 

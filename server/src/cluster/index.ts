@@ -1,0 +1,7 @@
+/**
+ * Several instances on one database, through Redis: heartbeats (which instances are alive), a
+ * channel for commands about runs another instance holds, and this instance's id. It carries
+ * commands; what they do to runs is the run engine's business (runs/remote-runs.ts).
+ */
+export * from './cluster.js';
+export * from './instance-id.js';
