@@ -100,8 +100,11 @@ export interface Config {
 
 /** Each provider's settings, present only when configured. */
 export interface ProviderSettings {
+  /** OPENAI_API_KEY; OPENAI_BASE_URL: an OpenAI-compatible server's `/v1` URL (vLLM, llama.cpp, LM Studio, Ollama), unset for OpenAI. */
   openai?: { apiKey: string; baseUrl: string | undefined };
+  /** ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL: the API's root, without `/v1` (the SDK adds it). */
   anthropic?: { apiKey: string; baseUrl: string | undefined };
+  /** OLLAMA_HOST, credentials included (`https://user:key@host`). */
   ollama?: { host: string };
 }
 

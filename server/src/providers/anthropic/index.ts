@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { resilient, type ResiliencePolicy } from '../resilient-model.js';
+import type { ProviderSettings } from '../../config.js';
 import type { Provider } from '../types.js';
 import { AnthropicChatModel } from './anthropic-chat-model.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
@@ -7,12 +8,8 @@ import { mapAnthropicError } from './map-anthropic-error.js';
 /** Where requests go when ANTHROPIC_BASE_URL is unset. */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
-/** The Anthropic provider's settings (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL). */
-export interface AnthropicSettings {
-  apiKey: string;
-  /** The API's root, without `/v1` (the SDK adds it). */
-  baseUrl: string | undefined;
-}
+/** The anthropic provider's settings, as the configuration reads them (config.ts). */
+export type AnthropicSettings = NonNullable<ProviderSettings['anthropic']>;
 
 /** Anthropic Messages through the official `@anthropic-ai/sdk`. */
 export function createAnthropicProvider(settings: AnthropicSettings, policy: ResiliencePolicy): Provider {

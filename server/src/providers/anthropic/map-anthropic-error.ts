@@ -1,6 +1,7 @@
 import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type { RunErrorCode } from '@threadline/shared';
 import { ProviderError } from '../types.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 /** Where the error happened and what must never appear in its message. */
 export interface AnthropicErrorContext {
@@ -26,7 +27,7 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
     const detail = error.apiMessage ? [error.status, error.type && `${error.type}:`, error.apiMessage].filter(Boolean).join(' ') : error.message;
     return make(code, retryable, detail, {
       ...(error.status !== undefined ? { statusCode: error.status } : {}),
-      ...retryAfter(error.headers),
+      ...retryAfterOf(error.headers),
     });
   }
   if (error instanceof SyntaxError) return make('provider_protocol', true, `malformed JSON in the stream: ${error.message}`);
@@ -61,18 +62,6 @@ function classify(error: APIError): { code: RunErrorCode; retryable: boolean } {
   return { code: 'provider_unavailable', retryable: true };
 }
 
-/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), when the provider sent one. */
-function retryAfter(headers: Headers | undefined): { retryAfterMs?: number } {
-  const milliseconds = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return { retryAfterMs: milliseconds };
-  const value = headers?.get('retry-after');
-  if (!value) return {};
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterMs: seconds * 1000 };
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? {} : { retryAfterMs: Math.max(0, date - Date.now()) };
-}
-
 function describeCause(error: unknown): string {
   const parts: string[] = [];
   for (let current = error; current instanceof Error && parts.length < 4; current = current.cause) {
@@ -84,4 +73,10 @@ function describeCause(error: unknown): string {
 
 function redact(message: string, apiKey: string): string {
   return apiKey ? message.replaceAll(apiKey, '[redacted]') : message;
+}
+
+/** The provider's retry-after, as the error's extra field when it sent one. */
+function retryAfterOf(headers: Headers | undefined): { retryAfterMs?: number } {
+  const retryAfterMs = parseRetryAfter(headers);
+  return retryAfterMs === undefined ? {} : { retryAfterMs };
 }

@@ -1,4 +1,5 @@
 import { resilient, type ResiliencePolicy } from '../resilient-model.js';
+import type { ProviderSettings } from '../../config.js';
 import type { Provider } from '../types.js';
 import { mapOllamaError } from './map-ollama-error.js';
 import { ollamaTagsResponseSchema } from './ollama-api.js';
@@ -10,7 +11,7 @@ import { createOllamaClient, parseOllamaHost, type OllamaExchange } from './olla
  * never retries, so `resilient` is the only place that does. Models are the ones pulled on the
  * server (`GET /api/tags`), named as Ollama names them (`llama3.2:latest`).
  */
-export function createOllamaProvider(settings: { host: string }, policy: ResiliencePolicy): Provider {
+export function createOllamaProvider(settings: NonNullable<ProviderSettings['ollama']>, policy: ResiliencePolicy): Provider {
   const connection = parseOllamaHost(settings.host);
   return {
     name: 'ollama',

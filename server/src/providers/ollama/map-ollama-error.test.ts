@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { startFakeServer, type FakeTurn } from '../../../../test/fakes/fake-server.js';
 import { startOllamaFake } from '../../../../test/fakes/ollama.js';
 import { ProviderError, type ModelPart } from '../types.js';
-import { parseRetryAfter } from './map-ollama-error.js';
 import { OllamaChatModel } from './ollama-chat-model.js';
 import { parseOllamaHost } from './ollama-client.js';
 
@@ -130,16 +129,5 @@ describe('Ollama failures → ProviderError', () => {
     expect((error as Error).message).not.toContain('hunter2-secret');
     expect((error as Error).message).not.toContain(token);
     expect((error as Error).message).toContain('[redacted]');
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads milliseconds, seconds and HTTP dates, and ignores nonsense', () => {
-    const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' }), now)).toBe(150);
-    expect(parseRetryAfter(new Headers({ 'retry-after': '1.5' }), now)).toBe(1500);
-    expect(parseRetryAfter(new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' }), now)).toBe(3000);
-    expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
-    expect(parseRetryAfter(new Headers(), now)).toBeUndefined();
   });
 });

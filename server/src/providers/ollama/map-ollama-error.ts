@@ -1,5 +1,6 @@
 import { ProviderError } from '../types.js';
 import { OllamaMalformedLineError, type OllamaExchange } from './ollama-client.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 /** What the mapping needs to know besides the error. */
 export interface OllamaErrorContext {
@@ -52,17 +53,6 @@ function fromStatus(statusCode: number, message: string, context: OllamaErrorCon
   if (statusCode >= 500) return fail('provider_unavailable', detail, true, extra);
   if (CONTEXT_TOO_LONG.test(message)) return fail('context_length', detail, false, { statusCode });
   return fail('invalid_request', detail, false, { statusCode });
-}
-
-/** `retry-after-ms`, else `retry-after` in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function isResponseError(error: Error): error is Error & { error: string; status_code: number } {

@@ -1,4 +1,5 @@
 import { resilient, type ResiliencePolicy } from '../resilient-model.js';
+import type { ProviderSettings } from '../../config.js';
 import type { Provider } from '../types.js';
 import { mapOpenAIError } from './map-openai-error.js';
 import { OpenAIChatModel } from './openai-chat-model.js';
@@ -7,12 +8,8 @@ import { createOpenAIClient } from './openai-client.js';
 /** Where requests go when OPENAI_BASE_URL is unset. */
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
-/** The OpenAI provider's settings (from OPENAI_API_KEY and OPENAI_BASE_URL). */
-export interface OpenAISettings {
-  apiKey: string;
-  /** An OpenAI-compatible server's `/v1` URL (vLLM, llama.cpp, LM Studio, Ollama); unset: OpenAI. */
-  baseUrl: string | undefined;
-}
+/** The openai provider's settings, as the configuration reads them (config.ts). */
+export type OpenAISettings = NonNullable<ProviderSettings['openai']>;
 
 /** OpenAI Chat Completions (or any OpenAI-compatible server) through the official `openai` SDK. */
 export function createOpenAIProvider(settings: OpenAISettings, policy: ResiliencePolicy): Provider {

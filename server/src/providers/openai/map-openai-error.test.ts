@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { startFakeServer } from '../../../../test/fakes/fake-server.js';
 import { openAIErrors, startOpenAIFake } from '../../../../test/fakes/openai.js';
 import { ProviderError } from '../types.js';
-import { retryAfter } from './map-openai-error.js';
 import { collectParts, providerFor, TEST_API_KEY } from './openai-test-helpers.js';
 
 /** One attempt against a fake scripted with `turn`: the error it threw and the parts before it. */
@@ -162,17 +161,5 @@ describe('openai errors, through the SDK against the fake', () => {
     setTimeout(() => controller.abort(new Error('gone')), 30);
     const { error } = await collectParts(providerFor(fake.url).model('gpt-test'), { signal: controller.signal });
     expect(error).toEqual(new Error('gone'));
-  });
-});
-
-describe('retryAfter', () => {
-  it('prefers retry-after-ms, reads seconds and HTTP dates, and ignores nonsense', () => {
-    expect(retryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' }))).toBe(150);
-    expect(retryAfter(new Headers({ 'retry-after': '1.5' }))).toBe(1500);
-    const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
-    expect(retryAfter(new Headers({ 'retry-after': inFiveSeconds }))).toBeGreaterThan(3000);
-    expect(retryAfter(new Headers({ 'retry-after': 'Mon, 01 Jan 2001 00:00:00 GMT' }))).toBe(0);
-    expect(retryAfter(new Headers({ 'retry-after': 'soon' }))).toBeUndefined();
-    expect(retryAfter(new Headers())).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { ProviderError } from '../types.js';
 import { openAIErrorObjectSchema, type OpenAIErrorObject } from './openai-api.js';
 import { MalformedToolCallError } from './assemble-openai-tool-calls.js';
 import { MissingDoneError } from './require-done-marker.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 /** Who failed, for the message, and the key that must never appear in it. */
 export interface OpenAIErrorContext {
@@ -32,7 +33,7 @@ export function mapOpenAIError(error: unknown, context: OpenAIErrorContext): unk
     // An in-stream `{error}` frame has no HTTP status; vLLM puts one in `code`.
     const status = error.status ?? (typeof details.code === 'number' ? details.code : undefined);
     if (status === undefined) return mapStreamError(details, error.message, fail);
-    const retryAfterMs = error.headers ? retryAfter(error.headers) : undefined;
+    const retryAfterMs = error.headers ? parseRetryAfter(error.headers) : undefined;
     const extra = { statusCode: status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     return fail(...classifyStatus(status, details, error.message), error.message, extra);
   }
@@ -66,18 +67,6 @@ function mapStreamError(details: OpenAIErrorObject, message: string, fail: (code
 function isContextLength(details: OpenAIErrorObject, message: string): boolean {
   if (details.code === 'context_length_exceeded' || details.type === 'exceed_context_size_error') return true;
   return /maximum context length|context length exceeded|exceeds? the (available )?context (size|window)/i.test(message);
-}
-
-/** `retry-after-ms` (OpenAI's own), else `retry-after` in seconds or as an HTTP date. */
-export function retryAfter(headers: Headers): number | undefined {
-  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** undici's "terminated" (socket closed mid-body) and errors carrying a socket error code. */
