@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createThreadlineClient } from '../client/src/client.js';
@@ -38,6 +40,28 @@ const types = (events: ReceivedEvent[]) => events.map((event) => event.data.type
 const codeOf = (error: unknown) => (error as { data?: { code?: string } }).data?.code;
 
 describe('approvals', () => {
+  it('a run is stored waiting before its tool-approval event is out: whoever hears the event finds it waiting', async () => {
+    await using t = await startTestServer();
+    guarded(t);
+    // The moment the event enters the run's log, read the run's status with a second connection to the file.
+    const file = new SQLite(join(t.database.dataDir, 'threadline.db'), { readonly: true });
+    const { log } = t.server.services;
+    const append = log.append.bind(log);
+    const statusAtEvent: string[] = [];
+    log.append = (runId, event) => {
+      if (event.type === 'tool-approval') statusAtEvent.push((file.prepare('select status from runs where id = ?').get(runId) as { status: string }).status);
+      return append(runId, event);
+    };
+    const { paused, all } = streamUntilApproval(t, { content: '/tool calculator {"expression": "1 + 1"}' });
+    const { runId } = (await paused)[0]!.data as { runId: string };
+    expect(statusAtEvent).toEqual(['waiting']);
+    // Over the wire too: runs.get right after the event, no polling.
+    expect((await t.client.runs.get.query({ runId })).status).toBe('waiting');
+    await t.client.runs.deny.mutate({ runId });
+    expect((await all).events.at(-1)!.data.type).toBe('run-finish');
+    file.close();
+  });
+
   it('a tool that needs approval pauses the run (tool-approval, waiting) until runs.approve; then it runs and the answer completes', async () => {
     await using t = await startTestServer();
     guarded(t);

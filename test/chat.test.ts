@@ -182,6 +182,43 @@ for (const dialect of DIALECTS) {
       expect(messages[1]!.content.split(' ').length).toBeLessThan(1000);
     });
 
+    it('runs.cancel by requestId stops the run of that send, and a stop sent before the send cancels the run it would start', async () => {
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5' } });
+      // While it streams: the client knows only its requestId.
+      const requestId = randomUUID();
+      let started!: () => void;
+      const begun = new Promise<void>((resolve) => (started = resolve));
+      const live = collectEvents(
+        (handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 1000', requestId }, handlers),
+        (event) => event.data.type === 'text-delta' && started(),
+      );
+      await begun;
+      const stopped = await t.client.runs.cancel.mutate({ requestId });
+      expect(stopped.status).toBe('cancelled');
+      expect((await live).events.at(-1)!.data).toEqual({ type: 'run-cancel', reason: 'cancelled by the user' });
+      expect(await t.client.runs.cancel.mutate({ requestId })).toEqual(stopped);
+
+      // Before the send: the send then answers with the run already cancelled, and nothing runs or is stored.
+      const early = randomUUID();
+      const cancelled = await t.client.runs.cancel.mutate({ requestId: early });
+      expect(cancelled).toMatchObject({ status: 'cancelled', requestId: early, sessionId: null, startedAt: null });
+      const sessionsBefore = (await t.client.sessions.list.query()).items.length;
+      const answer = await t.client.chat.send.mutate({ newSession: true, content: 'too late', requestId: early });
+      expect(answer).toMatchObject({ runId: cancelled.id, status: 'cancelled', sessionId: null });
+      expect(answer.message.content).toBe('');
+      expect((await t.client.sessions.list.query()).items).toHaveLength(sessionsBefore);
+      const streamed = await collectEvents((handlers) => t.client.chat.stream.subscribe({ content: 'too late', requestId: early }, handlers));
+      expect(streamed.events.map((event) => event.data.type)).toEqual(['run-start', 'run-cancel']);
+      expect(await t.client.runs.cancel.mutate({ requestId: early })).toEqual(cancelled);
+
+      // Another user's requestId is theirs alone: cancelling the same string here stops nothing of theirs.
+      const { client: bob } = await t.addUser('bob');
+      const shared = randomUUID();
+      await t.client.runs.cancel.mutate({ requestId: shared });
+      const bobs = await bob.chat.send.mutate({ content: 'mine', requestId: shared });
+      expect(bobs).toMatchObject({ status: 'completed' });
+    });
+
     it('a cancelled run replayed from the store ends with the reason it streamed live', async () => {
       await using t = await startTestServer({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '5', THREADLINE_RUN_RETENTION_MS: '10' } });
       const first = await t.client.chat.send.mutate({ newSession: true, content: 'hello' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RunError } from './errors.js';
-import { Cursor, Id } from './ids.js';
+import { Cursor, Id, RequestId } from './ids.js';
 import { limits } from './limits.js';
 import { Usage } from './message.js';
 
@@ -56,6 +56,14 @@ export type Run = z.infer<typeof Run>;
 
 export const RunIdInput = z.strictObject({ runId: Id });
 export type RunIdInput = z.infer<typeof RunIdInput>;
+
+/**
+ * The run to cancel: by its id, or by the `requestId` of the send that starts it, so that a stop
+ * sent before the client knows the run's id still stops it (or, when no run has that requestId yet,
+ * the run it will start: that send then answers with a run already cancelled).
+ */
+export const RunCancelInput = z.union([RunIdInput, z.strictObject({ requestId: RequestId })]);
+export type RunCancelInput = z.infer<typeof RunCancelInput>;
 
 /** An event id as given by `tracked()`: the event's sequence number in its run, from 1. */
 export const EventId = z.string().regex(/^\d{1,12}$/, 'event ids are decimal sequence numbers');

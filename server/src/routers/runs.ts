@@ -1,5 +1,5 @@
 import { tracked } from '@trpc/server';
-import { limits, Run, RunApproveInput, RunDenyInput, RunEventsInput, RunIdInput, RunListInput, RunPage } from '@threadline/shared';
+import { limits, Run, RunApproveInput, RunCancelInput, RunDenyInput, RunEventsInput, RunIdInput, RunListInput, RunPage } from '@threadline/shared';
 import type { Kysely } from 'kysely';
 import { notFound } from '../errors.js';
 import type { Database } from '../store/database.js';
@@ -38,11 +38,13 @@ export const runsRouter = router({
     })();
   }),
 
+  /** Cancels a queued, running or waiting run, by its id or by the requestId of its send (also before that send arrives); idempotent. */
   cancel: authedProcedure
-    .input(RunIdInput)
+    .input(RunCancelInput)
     .output(Run)
     .mutation(async ({ ctx, input }) => {
       const { engine, db } = ctx.services;
+      if ('requestId' in input) return runRecord(db, ctx.user.id, await engine.cancelRequest(ctx.user.id, input.requestId));
       await engine.cancel(ctx.user.id, input.runId);
       return runRecord(db, ctx.user.id, input.runId);
     }),

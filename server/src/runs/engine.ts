@@ -16,7 +16,7 @@ import { deferred, type ActiveRun } from './active-run.js';
 import { type ApprovalDecision, ApprovalGate, toolsDecided } from './approvals/index.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { OrphanRuns } from './orphan-runs.js';
-import { createRun, readStoredOutcome, replayStoredRun, type StopReason } from './record/index.js';
+import { createCancelledRun, createRun, readStoredOutcome, replayStoredRun, type StopReason } from './record/index.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
@@ -156,6 +156,31 @@ export class RunEngine {
     if (held) await this.gate.decide(held.run, held.pause, decision);
     else await this.remote!.decide(row, decision);
     if (allowed.length > 0) await allowToolsInSession(this.deps.db, userId, row.sessionId!, allowed);
+  }
+
+  /**
+   * Cancels the user's run started (or to be started) with `requestId`: a stop sent before the client
+   * knew the run's id. With no such run yet, stores one already cancelled under that requestId, so the
+   * send that would start it answers `cancelled` instead. Idempotent; resolves to the run's id.
+   */
+  async cancelRequest(userId: string, requestId: string, reason = 'cancelled by the user'): Promise<string> {
+    const { db, agents } = this.deps;
+    const pending = this.starting.get(`${userId}\n${requestId}`);
+    const started = pending ? await pending.catch(() => undefined) : (await findRunByRequest(db, userId, requestId))?.id;
+    if (started) {
+      await this.cancel(userId, started, reason);
+      return started;
+    }
+    const agent = agents.get(DEFAULT_AGENT);
+    try {
+      return await createCancelledRun(db, { userId, requestId, agent: agent.name, model: agents.modelOf(agent), owner: this.deps.instanceId, reason });
+    } catch (error) {
+      // The send won the unique (user, requestId) index meanwhile: stop the run it started.
+      const winner = await findRunByRequest(db, userId, requestId);
+      if (!winner) throw error;
+      await this.cancel(userId, winner.id, reason);
+      return winner.id;
+    }
   }
 
   /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */

@@ -27,7 +27,8 @@ export interface NewRun {
   requestId: string | null;
   agent: string;
   model: string;
-  content: string;
+  /** The user's message; null for a run cancelled before it started. */
+  content: string | null;
   priority: number;
   owner: string;
   queuedAt: number;

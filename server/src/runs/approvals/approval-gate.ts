@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ChatSendOutput, ToolApproval } from '@threadline/shared';
+import type { ChatSendOutput, StreamEvent, ToolApproval } from '@threadline/shared';
 import type { RunEventLog } from '../../events/index.js';
 import type { Database } from '../../store/database.js';
 import { deferred, type ActiveRun, type RunPause } from '../active-run.js';
@@ -44,7 +44,6 @@ export class ApprovalGate {
       const { approvalTimeoutMs } = this.deps;
       const expiresAt = approvalTimeoutMs > 0 ? Date.now() + approvalTimeoutMs : null;
       run.pause = { ...at, expiresAt, decided: deferred(), left: deferred(), stored: false, output, activeMs: 0 };
-      for (const { callId, name, input } of at.approvals) run.emit({ type: 'tool-approval', callId, name, input });
     }
     const pause = run.pause;
     flush();
@@ -54,7 +53,13 @@ export class ApprovalGate {
       run.release = undefined;
       deadline.pause();
       pause.activeMs = deadline.activeMs();
-      if (!pause.stored) await this.write(run, () => parkRun(this.deps.db, run.id, this.parked(run, pause)));
+      if (!pause.stored) {
+        // Stored as waiting first, announced after: a client that hears `tool-approval` finds the run waiting.
+        const announcements: StreamEvent[] = pause.approvals.map(({ callId, name, input }) => ({ type: 'tool-approval', callId, name, input }));
+        await this.write(run, () => parkRun(this.deps.db, run.id, this.parked(run, pause, announcements)));
+        for (const event of announcements) run.emit(event);
+        flush();
+      }
       pause.stored = true;
       const announced = pause.approvals.some(isPending);
       if (announced) run.paused.resolve(this.waitingOutcome(run, output));
@@ -120,10 +125,13 @@ export class ApprovalGate {
     return timer;
   }
 
-  /** What a waiting run's row keeps. */
-  private parked(run: ActiveRun, pause: RunPause): ParkedRun {
+  /** What a waiting run's row keeps: its pause and its events so far, with `upcoming` (about to be emitted) after them. */
+  private parked(run: ActiveRun, pause: RunPause, upcoming: StreamEvent[] = []): ParkedRun {
     const { decided: _decided, left: _left, stored: _stored, ...kept } = pause;
-    return { ...kept, agent: run.agent.name, model: run.model, events: this.deps.log.snapshot(run.id) };
+    const events = this.deps.log.snapshot(run.id);
+    const lastId = events.at(-1)?.id ?? 0;
+    for (const [index, event] of upcoming.entries()) events.push({ id: lastId + index + 1, event });
+    return { ...kept, agent: run.agent.name, model: run.model, events };
   }
 }
 

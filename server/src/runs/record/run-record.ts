@@ -71,6 +71,23 @@ export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now
   });
 }
 
+/**
+ * A run cancelled before it started: the stop came (by requestId) before the send that would start
+ * it. Stored ended, under that requestId, so the send finds it and answers that it was cancelled.
+ */
+export function createCancelledRun(
+  db: Kysely<Database>,
+  run: { userId: string; requestId: string; agent: string; model: string; owner: string; reason: string },
+  now = Date.now(),
+): Promise<string> {
+  const id = newId();
+  return db.transaction().execute(async (trx) => {
+    await insertRun(trx, { id, userId: run.userId, sessionId: null, requestId: run.requestId, agent: run.agent, model: run.model, content: null, priority: 5, owner: run.owner, queuedAt: now });
+    await updateRun(trx, id, { status: 'cancelled', endedAt: now, usage: { inputTokens: 0, outputTokens: 0 }, cancelReason: run.reason });
+    return id;
+  });
+}
+
 /** The user's message of a run, as stored in its session. */
 function userMessage(run: RecordedRun, content: string, createdAt = new Date()): Message {
   return { id: newId(), sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt };
