@@ -2,9 +2,9 @@ import type { Message } from '@threadline/shared';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
-import { DIALECTS, openTestStore } from '../testing/databases.js';
+import { DIALECTS, newMessage, openTestStore } from '../testing/databases.js';
 import { encodeCursor } from './cursor.js';
-import { allMessages, insertMessages, listMessages, newMessage } from './messages.js';
+import { allMessages, insertMessages, listMessages } from './messages.js';
 import { createSession } from './sessions.js';
 import { createUser } from './users.js';
 

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
 import type { Message, MessagePart, MessageStatus, Role, Usage } from '@threadline/shared';
-import { newId } from '../ids.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, MessageRow } from './database.js';
 
@@ -39,11 +38,6 @@ function messageRow(message: Message & { sessionId: string }, userId: string): M
     created_at: message.createdAt.getTime(),
     suggestions: message.suggestions === undefined ? null : JSON.stringify(message.suggestions),
   };
-}
-
-/** Builds a Message value with a fresh id. */
-export function newMessage(fields: Omit<Message, 'id' | 'createdAt'> & { createdAt?: Date }): Message {
-  return { ...fields, id: newId(), createdAt: fields.createdAt ?? new Date() };
 }
 
 export async function insertMessages(

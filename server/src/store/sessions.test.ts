@@ -2,10 +2,10 @@ import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
-import { DIALECTS, openTestStore } from '../testing/databases.js';
+import { DIALECTS, newMessage, openTestStore } from '../testing/databases.js';
 import { encodeCursor } from './cursor.js';
 import type { Database } from './database.js';
-import { insertMessages, newMessage } from './messages.js';
+import { insertMessages } from './messages.js';
 import { insertRun } from './runs.js';
 import {
   clearSession,

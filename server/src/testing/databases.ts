@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Message } from '@threadline/shared';
+import { newId } from '../ids.js';
 import { openStore, type DialectName } from '../store/open.js';
 
 /**
@@ -64,4 +66,9 @@ export async function openTestStore(dialect: DialectName) {
       await database.destroy();
     },
   };
+}
+
+/** A message value with a fresh id, for store tests that insert messages directly. */
+export function newMessage(fields: Omit<Message, 'id' | 'createdAt'> & { createdAt?: Date }): Message {
+  return { ...fields, id: newId(), createdAt: fields.createdAt ?? new Date() };
 }
