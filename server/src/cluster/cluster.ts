@@ -23,6 +23,12 @@ export interface ClusterOptions {
   logger: Logger;
 }
 
+/** What an instance does when its lease on its runs lapses, and when it holds again. */
+export interface LeaseListener {
+  lost(): void;
+  regained(): void;
+}
+
 /**
  * Several Threadline instances on one database, through Redis: each keeps a heartbeat key alive
  * (so the others know which runs' owners are gone) and listens on one channel for commands about
@@ -32,6 +38,10 @@ export class Cluster {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly prefix: string;
   private handler: ((command: ClusterCommand) => void) | undefined;
+  private leaseListener: LeaseListener | undefined;
+  /** When a heartbeat last reached Redis. */
+  private lastBeat = Date.now();
+  private leaseLost = false;
 
   private constructor(
     private readonly redis: Redis,
@@ -39,14 +49,18 @@ export class Cluster {
     private readonly options: ClusterOptions,
   ) {
     this.prefix = options.keyPrefix ?? 'threadline';
-    this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(options.ttlMs / 3)));
+    this.heartbeat = setInterval(() => {
+      void this.beat();
+      this.checkLease();
+    }, Math.max(50, Math.floor(options.ttlMs / 3)));
     this.heartbeat.unref();
     subscriber.on('message', (_channel: string, message: string) => this.receive(message));
   }
 
   /** Connects, announces this instance alive and subscribes to commands. */
   static async connect(options: ClusterOptions): Promise<Cluster> {
-    const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    // A heartbeat that cannot get through within a third of the TTL counts as missed, whether Redis is down or only silent.
+    const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout: Math.max(50, Math.floor(options.ttlMs / 3)) });
     const subscriber = redis.duplicate();
     try {
       await Promise.all([redis.connect(), subscriber.connect()]);
@@ -81,6 +95,15 @@ export class Cluster {
     this.handler = handler;
   }
 
+  /**
+   * Told when this instance's lease lapses (no heartbeat reached Redis for two thirds of the TTL:
+   * the others are about to take its runs over, so it must stop writing them) and when a heartbeat
+   * gets through again.
+   */
+  onLease(listener: LeaseListener): void {
+    this.leaseListener = listener;
+  }
+
   /** Stops the heartbeat and removes it, so the others take over at once; closes the connections. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
@@ -89,9 +112,27 @@ export class Cluster {
   }
 
   private async beat(): Promise<void> {
-    await this.redis
-      .set(this.instanceKey(this.instanceId), String(Date.now()), 'PX', this.options.ttlMs)
-      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'cluster heartbeat failed'));
+    const sentAt = Date.now();
+    try {
+      await this.redis.set(this.instanceKey(this.instanceId), String(sentAt), 'PX', this.options.ttlMs);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'cluster heartbeat failed');
+      return;
+    }
+    // The key lives ttlMs from when it was sent, not from when the answer came.
+    this.lastBeat = Math.max(this.lastBeat, sentAt);
+    if (this.leaseLost) {
+      this.leaseLost = false;
+      this.options.logger.warn('cluster heartbeat gets through again: this instance takes runs again');
+      this.leaseListener?.regained();
+    }
+  }
+
+  private checkLease(): void {
+    if (this.leaseLost || Date.now() - this.lastBeat < (this.options.ttlMs * 2) / 3) return;
+    this.leaseLost = true;
+    this.options.logger.error({ lastHeartbeatMsAgo: Date.now() - this.lastBeat }, 'cluster heartbeat lapsed: this instance stops its runs before others take them over');
+    this.leaseListener?.lost();
   }
 
   private receive(message: string): void {

@@ -1,6 +1,7 @@
 import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
 import type { AgentOutput, LoopPause } from './loop/index.js';
+import type { RunLease } from '../store/runs.js';
 import type { StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
@@ -34,6 +35,8 @@ export interface ActiveRun {
   id: string;
   userId: string;
   sessionId: string | null;
+  /** The lease this instance holds the run in: every write of it is conditional on it. */
+  lease: RunLease;
   /** The agent answering now (a handoff changes it, and with it `model`). */
   agent: AgentDefinition;
   model: string;

@@ -10,7 +10,7 @@ import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
-import { findRun, findRunByRequest, type StoredRun } from '../store/runs.js';
+import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
 import { allowToolsInSession, findSession } from '../store/sessions.js';
 import { deferred, type ActiveRun } from './active-run.js';
 import { type ApprovalDecision, ApprovalGate, toolsDecided } from './approvals/index.js';
@@ -69,6 +69,8 @@ export class RunEngine {
   private readonly remote: RemoteRuns | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
+  /** This instance's lease lapsed: it holds no runs and starts none until a heartbeat gets through. */
+  private fenced = false;
 
   constructor(private readonly deps: RunEngineDependencies) {
     this.admission = new AdmissionQueue(deps.options.concurrency);
@@ -87,6 +89,7 @@ export class RunEngine {
     if (deps.cluster) {
       this.remote = new RemoteRuns(deps.db, deps.cluster);
       deps.cluster.onCommand((command) => this.obey(command));
+      deps.cluster.onLease({ lost: () => this.fence(), regained: () => (this.fenced = false) });
     }
   }
 
@@ -235,15 +238,27 @@ export class RunEngine {
   startSweeping(intervalMs: number): void {
     if (!this.deps.cluster) return;
     this.sweeper = setInterval(() => {
+      if (this.fenced) return;
       this.orphans.adopt(false).catch((error) => this.deps.logger.error({ err: error }, 'could not take over the runs of a dead instance'));
     }, intervalMs);
     this.sweeper.unref();
   }
 
+  /**
+   * The lease lapsed: the other instances are about to take this one's runs over, so it lets go of
+   * them first. A streaming or queued run ends `interrupted` (stored if no one has taken it yet: the
+   * write is conditional on the lease), a waiting one stays `waiting` in the store for whoever holds
+   * it next (this instance again, once its heartbeat gets through).
+   */
+  private fence(): void {
+    this.fenced = true;
+    for (const run of this.active.values()) this.stop(run, run.pause?.stored ? { kind: 'park' } : { kind: 'fenced' });
+  }
+
   /** A waiting run taken over from the store, held here from now on. */
-  private hold(stored: StoredRun, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
+  private hold(stored: StoredRun, lease: RunLease, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
     this.deps.log.open(stored.id, parked.events);
-    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, agent, model: parked.model, priority: stored.priority, untitled });
+    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled });
     this.gate.restore(run, parked);
     run.done = this.schedule(run, stored.content ?? '', model, parked);
   }
@@ -286,6 +301,7 @@ export class RunEngine {
   private async startNew(request: StartRequest): Promise<string> {
     const { db, agents, providers } = this.deps;
     if (this.draining) throw new DomainError('unavailable', 'the server is shutting down; retry on another instance');
+    if (this.fenced) throw new DomainError('unavailable', 'this instance lost contact with the other instances; retry on another instance');
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
@@ -303,7 +319,7 @@ export class RunEngine {
     }
 
     const priority = request.priority ?? DEFAULT_PRIORITY;
-    const { id: runId, sessionId } = await createRun(db, {
+    const { id: runId, sessionId, lease } = await createRun(db, {
       userId: request.userId,
       sessionId: session?.id ?? null,
       newSession: request.newSession,
@@ -319,14 +335,14 @@ export class RunEngine {
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, agent, model: modelId, priority, untitled });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'agent' | 'model' | 'priority' | 'untitled'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

@@ -6,7 +6,7 @@ import { invalid } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
-import { claimRun, findUnfinishedRuns, type StoredRun } from '../store/runs.js';
+import { claimRun, findUnfinishedRuns, type RunLease, type StoredRun } from '../store/runs.js';
 import { findSession } from '../store/sessions.js';
 import type { RunEventLog } from '../events/index.js';
 import { failParkedRun, interruptedError, interruptRun } from './record/index.js';
@@ -22,7 +22,7 @@ export interface OrphanRunsDependencies {
   /** True when this process holds the run already. */
   isHeld(runId: string): boolean;
   /** Holds a waiting run taken over from the store (the engine schedules it). */
-  hold(run: StoredRun, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void;
+  hold(run: StoredRun, lease: RunLease, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void;
 }
 
 /**
@@ -44,38 +44,44 @@ export class OrphanRuns {
     const counts = { interrupted: 0, resumed: 0 };
     const alive = new Map<string, Promise<boolean>>();
     for (const run of await findUnfinishedRuns(this.deps.db)) {
-      if (this.deps.isHeld(run.id) || !(await this.claim(run, includeOwn, alive))) continue;
+      if (this.deps.isHeld(run.id)) continue;
+      const lease = await this.claim(run, includeOwn, alive);
+      if (!lease) continue;
       if (run.status === 'waiting') {
-        await this.resume(run);
+        await this.resume(run, lease);
         counts.resumed++;
       } else {
-        await this.interrupt(run);
+        await this.interrupt(run, lease);
         counts.interrupted++;
       }
     }
     return counts;
   }
 
-  /** Whether this instance may take the run over (and has, in the store); `alive` remembers each owner's liveness for one pass. */
-  private async claim(run: StoredRun, includeOwn: boolean, alive: Map<string, Promise<boolean>>): Promise<boolean> {
+  /**
+   * Takes the run over when this instance may (in a new epoch, so its former holder can write it no
+   * more); `alive` remembers each owner's liveness for one pass. Its own runs: at start, and a
+   * waiting one it no longer holds (parked when it lost its lease), at any time.
+   */
+  private async claim(run: StoredRun, includeOwn: boolean, alive: Map<string, Promise<boolean>>): Promise<RunLease | undefined> {
     const { instanceId, cluster, db } = this.deps;
     const owner = run.owner;
-    if (owner === instanceId) return includeOwn;
-    if (owner !== null && cluster) {
+    if (owner === instanceId && !includeOwn && run.status !== 'waiting') return undefined;
+    if (owner !== null && owner !== instanceId && cluster) {
       if (!alive.has(owner)) alive.set(owner, cluster.isAlive(owner));
-      if (await alive.get(owner)) return false;
+      if (await alive.get(owner)) return undefined;
     }
-    return claimRun(db, run.id, owner, instanceId);
+    return claimRun(db, run, instanceId);
   }
 
-  private async interrupt(run: StoredRun): Promise<void> {
+  private async interrupt(run: StoredRun, lease: RunLease): Promise<void> {
     const { db, log } = this.deps;
-    const answer = await interruptRun(db, run);
+    const answer = await interruptRun(db, run, lease);
     if (answer) await log.appendRemote?.(run.id, { type: 'message-end', message: answer });
     await log.appendRemote?.(run.id, { type: 'run-error', ...interruptedError });
   }
 
-  private async resume(run: StoredRun): Promise<void> {
+  private async resume(run: StoredRun, lease: RunLease): Promise<void> {
     const { db, agents, providers } = this.deps;
     const parked = run.parked!;
     const agent = agents.find(parked.agent);
@@ -84,10 +90,10 @@ export class OrphanRuns {
       if (!agent) throw invalid(`agent ${parked.agent} no longer exists`);
       model = providers.resolve(parked.model);
     } catch (error) {
-      await failParkedRun(db, run, parked, (error as Error).message);
+      await failParkedRun(db, run, lease, parked, (error as Error).message);
       return;
     }
     const session = run.sessionId ? await findSession(db, run.userId, run.sessionId) : undefined;
-    this.deps.hold(run, parked, agent, model, session?.title === null);
+    this.deps.hold(run, lease, parked, agent, model, session?.title === null);
   }
 }

@@ -12,7 +12,8 @@ import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { type AgentOutput, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
-import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, type StopReason, terminalEvent } from './record/index.js';
+import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, interruptedError, type StopReason, terminalEvent } from './record/index.js';
+import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RunDeadline } from './scheduling/index.js';
 
@@ -55,7 +56,9 @@ export class RunExecutor {
     /** The model answering now: the run's, or a handoff target's. */
     let answering = model;
     const deadline = new RunDeadline(options.maxRunMs, () => this.deps.stop(run, { kind: 'timeout' }), resume?.activeMs);
-    const checkpointer = new Checkpointer(db, run.id, output, options.checkpointMs, logger);
+    // Another instance took the run over (this one lost its lease): stop at once, store nothing more.
+    const fenced = () => this.deps.stop(run, { kind: 'fenced' });
+    const checkpointer = new Checkpointer(db, run, output, options.checkpointMs, logger, fenced);
 
     try {
       run.controller.signal.throwIfAborted();
@@ -92,6 +95,7 @@ export class RunExecutor {
         output,
       );
     } catch (caught) {
+      if (caught instanceof RunLeaseLost) fenced();
       ({ status, error } = classifyEnd(run.stop, caught, options.maxRunMs));
       if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
     } finally {
@@ -107,13 +111,22 @@ export class RunExecutor {
     const message = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
     await run.writes;
+    let lost = false;
     const stored = await endRun(db, { ...run, agent: run.agent.name }, { message, status, output, error, cancelReason }).catch((caught) => {
+      if (caught instanceof RunLeaseLost) {
+        // Its outcome is the new holder's (stored interrupted with the last checkpoint): none of ours is kept or announced.
+        logger.warn({ runId: run.id }, 'run taken over by another instance; its end was not stored here');
+        lost = true;
+        status = 'interrupted';
+        error = interruptedError;
+        return false;
+      }
       logger.error({ err: caught, runId: run.id }, 'could not store the end of a run');
       status = 'failed';
       error = { code: 'internal', message: 'could not store the answer', retryable: true };
       return false;
     });
-    if (stored || !run.sessionId) emit({ type: 'message-end', message });
+    if (!lost && (stored || !run.sessionId)) emit({ type: 'message-end', message });
     emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs: Date.now() - startedAt }));
     events.flush();
     if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);

@@ -98,6 +98,8 @@ export interface RunTable {
   owner: string | null;
   /** Why a cancelled run was cancelled; null otherwise. */
   cancel_reason: string | null;
+  /** The fencing token of the owner's hold: one more at every takeover. */
+  epoch: Generated<number>;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -14,6 +14,7 @@ import * as runApprovals from './migrations/2026-11-23-04-run-approvals.js';
 import * as runOwners from './migrations/2026-11-23-05-run-owners.js';
 import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed-tools.js';
 import * as runCancelReason from './migrations/2026-11-30-01-run-cancel-reason.js';
+import * as runEpochs from './migrations/2026-11-30-02-run-epochs.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-05-run-owners': runOwners,
   '2026-11-23-06-session-allowed-tools': sessionAllowedTools,
   '2026-11-30-01-run-cancel-reason': runCancelReason,
+  '2026-11-30-02-run-epochs': runEpochs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

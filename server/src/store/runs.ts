@@ -4,6 +4,20 @@ import type { ParkedRun, RunCheckpoint } from './run-shapes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, RunRow, RunUpdate } from './database.js';
 
+/** Who may write a run: its owner, in the epoch it took the run in. */
+export interface RunLease {
+  owner: string;
+  epoch: number;
+}
+
+/** A conditional write found the run held by someone else (taken over): this writer has lost it. */
+export class RunLeaseLost extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} is held by another instance now`);
+    this.name = 'RunLeaseLost';
+  }
+}
+
 /** A run as the store keeps it: the contract's record plus what the server needs to go on with it. */
 export interface StoredRun extends Run {
   userId: string;
@@ -11,6 +25,8 @@ export interface StoredRun extends Run {
   content: string | null;
   /** The instance holding the run while it is unfinished (see cluster/). */
   owner: string | null;
+  /** The fencing token of that hold. */
+  epoch: number;
   /** The partial answer while it streams, or a stateless run's final answer. */
   checkpoint: RunCheckpoint | null;
   /** While `waiting`: everything the run needs to go on. */
@@ -73,6 +89,7 @@ function toStoredRun(row: RunRow): StoredRun {
     approvalsExpireAt: date(parked?.expiresAt ?? null),
     content: row.content,
     owner: row.owner,
+    epoch: row.epoch,
     checkpoint: json<RunCheckpoint>(row.checkpoint),
     parked,
     cancelReason: row.cancel_reason,
@@ -81,7 +98,7 @@ function toStoredRun(row: RunRow): StoredRun {
 
 /** The contract's record of a stored run (what runs.get answers). */
 export function toRun(run: StoredRun): Run {
-  const { userId: _userId, content: _content, owner: _owner, checkpoint: _checkpoint, parked: _parked, cancelReason: _cancelReason, ...record } = run;
+  const { userId: _userId, content: _content, owner: _owner, epoch: _epoch, checkpoint: _checkpoint, parked: _parked, cancelReason: _cancelReason, ...record } = run;
   return record;
 }
 
@@ -131,8 +148,15 @@ export async function findRunByRequest(db: Kysely<Database>, userId: string, req
   return row && toStoredRun(row);
 }
 
-export async function updateRun(db: Kysely<Database>, runId: string, change: RunChange): Promise<void> {
-  await db.updateTable('runs').set(toRunUpdate(change)).where('id', '=', runId).execute();
+/**
+ * Writes a change to a run. With `lease`, only while the run is still held in it (owner and epoch):
+ * otherwise nothing is written and `RunLeaseLost` is thrown.
+ */
+export async function updateRun(db: Kysely<Database>, runId: string, change: RunChange, lease?: RunLease): Promise<void> {
+  let query = db.updateTable('runs').set(toRunUpdate(change)).where('id', '=', runId);
+  if (lease) query = query.where('owner', '=', lease.owner).where('epoch', '=', lease.epoch);
+  const result = await query.executeTakeFirst();
+  if (lease && Number(result.numUpdatedRows) === 0) throw new RunLeaseLost(runId);
 }
 
 /** Runs not ended (`queued`, `running`, `waiting`), every user's, oldest first. */
@@ -155,17 +179,21 @@ export async function unfinishedRunsOfSession(db: Kysely<Database>, sessionId: s
 }
 
 /**
- * Makes `owner` the run's owner if it is still `from` (a dead instance, or null): one instance wins
- * when several try at once. Resolves to whether this call won.
+ * Takes an unfinished run over: makes `owner` its owner in a new epoch if it is still held by
+ * `from` in `epoch` (a dead instance, or this instance before a restart) and not ended. One instance
+ * wins when several try at once; every write of the former holder fails from then on. Resolves to
+ * the new lease, or undefined when this call lost.
  */
-export async function claimRun(db: Kysely<Database>, runId: string, from: string | null, owner: string): Promise<boolean> {
+export async function claimRun(db: Kysely<Database>, run: { id: string; owner: string | null; epoch: number }, owner: string): Promise<RunLease | undefined> {
   const result = await db
     .updateTable('runs')
-    .set({ owner })
-    .where('id', '=', runId)
-    .where((where) => (from === null ? where('owner', 'is', null) : where('owner', '=', from)))
+    .set({ owner, epoch: run.epoch + 1 })
+    .where('id', '=', run.id)
+    .where((where) => (run.owner === null ? where('owner', 'is', null) : where('owner', '=', run.owner)))
+    .where('epoch', '=', run.epoch)
+    .where('status', 'in', ['queued', 'running', 'waiting'])
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return Number(result.numUpdatedRows) === 1 ? { owner, epoch: run.epoch + 1 } : undefined;
 }
 
 /** The user's runs, newest first (ids are time-ordered), optionally of one session and in some statuses. */

@@ -56,7 +56,7 @@ export class ApprovalGate {
       if (!pause.stored) {
         // Stored as waiting first, announced after: a client that hears `tool-approval` finds the run waiting.
         const announcements: StreamEvent[] = pause.approvals.map(({ callId, name, input }) => ({ type: 'tool-approval', callId, name, input }));
-        await this.write(run, () => parkRun(this.deps.db, run.id, this.parked(run, pause, announcements)));
+        await this.write(run, () => parkRun(this.deps.db, run, this.parked(run, pause, announcements)));
         for (const event of announcements) run.emit(event);
         flush();
       }
@@ -69,7 +69,7 @@ export class ApprovalGate {
       await untilDecided(pause, run.controller.signal);
       if (announced) run.paused = deferred();
       run.pause = undefined;
-      await this.write(run, () => resumeRun(this.deps.db, run.id));
+      await this.write(run, () => resumeRun(this.deps.db, run));
     } finally {
       clearTimeout(expiry);
       pause.left.resolve();
@@ -112,7 +112,7 @@ export class ApprovalGate {
       // Allowed for good: the rest of the run does not ask again for this tool.
       if (decision.always && approval.decision === 'approved') run.allowedTools.add(approval.name);
     }
-    await this.write(run, () => updatePause(this.deps.db, run.id, this.parked(run, pause)));
+    await this.write(run, () => updatePause(this.deps.db, run, this.parked(run, pause)));
     if (!pause.approvals.some(isPending)) pause.decided.resolve();
   }
 

@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../store/database.js';
 import type { AgentOutput } from '../../store/run-shapes.js';
-import { checkpointRun } from './run-record.js';
+import { RunLeaseLost } from '../../store/runs.js';
+import { checkpointRun, type RecordedRun } from './run-record.js';
 
 /**
  * Writes a streaming run's partial answer to its run row every `intervalMs` when it changed, so a
- * crash loses at most one interval of text. One write at a time; `stop` waits for the last.
+ * crash loses at most one interval of text. One write at a time; `stop` waits for the last. A write
+ * that finds the run taken over by another instance calls `onLeaseLost` and writes no more.
  */
 export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;
@@ -15,10 +17,11 @@ export class Checkpointer {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly runId: string,
+    private readonly run: RecordedRun,
     private readonly output: AgentOutput,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    private readonly onLeaseLost: () => void,
   ) {}
 
   start(): void {
@@ -39,7 +42,11 @@ export class Checkpointer {
     this.saved = snapshot;
     // Written as the output stands when the write's turn comes (never older than the snapshot).
     this.writing = this.writing
-      .then(() => checkpointRun(this.db, this.runId, this.output))
-      .catch((error) => this.logger.warn({ err: error, runId: this.runId }, 'checkpoint failed'));
+      .then(() => checkpointRun(this.db, this.run, this.output))
+      .catch((error) => {
+        if (!(error instanceof RunLeaseLost)) return this.logger.warn({ err: error, runId: this.run.id }, 'checkpoint failed');
+        clearInterval(this.timer);
+        this.onLeaseLost();
+      });
   }
 }

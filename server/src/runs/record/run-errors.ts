@@ -3,9 +3,10 @@ import { ProviderError } from '../../providers/types.js';
 
 /**
  * Why a run was stopped from outside its model stream. `park`: the server stops while the run waits
- * for approvals; it is left `waiting` in the store for the next start.
+ * for approvals; it is left `waiting` in the store for the next start. `fenced`: this instance lost
+ * its lease on the run (cut off from the cluster, or the run was taken over): it stops writing it.
  */
-export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' } | { kind: 'park' };
+export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' } | { kind: 'park' } | { kind: 'fenced' };
 
 /** Any error thrown while a run executes → the RunError clients see. Provider messages pass; others are internal. */
 export function toRunError(error: unknown): RunError {
@@ -28,6 +29,7 @@ export function classifyEnd(stop: StopReason | undefined, caught: unknown, maxRu
     case 'cancel':
       return { status: 'cancelled', error: null };
     case 'shutdown':
+    case 'fenced':
       return { status: 'interrupted', error: interruptedError };
     case 'timeout':
       return { status: 'failed', error: { code: 'timeout', message: `the run exceeded its maximum duration of ${maxRunMs} ms`, retryable: false } };

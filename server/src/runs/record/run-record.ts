@@ -3,7 +3,7 @@ import type { ChatSendInput, Message, RunError, RunStatus } from '@threadline/sh
 import { newId } from '../../ids.js';
 import type { Database } from '../../store/database.js';
 import { allMessages, insertMessages } from '../../store/messages.js';
-import { insertRun, updateRun, type StoredRun } from '../../store/runs.js';
+import { insertRun, updateRun, type RunLease, type StoredRun } from '../../store/runs.js';
 import { createSession, findSession, recordMessages } from '../../store/sessions.js';
 import { assistantMessage, type AnsweringRun } from './run-ending.js';
 import { interruptedError } from './run-errors.js';
@@ -18,11 +18,15 @@ import type { AgentOutput, ParkedRun, RunCheckpoint } from '../../store/run-shap
  * and, for runs a stopped process left behind, interrupted or failed from the store.
  */
 
-/** The run a transition applies to. */
+/**
+ * The run a transition applies to, and the lease its writer holds it in: every write is
+ * conditional on it (RunLeaseLost when another instance has taken the run over meanwhile).
+ */
 export interface RecordedRun {
   id: string;
   userId: string;
   sessionId: string | null;
+  lease: RunLease;
 }
 
 /** A run about to be created: who asks what, answered by which agent and model. */
@@ -41,8 +45,8 @@ export interface RunToCreate {
   owner: string;
 }
 
-/** One transaction: the new session (when asked for) and the run, queued. Resolves to the run's id and session. */
-export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null }> {
+/** One transaction: the new session (when asked for) and the run, queued. Resolves to the run's id, session and lease. */
+export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null; lease: RunLease }> {
   const id = newId();
   return db.transaction().execute(async (trx) => {
     let sessionId = run.sessionId;
@@ -67,7 +71,7 @@ export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now
       owner: run.owner,
       queuedAt: now,
     });
-    return { id, sessionId };
+    return { id, sessionId, lease: { owner: run.owner, epoch: 0 } };
   });
 }
 
@@ -89,7 +93,7 @@ export function createCancelledRun(
 }
 
 /** The user's message of a run, as stored in its session. */
-function userMessage(run: RecordedRun, content: string, createdAt = new Date()): Message {
+function userMessage(run: { id: string; sessionId: string | null }, content: string, createdAt = new Date()): Message {
   return { id: newId(), sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt };
 }
 
@@ -97,7 +101,7 @@ function userMessage(run: RecordedRun, content: string, createdAt = new Date()):
 export function beginRun(db: Kysely<Database>, run: RecordedRun, content: string, startedAt: number): Promise<Message[]> {
   const message = userMessage(run, content);
   return db.transaction().execute(async (trx) => {
-    await updateRun(trx, run.id, { status: 'running', startedAt });
+    await updateRun(trx, run.id, { status: 'running', startedAt }, run.lease);
     if (!run.sessionId) return [message];
     await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
     await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime());
@@ -106,30 +110,30 @@ export function beginRun(db: Kysely<Database>, run: RecordedRun, content: string
 }
 
 /** The history a run resumed after a pause answers: its session's messages (its own user message is the last), or just that message. */
-export async function historyOf(db: Kysely<Database>, run: RecordedRun, content: string): Promise<Message[]> {
+export async function historyOf(db: Kysely<Database>, run: { id: string; sessionId: string | null }, content: string): Promise<Message[]> {
   if (run.sessionId) return allMessages(db, run.sessionId);
   return [userMessage(run, content)];
 }
 
 /** The partial answer of a streaming run, so a crash loses at most one checkpoint interval. */
-export function checkpointRun(db: Kysely<Database>, runId: string, output: AgentOutput): Promise<void> {
+export function checkpointRun(db: Kysely<Database>, run: RecordedRun, output: AgentOutput): Promise<void> {
   const checkpoint: RunCheckpoint = { content: output.text, parts: output.parts, usage: output.usage };
-  return updateRun(db, runId, { checkpoint, firstTokenAt: output.firstTokenAt });
+  return updateRun(db, run.id, { checkpoint, firstTokenAt: output.firstTokenAt }, run.lease);
 }
 
 /** The run waits for approvals, with everything it needs to go on (here or after a restart). */
-export function parkRun(db: Kysely<Database>, runId: string, parked: ParkedRun): Promise<void> {
-  return updateRun(db, runId, { status: 'waiting', parked });
+export function parkRun(db: Kysely<Database>, run: RecordedRun, parked: ParkedRun): Promise<void> {
+  return updateRun(db, run.id, { status: 'waiting', parked }, run.lease);
 }
 
 /** A waiting run's pause changed (a decision came in). */
-export function updatePause(db: Kysely<Database>, runId: string, parked: ParkedRun): Promise<void> {
-  return updateRun(db, runId, { parked });
+export function updatePause(db: Kysely<Database>, run: RecordedRun, parked: ParkedRun): Promise<void> {
+  return updateRun(db, run.id, { parked }, run.lease);
 }
 
 /** Every call of the pause is decided: the run is running again. */
-export function resumeRun(db: Kysely<Database>, runId: string): Promise<void> {
-  return updateRun(db, runId, { status: 'running', parked: null });
+export function resumeRun(db: Kysely<Database>, run: RecordedRun): Promise<void> {
+  return updateRun(db, run.id, { status: 'running', parked: null }, run.lease);
 }
 
 /** How a run ends: its status, its answer (built by `assistantMessage`), and why. */
@@ -142,20 +146,15 @@ export interface StoredEnding {
 }
 
 /**
- * One transaction: the assistant message (if the session still exists and there is anything to
- * keep) and the run's end. A stateless run's answer is kept on its run row instead, so the same
- * requestId can get it back. Resolves to whether the message went into the session.
+ * One transaction: the run's end and the assistant message (if the session still exists and there
+ * is anything to keep). A stateless run's answer is kept on its run row instead, so the same
+ * requestId can get it back. The run's row is written first, conditional on the lease: a run
+ * another instance has taken over meanwhile gets neither (RunLeaseLost). Resolves to whether the
+ * message went into the session.
  */
 export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string }, ending: StoredEnding, endedAt = Date.now()): Promise<boolean> {
   const { message, status, output, error } = ending;
   return db.transaction().execute(async (trx) => {
-    let stored = false;
-    const keep = status === 'completed' || output.parts.length > 0;
-    if (run.sessionId && keep && (await findSession(trx, run.userId, run.sessionId))) {
-      await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
-      await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent });
-      stored = true;
-    }
     const kept: RunCheckpoint | null = run.sessionId
       ? null
       : { content: output.text, parts: output.parts, usage: output.usage, message: { id: message.id, createdAt: message.createdAt.getTime(), status: message.status } };
@@ -169,8 +168,12 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
       checkpoint: kept,
       parked: null,
       cancelReason: ending.cancelReason ?? null,
-    });
-    return stored;
+    }, run.lease);
+    const keep = status === 'completed' || output.parts.length > 0;
+    if (!run.sessionId || !keep || !(await findSession(trx, run.userId, run.sessionId))) return false;
+    await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
+    await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent });
+    return true;
   });
 }
 
@@ -180,10 +183,19 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
  * must not vanish); a run that was streaming gets its last checkpointed partial answer stored with
  * status `interrupted`. Resolves to that assistant message, if one was stored.
  */
-export function interruptRun(db: Kysely<Database>, run: StoredRun, now = Date.now()): Promise<Message | undefined> {
+export function interruptRun(db: Kysely<Database>, run: StoredRun, lease: RunLease, now = Date.now()): Promise<Message | undefined> {
   const { checkpoint } = run;
   const usage = checkpoint?.usage ?? { inputTokens: 0, outputTokens: 0 };
   return db.transaction().execute(async (trx) => {
+    await updateRun(trx, run.id, {
+      status: 'interrupted',
+      usage,
+      finishReason: null,
+      error: interruptedError,
+      firstTokenAt: run.firstTokenAt?.getTime() ?? null,
+      endedAt: now,
+      checkpoint: null,
+    }, lease);
     const session = run.sessionId ? await findSession(trx, run.userId, run.sessionId) : undefined;
     let answer: Message | undefined;
     if (session) {
@@ -196,23 +208,14 @@ export function interruptRun(db: Kysely<Database>, run: StoredRun, now = Date.no
       await insertMessages(trx, run.userId, messages);
       if (messages.length > 0) await recordMessages(trx, session.id, messages.length, now);
     }
-    await updateRun(trx, run.id, {
-      status: 'interrupted',
-      usage,
-      finishReason: null,
-      error: interruptedError,
-      firstTokenAt: run.firstTokenAt?.getTime() ?? null,
-      endedAt: now,
-      checkpoint: null,
-    });
     return answer;
   });
 }
 
 /** A parked run that cannot go on after a restart (its agent or model is gone): failed, with what it had answered. */
-export async function failParkedRun(db: Kysely<Database>, run: StoredRun, parked: ParkedRun, reason: string): Promise<void> {
+export async function failParkedRun(db: Kysely<Database>, run: StoredRun, lease: RunLease, parked: ParkedRun, reason: string): Promise<void> {
   const error: RunError = { code: 'internal', message: `the run could not resume after a restart: ${reason}`, retryable: false };
   const answering: AnsweringRun = { id: run.id, sessionId: run.sessionId, agent: parked.agent, model: parked.model };
   const message = assistantMessage(answering, parked.output, 'failed');
-  await endRun(db, { ...run, agent: parked.agent }, { message, status: 'failed', output: parked.output, error });
+  await endRun(db, { ...run, lease, agent: parked.agent }, { message, status: 'failed', output: parked.output, error });
 }
