@@ -49,6 +49,8 @@ const Environment = z.object({
   THREADLINE_MAX_RUN_MS: positiveInt.default(10 * 60 * 1000),
   /** A tool call waiting this long for the user's approval is denied (the run goes on), ms; 0 = never. */
   THREADLINE_APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** A database connection, statement or lock wait taking longer than this fails (SERVICE_UNAVAILABLE to clients), ms. */
+  THREADLINE_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /** How often a streaming answer is checkpointed to the store (what a crash can lose at most), ms. */
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
@@ -93,6 +95,8 @@ export interface Config {
   instanceId: string | undefined;
   instanceTtlMs: number;
   checkpointMs: number;
+  /** Bound of a database connection, statement or lock wait, ms. */
+  databaseTimeoutMs: number;
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
@@ -162,6 +166,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     instanceId: env.THREADLINE_INSTANCE_ID,
     instanceTtlMs: env.THREADLINE_INSTANCE_TTL_MS,
     checkpointMs: env.THREADLINE_CHECKPOINT_MS,
+    databaseTimeoutMs: env.THREADLINE_DB_TIMEOUT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
     agentsFile: env.THREADLINE_AGENTS_FILE
       ? resolve(env.THREADLINE_AGENTS_FILE)

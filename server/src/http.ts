@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
 import { appRouter } from './routers/app.js';
 import type { Services } from './services.js';
+import { isDatabaseUnavailable } from './store/availability.js';
 import { findUserByToken } from './store/users.js';
-import type { Context } from './trpc.js';
+import { DATABASE_UNAVAILABLE, type Context } from './trpc.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -65,8 +67,13 @@ export function createHttpServer(services: Services): Server {
     maxBodySize: config.maxBodyBytes,
     async createContext({ req }): Promise<Context> {
       const token = bearerToken(req);
-      const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-      return { user, services };
+      try {
+        const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
+        return { user, services };
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
+        throw error;
+      }
     },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'request failed');
@@ -82,12 +89,28 @@ export function createHttpServer(services: Services): Server {
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {
-      sql`select 1`.execute(db).then(
-        () => sendJson(response, 200, { ok: true }),
-        () => sendJson(response, 503, { ok: false }),
-      );
+      void readiness(services).then(({ ready, reason }) => sendJson(response, ready ? 200 : 503, ready ? { ok: true } : { ok: false, reason }));
     } else {
       sendJson(response, 404, { error: 'not found' });
     }
   });
+}
+
+/** How long `/readyz` waits for the database before it says 503, ms. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Ready while the database answers within a bound and its writes go through. */
+async function readiness(services: Services): Promise<{ ready: boolean; reason?: string }> {
+  const failure = services.storeHealth.failure();
+  if (failure) return { ready: false, reason: `database writes fail since ${failure.since.toISOString()}` };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READINESS_TIMEOUT_MS)));
+  try {
+    const answer = await Promise.race([sql`select 1`.execute(services.db).then(() => 'ok' as const), timeout]);
+    return answer === 'ok' ? { ready: true } : { ready: false, reason: 'the database does not answer' };
+  } catch {
+    return { ready: false, reason: 'the database does not answer' };
+  } finally {
+    clearTimeout(timer);
+  }
 }

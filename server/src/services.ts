@@ -12,6 +12,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/index.js';
 import { InMemoryEventLog, RedisEventLog, type RunEventLog } from './events/index.js';
 import type { Database } from './store/database.js';
+import type { StoreHealth } from './store/availability.js';
 import { openStore, type DialectName } from './store/open.js';
 
 /** Everything a request handler may use; built once per server. */
@@ -19,6 +20,8 @@ export interface Services {
   config: Config;
   db: Kysely<Database>;
   dialect: DialectName;
+  /** Whether the database takes writes now (`/readyz`). */
+  storeHealth: StoreHealth;
   providers: ProviderRegistry;
   agents: AgentRegistry;
   log: RunEventLog;
@@ -37,9 +40,10 @@ export interface Services {
  */
 export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
   const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
-  const { db, dialect } = await openStore({
+  const { db, dialect, health } = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    timeoutMs: config.databaseTimeoutMs,
     onConnectionError: (error) => logger.warn({ err: error }, 'database: an idle connection was lost; the pool opens a new one'),
   });
 
@@ -62,7 +66,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
   const log: RunEventLog = config.redisUrl
     ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, logger })
     : new InMemoryEventLog(config.runRetentionMs);
-  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency };
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs };
   const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, options });
   const { interrupted, resumed } = await engine.adoptOrphans(true);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');
@@ -72,6 +76,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     config,
     db,
     dialect,
+    storeHealth: health,
     providers,
     agents,
     log,

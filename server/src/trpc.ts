@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { ThreadlineErrorData } from '@threadline/shared';
 import { DomainError, type DomainErrorKind } from './errors.js';
 import type { Services } from './services.js';
+import { isDatabaseUnavailable } from './store/availability.js';
 import type { AuthUser } from './store/users.js';
 
 /**
@@ -60,12 +61,21 @@ const trpcCodes: Record<DomainErrorKind, TRPCError['code']> = {
   unavailable: 'SERVICE_UNAVAILABLE',
 };
 
-/** The one place errors become tRPC codes: domain errors by kind, everything else stays internal. */
+/** What a client hears when the database cannot answer now. */
+export const DATABASE_UNAVAILABLE = 'the database is not answering; retry shortly';
+
+/**
+ * The one place errors become tRPC codes: domain errors by kind, a database that cannot answer now
+ * as SERVICE_UNAVAILABLE, everything else stays internal.
+ */
 const mapErrors = t.middleware(async function mapErrors({ next }) {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: trpcCodes[cause.kind], message: cause.message, cause });
+  }
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(result.error.cause)) {
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: result.error.cause });
   }
   return result;
 });

@@ -34,6 +34,8 @@ export interface RunEngineOptions {
   approvalTimeoutMs: number;
   /** How many runs may execute at once per provider. */
   concurrency: (provider: string) => number;
+  /** How long a request waits for the database (a cancel, for the run's end to be stored), ms. */
+  databaseTimeoutMs: number;
 }
 
 export interface RunEngineDependencies {
@@ -69,6 +71,8 @@ export class RunEngine {
   private readonly remote: RemoteRuns | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
+  /** Aborted when the server stops for good: end writes waiting for the database give up. */
+  private readonly storeRetries = new AbortController();
   /** This instance's lease lapsed: it holds no runs and starts none until a heartbeat gets through. */
   private fenced = false;
 
@@ -85,7 +89,7 @@ export class RunEngine {
       acquireSlot: (run) => this.acquireSlot(run),
     });
     this.orphans = new OrphanRuns({ ...deps, isHeld: (runId) => this.active.has(runId), hold: (...held) => this.hold(...held) });
-    this.executor = new RunExecutor({ ...deps, gate: this.gate, background: this.background, stop: (run, reason) => this.stop(run, reason) });
+    this.executor = new RunExecutor({ ...deps, gate: this.gate, background: this.background, storeRetries: this.storeRetries.signal, stop: (run, reason) => this.stop(run, reason) });
     if (deps.cluster) {
       this.remote = new RemoteRuns(deps.db, deps.cluster);
       deps.cluster.onCommand((command) => this.obey(command));
@@ -135,7 +139,10 @@ export class RunEngine {
     const run = this.active.get(runId);
     if (run && run.userId === userId) {
       this.stop(run, { kind: 'cancel', reason });
-      await run.done;
+      // Stopped at once; its end is stored as soon as the database takes it (the run stays held until then).
+      if (!(await settlesWithin(run.done, this.deps.options.databaseTimeoutMs))) {
+        throw new DomainError('unavailable', 'the run is stopped, but the database does not take its end yet; it is stored as soon as the database answers');
+      }
       return;
     }
     const row = await findRun(this.deps.db, userId, runId);
@@ -212,6 +219,8 @@ export class RunEngine {
     if (late) {
       const runs = [...this.active.values()];
       for (const run of runs) this.stop(run, { kind: 'shutdown' });
+      // Out of time: an end the database does not take is left to the next start's recovery.
+      this.storeRetries.abort();
       await Promise.all(runs.map((run) => run.done));
     }
     await this.background.stop();
@@ -384,3 +393,13 @@ export class RunEngine {
   }
 }
 
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

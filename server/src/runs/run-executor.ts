@@ -12,7 +12,7 @@ import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { type AgentOutput, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
-import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, interruptedError, type StopReason, terminalEvent } from './record/index.js';
+import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RunDeadline } from './scheduling/index.js';
@@ -26,6 +26,8 @@ export interface RunExecutorDependencies {
   options: { checkpointMs: number; maxRunMs: number };
   gate: ApprovalGate;
   background: BackgroundTasks;
+  /** Aborted when the server stops for good: end writes that wait for the database give up. */
+  storeRetries: AbortSignal;
   /** Stops a run from outside (its maximum duration passed). */
   stop(run: ActiveRun, reason: StopReason): void;
 }
@@ -112,7 +114,10 @@ export class RunExecutor {
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
     await run.writes;
     let lost = false;
-    const stored = await endRun(db, { ...run, agent: run.agent.name }, { message, status, output, error, cancelReason }).catch((caught) => {
+    const ending = { message, status, output, error, cancelReason };
+    const onRetry = (caught: unknown, attempt: number) =>
+      attempt === 1 && logger.warn({ err: caught, runId: run.id }, 'the database does not take the end of a run; retrying while the answer is held');
+    const stored = await retryWhileUnavailable(() => endRun(db, { ...run, agent: run.agent.name }, ending), this.deps.storeRetries, onRetry).catch((caught) => {
       if (caught instanceof RunLeaseLost) {
         // Its outcome is the new holder's (stored interrupted with the last checkpoint): none of ours is kept or announced.
         logger.warn({ runId: run.id }, 'run taken over by another instance; its end was not stored here');

@@ -4,7 +4,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { createPostgresDatabase, type ConnectionErrorListener } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
+import { StoreHealth } from './availability.js';
 import { migrateToLatest } from './migrate.js';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Which database a store runs on. */
 export type DialectName = 'sqlite' | 'postgres';
@@ -13,6 +16,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** Whether writes go through now. */
+  health: StoreHealth;
 }
 
 /** Where a store lives, and who hears about its lost connections. */
@@ -22,16 +27,21 @@ export interface StoreOptions {
   dataDir: string;
   /** Told when an idle PostgreSQL connection dies (the pool replaces it); never fatal. */
   onConnectionError?: ConnectionErrorListener;
+  /** How long a connection, statement or lock wait may take before it fails, ms (default 10 s). */
+  timeoutMs?: number;
 }
 
 /** Opens PostgreSQL when `databaseUrl` is set, else SQLite at `<dataDir>/threadline.db`; then migrates. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
+  const health = new StoreHealth();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (options.databaseUrl) {
-    store = { db: createPostgresDatabase(options.databaseUrl, options.onConnectionError), dialect: 'postgres' };
+    const db = createPostgresDatabase(options.databaseUrl, { timeoutMs, log: health.observe, ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}) });
+    store = { db, dialect: 'postgres', health };
   } else {
     mkdirSync(options.dataDir, { recursive: true });
-    store = { db: createSqliteDatabase(join(options.dataDir, 'threadline.db')), dialect: 'sqlite' };
+    store = { db: createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe }), dialect: 'sqlite', health };
   }
   await migrateToLatest(store.db);
   return store;

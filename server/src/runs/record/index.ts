@@ -11,3 +11,4 @@ export * from './run-errors.js';
 export * from './run-record.js';
 export * from './stored-outcome.js';
 export * from './stored-replay.js';
+export * from './store-retry.js';

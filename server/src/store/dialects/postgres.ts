@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
 
@@ -17,14 +17,22 @@ export type ConnectionErrorListener = (error: Error) => void;
  * unhandled error and the process exits. The pool drops that connection by itself and opens a new
  * one on the next query, so the error is only reported.
  */
-export function createPostgresDatabase(connectionString: string, onConnectionError: ConnectionErrorListener = () => {}): Kysely<Database> {
+export function createPostgresDatabase(
+  connectionString: string,
+  options: { onConnectionError?: ConnectionErrorListener; timeoutMs?: number; log?: (event: LogEvent) => void } = {},
+): Kysely<Database> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString,
+    // A database that does not answer (packets held, not refused) fails requests in bounded time.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  pool.on('error', onConnectionError);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('error', options.onConnectionError ?? (() => {}));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
 }

@@ -1,0 +1,61 @@
+import type { LogEvent } from 'kysely';
+
+/** SQLite result codes of a database that cannot take the statement now: full, I/O, locked, read-only. */
+const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|READONLY|PROTOCOL|NOLFS)/;
+/** PostgreSQL SQLSTATE classes: 08 connection exception, 53 insufficient resources (disk full, out of memory, too many connections), 57 operator intervention (shutdown), 58 system error. */
+const POSTGRES_UNAVAILABLE = /^(08|53|57|58)/;
+/** Node socket errors and pg's own timeouts and lost connections. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const PG_MESSAGES = /connection terminated|timeout exceeded when trying to connect|query read timeout|connection timeout|client has encountered a connection error|cannot use a pool after calling end|canceling statement due to statement timeout/i;
+
+/**
+ * True when an error says the database cannot answer now (full disk, lost or refused connection,
+ * a timeout, a server shutting down), as opposed to a bug or a constraint: such a request is worth
+ * retrying later, and clients are told SERVICE_UNAVAILABLE rather than an internal error.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (SQLITE_UNAVAILABLE.test(code) || NETWORK_CODES.has(code))) return true;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && POSTGRES_UNAVAILABLE.test(code)) return true;
+    if (PG_MESSAGES.test(current.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the database takes writes now, as the writes themselves tell it: the first one that fails
+ * for want of the database marks it failing, the next one that succeeds clears it. `/readyz` says
+ * 503 meanwhile, so a load balancer sends no new work here.
+ */
+export class StoreHealth {
+  private failingSince: number | null = null;
+  private lastError: string | null = null;
+
+  /** Kysely's log hook: sees every query, succeeded or failed. */
+  readonly observe = (event: LogEvent): void => {
+    if (!isWrite(event.query.sql)) return;
+    if (event.level === 'query') {
+      this.failingSince = null;
+      this.lastError = null;
+    } else if (isDatabaseUnavailable(event.error)) {
+      this.failingSince ??= Date.now();
+      this.lastError = event.error instanceof Error ? event.error.message : String(event.error);
+    }
+  };
+
+  /** Writes went through last time (or none failed yet). */
+  get writable(): boolean {
+    return this.failingSince === null;
+  }
+
+  /** Since when writes fail and why, for `/readyz` and logs; null while they go through. */
+  failure(): { since: Date; error: string } | null {
+    return this.failingSince === null ? null : { since: new Date(this.failingSince), error: this.lastError ?? 'unknown' };
+  }
+}
+
+function isWrite(statement: string): boolean {
+  const verb = statement.trimStart().slice(0, 6).toLowerCase();
+  return verb === 'insert' || verb === 'update' || verb === 'delete';
+}
