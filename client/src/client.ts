@@ -37,7 +37,8 @@ export function createThreadlineClient(options: ThreadlineClientOptions): Thread
               baseFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authorization } }),
           }),
         }),
-        false: httpBatchLink({ url, transformer: superjson, headers: () => authorization, fetch: baseFetch }),
+        // The server refuses batches of more than 50 calls (THREADLINE_MAX_BATCH): larger ones are split here.
+        false: httpBatchLink({ url, transformer: superjson, headers: () => authorization, fetch: baseFetch, maxItems: 50 }),
       }),
     ],
   });

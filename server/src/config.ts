@@ -49,6 +49,18 @@ const Environment = z.object({
   THREADLINE_MAX_RUN_MS: positiveInt.default(10 * 60 * 1000),
   /** A tool call waiting this long for the user's approval is denied (the run goes on), ms; 0 = never. */
   THREADLINE_APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(0).default(24 * 60 * 60 * 1000),
+  /** Most calls in one HTTP batch (a larger batch is refused with BAD_REQUEST). */
+  THREADLINE_MAX_BATCH: positiveInt.default(50),
+  /** Runs one user may have waiting to start (for their session's turn or a provider slot); more: TOO_MANY_REQUESTS. */
+  THREADLINE_MAX_QUEUED_RUNS: positiveInt.default(64),
+  /** The most of one provider's slots one user's runs may hold, as a fraction (rounded up; at least one). */
+  THREADLINE_USER_SHARE: z.coerce.number().gt(0).max(1).default(0.75),
+  /** An answer (text, reasoning, tool calls and results) is cut here, finishing with reason `length`, bytes. */
+  THREADLINE_MAX_ANSWER_BYTES: positiveInt.default(1024 * 1024),
+  /** Events of ended runs kept in memory for readers, in all, bytes (the oldest go first; also bounded by THREADLINE_RUN_RETENTION_MS). */
+  THREADLINE_EVENT_MEMORY_BYTES: positiveInt.default(64 * 1024 * 1024),
+  /** A stream whose reader takes nothing for this long while events wait is closed (it resumes from its last event id), ms. */
+  THREADLINE_STREAM_STALL_MS: positiveInt.default(30_000),
   /** A database connection, statement or lock wait taking longer than this fails (SERVICE_UNAVAILABLE to clients), ms. */
   THREADLINE_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /** How often a streaming answer is checkpointed to the store (what a crash can lose at most), ms. */
@@ -67,8 +79,19 @@ const Environment = z.object({
   THREADLINE_AGENTS_FILE: optionalText,
 });
 
+/** Bounds that keep one user, or one answer, from exhausting the server. */
+export interface ServerLimits {
+  maxBatchSize: number;
+  maxQueuedRunsPerUser: number;
+  userShare: number;
+  maxAnswerBytes: number;
+  eventMemoryBytes: number;
+  streamStallMs: number;
+}
+
 /** The server's configuration. */
 export interface Config {
+  limits: ServerLimits;
   port: number;
   host: string;
   /** Absolute path. */
@@ -138,6 +161,14 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     ...(env.OLLAMA_HOST ? { ollama: { host: env.OLLAMA_HOST } } : {}),
   };
   return {
+    limits: {
+      maxBatchSize: env.THREADLINE_MAX_BATCH,
+      maxQueuedRunsPerUser: env.THREADLINE_MAX_QUEUED_RUNS,
+      userShare: env.THREADLINE_USER_SHARE,
+      maxAnswerBytes: env.THREADLINE_MAX_ANSWER_BYTES,
+      eventMemoryBytes: env.THREADLINE_EVENT_MEMORY_BYTES,
+      streamStallMs: env.THREADLINE_STREAM_STALL_MS,
+    },
     port: env.PORT,
     host: env.HOST,
     dataDir,

@@ -6,7 +6,7 @@ import { appRouter } from './routers/app.js';
 import type { Services } from './services.js';
 import { isDatabaseUnavailable } from './store/availability.js';
 import { findUserByToken } from './store/users.js';
-import { DATABASE_UNAVAILABLE, type Context } from './trpc.js';
+import { DATABASE_UNAVAILABLE, retryAfterOf, type Context } from './trpc.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -27,13 +27,36 @@ export const SSE_RECONNECT_MS = 500;
  * (and resumes from its last event id) after SSE_RECONNECT_MS instead of EventSource's default 3 s.
  * tRPC writes the stream itself, so this hooks the response's first write.
  */
-function adviseReconnectDelay(response: ServerResponse): void {
+function adviseReconnectDelay(response: ServerResponse, stallMs: number): void {
   const write = response.write.bind(response) as (...args: unknown[]) => boolean;
   response.write = ((...args: unknown[]) => {
     response.write = write as ServerResponse['write'];
-    if (String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) write(`retry: ${SSE_RECONNECT_MS}\n\n`);
+    if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) return write(...args);
+    write(`retry: ${SSE_RECONNECT_MS}\n\n`);
+    closeWhenStalled(response, stallMs);
     return write(...args);
   }) as ServerResponse['write'];
+}
+
+/**
+ * Backpressure for event streams: tRPC waits for `drain` before it writes more, so a reader that
+ * stops reading costs a socket's buffers, not more; one that stays stalled for `stallMs` while
+ * events wait is closed, freeing those too. A reader that comes back resumes from its last event id.
+ */
+function closeWhenStalled(response: ServerResponse, stallMs: number): void {
+  const check = setInterval(() => {
+    if (response.writableNeedDrain && Date.now() - stalledSince >= stallMs) response.destroy();
+  }, Math.min(1_000, stallMs));
+  check.unref();
+  let stalledSince = Date.now();
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  response.write = ((...args: unknown[]) => {
+    const wasStalled = response.writableNeedDrain;
+    const written = write(...args);
+    if (!written && !wasStalled) stalledSince = Date.now();
+    return written;
+  }) as ServerResponse['write'];
+  response.once('close', () => clearInterval(check));
 }
 
 /**
@@ -65,6 +88,7 @@ export function createHttpServer(services: Services): Server {
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: config.maxBodyBytes,
+    maxBatchSize: config.limits.maxBatchSize,
     async createContext({ req }): Promise<Context> {
       const token = bearerToken(req);
       try {
@@ -75,6 +99,11 @@ export function createHttpServer(services: Services): Server {
         throw error;
       }
     },
+    // A limit's answer says when to come back, as plain HTTP clients expect it.
+    responseMeta({ errors }) {
+      const retryAfterMs = Math.max(0, ...errors.map((error) => retryAfterOf(error) ?? 0));
+      return retryAfterMs > 0 ? { headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } } : {};
+    },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'request failed');
     },
@@ -84,7 +113,7 @@ export function createHttpServer(services: Services): Server {
     if (handleCors(request, response, config.corsOrigins)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
-      adviseReconnectDelay(response);
+      adviseReconnectDelay(response, config.limits.streamStallMs);
       trpc(request, response);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });

@@ -64,9 +64,9 @@ export async function createServices(config: Config, logger: Logger = createLogg
   const cluster = config.redisUrl ? await Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
   // Several instances share run events through Redis Streams; one keeps them in memory.
   const log: RunEventLog = config.redisUrl
-    ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, logger })
-    : new InMemoryEventLog(config.runRetentionMs);
-  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs };
+    ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
+    : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes };
   const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, options });
   const { interrupted, resumed } = await engine.adoptOrphans(true);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');

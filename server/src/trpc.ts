@@ -38,6 +38,7 @@ const t = initTRPC.context<Context>().create({
         : issues
           ? `invalid input: ${issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`
           : shape.message;
+    const retryAfterMs = retryAfterOf(error);
     return {
       ...shape,
       message,
@@ -46,6 +47,7 @@ const t = initTRPC.context<Context>().create({
         httpStatus: shape.data.httpStatus,
         ...(shape.data.path ? { path: shape.data.path } : {}),
         ...(issues ? { issues } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       },
     };
   },
@@ -53,12 +55,18 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 
+/** When a limited request may be sent again, ms (TOO_MANY_REQUESTS only). */
+export function retryAfterOf(error: TRPCError): number | undefined {
+  return error.code === 'TOO_MANY_REQUESTS' && error.cause instanceof DomainError ? error.cause.retryAfterMs : undefined;
+}
+
 const trpcCodes: Record<DomainErrorKind, TRPCError['code']> = {
   not_found: 'NOT_FOUND',
   invalid: 'BAD_REQUEST',
   conflict: 'CONFLICT',
   unauthorized: 'UNAUTHORIZED',
   unavailable: 'SERVICE_UNAVAILABLE',
+  too_many: 'TOO_MANY_REQUESTS',
 };
 
 /** What a client hears when the database cannot answer now. */

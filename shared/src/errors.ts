@@ -37,11 +37,14 @@ export type RunError = z.infer<typeof RunError>;
 
 /**
  * The `data` of every tRPC error this server sends (see the server's errorFormatter).
- * `issues` is set for BAD_REQUEST caused by input validation: Zod's issues, path and message each.
+ * `issues` is set for BAD_REQUEST caused by input validation: Zod's issues, path and message each;
+ * `retryAfterMs` for TOO_MANY_REQUESTS.
  */
 export interface ThreadlineErrorData {
   code: string;
   httpStatus: number;
   path?: string;
   issues?: { path: (string | number)[]; message: string; code: string }[];
+  /** With TOO_MANY_REQUESTS: when the same request may succeed, ms from now (also `Retry-After` on plain HTTP). */
+  retryAfterMs?: number;
 }

@@ -45,16 +45,28 @@ interface RunRecord {
   readers: Set<() => void>;
   ended: boolean;
   expiry?: NodeJS.Timeout;
+  /** About how much memory its events hold, bytes. */
+  bytes: number;
 }
 
-/** The single-process event log: arrays in memory, dropped `retentionMs` after the run ends. */
+/**
+ * The single-process event log: arrays in memory. An ended run's events stay for readers that
+ * resume late, until `retentionMs` after its end or until ended runs hold more than
+ * `maxEndedBytes` in all (the oldest are dropped first; a reader then replays from the store).
+ */
 export class InMemoryEventLog implements RunEventLog {
   private readonly runs = new Map<string, RunRecord>();
+  /** Ended runs still held, oldest first, and their size. */
+  private readonly endedRuns = new Map<string, number>();
+  private endedBytes = 0;
 
-  constructor(private readonly retentionMs: number) {}
+  constructor(
+    private readonly retentionMs: number,
+    private readonly maxEndedBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   open(runId: string, earlier: LoggedEvent[] = []): void {
-    if (!this.runs.has(runId)) this.runs.set(runId, { events: [...earlier], readers: new Set(), ended: false });
+    if (!this.runs.has(runId)) this.runs.set(runId, { events: [...earlier], readers: new Set(), ended: false, bytes: earlier.reduce((sum, logged) => sum + sizeOf(logged.event), 0) });
   }
 
   snapshot(runId: string): LoggedEvent[] {
@@ -66,13 +78,36 @@ export class InMemoryEventLog implements RunEventLog {
     if (!record || record.ended) throw new Error(`run ${runId} has no open event log`);
     const logged = { id: record.events.length + 1, event };
     record.events.push(logged);
+    record.bytes += sizeOf(event);
     if (isTerminalEvent(event)) {
       record.ended = true;
-      record.expiry = setTimeout(() => this.runs.delete(runId), this.retentionMs);
+      record.expiry = setTimeout(() => this.drop(runId), this.retentionMs);
       record.expiry.unref();
+      this.endedRuns.set(runId, record.bytes);
+      this.endedBytes += record.bytes;
+      // Over the memory bound: the oldest ended runs go first (their readers replay from the store).
+      for (const oldest of this.endedRuns.keys()) {
+        if (this.endedBytes <= this.maxEndedBytes) break;
+        this.drop(oldest);
+      }
     }
     for (const wake of record.readers) wake();
     return logged;
+  }
+
+  /** Bytes held by ended runs' events (for tests and status). */
+  endedMemory(): number {
+    return this.endedBytes;
+  }
+
+  private drop(runId: string): void {
+    const record = this.runs.get(runId);
+    clearTimeout(record?.expiry);
+    this.runs.delete(runId);
+    const bytes = this.endedRuns.get(runId);
+    if (bytes === undefined) return;
+    this.endedRuns.delete(runId);
+    this.endedBytes -= bytes;
   }
 
   async has(runId: string): Promise<boolean> {
@@ -123,5 +158,23 @@ export class InMemoryEventLog implements RunEventLog {
       for (const wake of record.readers) wake();
     }
     this.runs.clear();
+    this.endedRuns.clear();
+    this.endedBytes = 0;
+  }
+}
+
+/** About how much memory an event holds, bytes: its text, and for the rare large ones their JSON. */
+function sizeOf(event: StreamEvent): number {
+  switch (event.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      return 64 + event.delta.length * 2;
+    case 'message-end':
+    case 'tool-call':
+    case 'tool-result':
+    case 'tool-approval':
+      return 64 + (JSON.stringify(event)?.length ?? 0) * 2;
+    default:
+      return 128;
   }
 }

@@ -10,6 +10,8 @@ export interface RedisEventLogOptions {
   url: string;
   /** How long a run's events stay readable after its terminal event, ms (in memory and in Redis). */
   retentionMs: number;
+  /** Ended runs' events kept in this process's memory, in all, bytes (Redis keeps them for `retentionMs`). */
+  maxEndedBytes?: number;
   /** Prefix of every key: a run's stream is `${keyPrefix}:run:${runId}:events`. Default `threadline`. */
   keyPrefix?: string;
   /** Where write and connection errors go (they never reach the run). */
@@ -62,7 +64,7 @@ export class RedisEventLog implements RunEventLog {
     this.keyPrefix = options.keyPrefix ?? 'threadline';
     this.logger = options.logger;
     this.blockMs = options.blockMs ?? 2000;
-    this.local = new InMemoryEventLog(options.retentionMs);
+    this.local = new InMemoryEventLog(options.retentionMs, options.maxEndedBytes);
     this.redis = new Redis(options.url, { connectionName: options.connectionName ?? 'threadline-event-log' });
     this.redis.on('error', (error: Error) => this.logger.warn({ err: error }, 'event log: Redis connection error'));
   }

@@ -46,6 +46,8 @@ export interface ActiveRun {
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;
+  /** It has begun executing (it is no longer waiting to start). */
+  started?: boolean;
   /** Releases the provider slot it holds (none while queued or waiting for approval). */
   release?: () => void;
   /** Set while the run waits for approvals. */

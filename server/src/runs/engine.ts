@@ -5,7 +5,7 @@ import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import type { Cluster, ClusterCommand } from '../cluster/index.js';
-import { conflict, DomainError, notFound } from '../errors.js';
+import { conflict, DomainError, notFound, tooMany } from '../errors.js';
 import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
@@ -36,6 +36,12 @@ export interface RunEngineOptions {
   concurrency: (provider: string) => number;
   /** How long a request waits for the database (a cancel, for the run's end to be stored), ms. */
   databaseTimeoutMs: number;
+  /** Runs one user may have waiting to start; more are refused (TOO_MANY_REQUESTS). */
+  maxQueuedRunsPerUser: number;
+  /** The most of one provider's slots one user may hold, as a fraction. */
+  userShare: number;
+  /** An answer is cut (finish reason `length`) at this many bytes. */
+  maxAnswerBytes: number;
 }
 
 export interface RunEngineDependencies {
@@ -52,6 +58,8 @@ export interface RunEngineDependencies {
 }
 
 const DEFAULT_PRIORITY = 5;
+/** When a user whose queue is full may try again: about when a short run ends. */
+const QUEUE_FULL_RETRY_MS = 1_000;
 
 /**
  * Owns every run of this process: starts it, executes it detached from any HTTP connection,
@@ -77,7 +85,7 @@ export class RunEngine {
   private fenced = false;
 
   constructor(private readonly deps: RunEngineDependencies) {
-    this.admission = new AdmissionQueue(deps.options.concurrency);
+    this.admission = new AdmissionQueue(deps.options.concurrency, deps.options.userShare);
     this.background = new BackgroundTasks(deps.logger);
     this.gate = new ApprovalGate({
       db: deps.db,
@@ -284,6 +292,13 @@ export class RunEngine {
       .catch((error) => this.deps.logger.warn({ err: error, runId: run.id }, 'could not apply a decision sent by another instance'));
   }
 
+  /** The user's runs held here that wait to start (their session's turn, or a provider slot). */
+  private queuedRuns(userId: string): number {
+    let count = 0;
+    for (const run of this.active.values()) if (run.userId === userId && !run.release && !run.pause && !run.started) count++;
+    return count;
+  }
+
   private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
     return [...this.active.values()].filter((run) => run.userId === userId && run.sessionId === sessionId);
   }
@@ -311,6 +326,9 @@ export class RunEngine {
     const { db, agents, providers } = this.deps;
     if (this.draining) throw new DomainError('unavailable', 'the server is shutting down; retry on another instance');
     if (this.fenced) throw new DomainError('unavailable', 'this instance lost contact with the other instances; retry on another instance');
+    if (this.queuedRuns(request.userId) >= this.deps.options.maxQueuedRunsPerUser) {
+      throw tooMany(`you have ${this.deps.options.maxQueuedRunsPerUser} runs waiting to start; send more once some have started or ended`, QUEUE_FULL_RETRY_MS);
+    }
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);

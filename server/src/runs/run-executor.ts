@@ -11,7 +11,7 @@ import { findSession, setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
-import { type AgentOutput, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
+import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
 import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
@@ -23,7 +23,7 @@ export interface RunExecutorDependencies {
   agents: AgentRegistry;
   log: RunEventLog;
   logger: Logger;
-  options: { checkpointMs: number; maxRunMs: number };
+  options: { checkpointMs: number; maxRunMs: number; maxAnswerBytes: number };
   gate: ApprovalGate;
   background: BackgroundTasks;
   /** Aborted when the server stops for good: end writes that wait for the database give up. */
@@ -47,6 +47,7 @@ export class RunExecutor {
    */
   async execute(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
     const { db, logger, options } = this.deps;
+    run.started = true;
     const events = new DeltaCoalescer((event) => this.deps.log.append(run.id, event));
     const emit = (event: StreamEvent) => events.emit(event);
     run.emit = emit;
@@ -92,6 +93,8 @@ export class RunExecutor {
           handoff,
           awaitApprovals,
           isAllowed: (tool) => run.allowedTools.has(tool),
+          // A run resumed after a pause has used part of its budget already.
+          budget: new AnswerBudget(Math.max(0, options.maxAnswerBytes - Buffer.byteLength(JSON.stringify(output.parts)))),
           ...(resume ? { resume } : {}),
         },
         output,

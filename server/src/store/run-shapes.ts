@@ -26,6 +26,8 @@ export interface StepResult {
   reasoning?: string;
   reasoningSignature?: string;
   calls: ModelToolCall[];
+  /** The answer's budget ran out during this step: it ends here. */
+  cut?: boolean;
 }
 
 /**

@@ -44,8 +44,8 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
         ...(agent.reasoning ? { reasoning: agent.reasoning } : {}),
         signal,
       };
-      result = await streamModelStep(model, request, output, emit);
-      if (result.calls.length === 0) return;
+      result = await streamModelStep(model, request, output, emit, options.budget ? { budget: options.budget } : {});
+      if (result.cut || result.calls.length === 0) return;
     }
     const { text, calls, reasoning, reasoningSignature } = result;
 
@@ -75,6 +75,11 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       messages.push({ role: 'tool', callId: call.callId, name: call.name, ...result });
       const target = handoffTarget(call.name);
       if (!next && target && !result.isError) next = options.findAgent?.(target);
+    }
+    // Results over the answer's budget: they are kept, and the answer ends with them.
+    if (options.budget && !options.budget.spendJson(results.map((result) => result.output))) {
+      output.finishReason = 'length';
+      return;
     }
     if (next && options.handoff) {
       ({ agent, model } = options.handoff(next));

@@ -5,6 +5,7 @@
  * follow-ups. Knows nothing of how runs are stored or scheduled: the run executor gives it hooks.
  */
 export * from './agent-loop.js';
+export * from './answer-budget.js';
 export * from './history.js';
 export * from './suggestions.js';
 export * from './titles.js';

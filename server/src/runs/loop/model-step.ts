@@ -1,5 +1,6 @@
 import type { MessagePart, StreamEvent, Usage } from '@threadline/shared';
-import { ProviderError, type ChatModel, type ModelRequest } from '../../providers/types.js';
+import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from '../../providers/types.js';
+import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
 import type { AgentOutput, StepResult } from './types.js';
 
@@ -13,9 +14,15 @@ export async function streamModelStep(
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning' } = {},
+  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget } = {},
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
+  const { budget } = options;
+  /** Over budget: the answer ends here, as a model's would at its token limit. */
+  const cut = () => {
+    step.cut = true;
+    output.finishReason = 'length';
+  };
   const markFirstToken = () => (output.firstTokenAt ??= Date.now());
   const reasoning = (delta: string) => {
     appendText(output.parts, 'reasoning', delta);
@@ -27,6 +34,11 @@ export async function streamModelStep(
   };
   let finished = false;
   for await (const part of model.stream(request)) {
+    if (budget && !fits(part, budget)) {
+      cut();
+      // Leaving the loop closes the provider's stream.
+      return step;
+    }
     switch (part.type) {
       case 'text-delta':
         markFirstToken();
@@ -71,6 +83,19 @@ export async function streamModelStep(
     throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
   }
   return step;
+}
+
+/** Takes a part's size from the budget; false when it does not fit. */
+function fits(part: ModelPart, budget: AnswerBudget): boolean {
+  switch (part.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      return budget.spendText(part.delta);
+    case 'tool-call':
+      return budget.spendJson(part.input);
+    default:
+      return true;
+  }
 }
 
 /** Adds a delta to the last part when it is of the same kind (and not signed: a signature covers its text as it is), else starts a new part. */

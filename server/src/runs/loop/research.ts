@@ -24,7 +24,9 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
 
   emit({ type: 'agent-change', agent: 'planner' });
   const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
-  const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning' });
+  const budget = options.budget ? { budget: options.budget } : {};
+  const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning', ...budget });
+  if (plan.cut) return;
   const queries = deriveQueries(plan.text, question);
 
   emit({ type: 'agent-change', agent: 'researcher' });
@@ -59,7 +61,7 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
 
   emit({ type: 'agent-change', agent: 'writer' });
   const writerMessages = applyContextPolicy(messages, agent.context, { system: agent.instructions });
-  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal }, output, emit);
+  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal }, output, emit, budget);
 }
 
 /**

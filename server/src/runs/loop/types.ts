@@ -2,6 +2,7 @@ import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
 import type { ChatModel, ModelMessage } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
+import type { AnswerBudget } from './answer-budget.js';
 
 /** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
 export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
@@ -39,6 +40,8 @@ export interface AgentLoopOptions {
   awaitApprovals?: (pause: LoopPause) => Promise<ToolApproval[]>;
   /** Tools the user allowed without asking (for the session, or from earlier in the run). */
   isAllowed?: (toolName: string) => boolean;
+  /** The room the answer has left; it ends (finish reason `length`) where that runs out. */
+  budget?: AnswerBudget;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
 }

@@ -31,14 +31,19 @@ export interface QueueDepth {
  * Admission control: at most `limit(provider)` runs per provider execute at once; the rest wait.
  * The next run is the one with the best priority (1 first); among equals, the one whose user has
  * the fewest runs executing on that provider, then the user served least recently (round-robin,
- * so one user's burst cannot starve another), then the earliest. Waiters hear their position
- * (1 = next) whenever it changes.
+ * so one user's burst cannot starve another), then the earliest. One user's runs never hold more
+ * than `userShare` of a provider's slots (rounded up, at least one), so a user who opens many long
+ * runs leaves room for the others' (runs cannot be preempted, so the bound holds at admission).
+ * Waiters hear their position (1 = next) whenever it changes.
  */
 export class AdmissionQueue {
   private readonly queues = new Map<string, ProviderQueue>();
   private sequence = 0;
 
-  constructor(private readonly limit: (provider: string) => number) {}
+  constructor(
+    private readonly limit: (provider: string) => number,
+    private readonly userShare = 1,
+  ) {}
 
   /**
    * Resolves when the run may execute, with the function that frees its slot. Rejects with the
@@ -96,8 +101,13 @@ export class AdmissionQueue {
   }
 
   private admitNext(provider: string, queue: ProviderQueue): void {
-    while (queue.waiting.length > 0 && queue.running.size < this.limit(provider)) {
-      const next = this.order(queue)[0]!;
+    const limit = this.limit(provider);
+    const perUser = Math.max(1, Math.ceil(limit * this.userShare));
+    while (queue.waiting.length > 0 && queue.running.size < limit) {
+      const running = new Map<string, number>();
+      for (const userId of queue.running.values()) running.set(userId, (running.get(userId) ?? 0) + 1);
+      const next = this.order(queue).find((waiter) => (running.get(waiter.userId) ?? 0) < perUser);
+      if (!next) break;
       queue.waiting.splice(queue.waiting.indexOf(next), 1);
       next.admit();
     }
