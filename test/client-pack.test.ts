@@ -213,6 +213,14 @@ describe('@threadline/client as a packed npm package', () => {
     const exportList = [...declarations.matchAll(/^export \{([^}]*)\};?$/gm)].flatMap((match) => match[1]!.split(','));
     const valueExports = exportList.map((name) => name.trim()).filter((name) => name && !name.startsWith('type '));
     expect(result.exports).toEqual(valueExports.sort());
-    expect(result.exports).toEqual(['createThreadlineClient', 'isTerminalEvent', 'limits', 'streamChat']);
+    expect(result.exports).toEqual([
+      'createThreadlineClient',
+      'initialAnswerState',
+      'isAnswerEnded',
+      'isTerminalEvent',
+      'limits',
+      'reduceAnswer',
+      'streamChat',
+    ]);
   }, 60_000);
 });
