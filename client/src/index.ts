@@ -8,6 +8,7 @@ export {
   type AnswerStatus,
   type ToolCallState,
 } from './answer-state.js';
+export { runEvents, type RunEventsOptions } from './run-events.js';
 export { streamChat, type ChatStream, type StreamChatInput, type StreamChatOptions, type StreamChatResult } from './stream-chat.js';
 export type {
   Agent,

@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { streamChat, type StreamChatInput } from '@threadline/client';
 import { sendDecision } from './approvals.js';
 import { approvalDecider, type ApprovalDecider, type AskApprovalOptions } from './ask-approvals.js';
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';

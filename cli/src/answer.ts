@@ -1,5 +1,4 @@
-import { streamChat } from '../stream-chat.js';
-import type { StreamEvent } from '../types.js';
+import { streamChat, type StreamEvent } from '@threadline/client';
 import { answerApproval } from './approval-question.js';
 import { complain, say, type ChatContext } from './chat-context.js';
 import { describeError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@threadline/shared';
+import type { StreamEvent } from '@threadline/client';
 import type { TurnOutcome } from './run-turn.js';
 import { toRegExp, type Turn, type TurnStatus } from './scenario-schema.js';
 

@@ -1,8 +1,13 @@
+import {
+  createThreadlineClient,
+  isTerminalEvent,
+  streamChat,
+  type StreamChatInput,
+  type StreamEvent,
+  type ThreadlineClient,
+} from '@threadline/client';
 import { TRPCClientError } from '@trpc/client';
-import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
-import { sendDecision } from '../cli/approvals.js';
-import { createThreadlineClient, type ThreadlineClient } from '../client.js';
-import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { sendDecision } from '../approvals.js';
 import { ApprovalScript } from './approvals.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { compareWithLog, readRunLog } from './resume-check.js';

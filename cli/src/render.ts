@@ -1,4 +1,4 @@
-import type { Message, MessagePart, StreamEvent } from '../types.js';
+import type { Message, MessagePart, StreamEvent } from '@threadline/client';
 import type { Style } from './style.js';
 
 /** What the renderer is in the middle of: a reasoning block, answer text, or nothing. */
