@@ -15,14 +15,13 @@ import { defineConfig } from 'tsup';
  * Every other package stays external and must be in package.json `dependencies` (tsup externalizes
  * those); test/client-pack.test.ts checks both outputs import nothing else.
  *
- * It also builds the `threadline` command, dist/cli.js (bin in package.json), from src/cli/main.ts:
- * its shebang stays first and tsup marks the file executable. Without code splitting, index.js is
- * the same as when it was the only entry (no shared chunks), and cli.js holds the commands it loads
- * on demand. It gets no declarations: `dts.entry` names index alone.
+ * package.json's `@threadline/source` export condition points at src/index.ts: inside the
+ * workspace (tsc's customConditions, vitest, examples/web's Vite, the CLI run from source) packages
+ * use each other's source, so nothing there waits for this build; a consumer of the packed package,
+ * which knows no such condition, gets dist/.
  */
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
-  splitting: false,
+  entry: { index: 'src/index.ts' },
   format: ['esm'],
   platform: 'node',
   target: 'node20',
@@ -30,7 +29,6 @@ export default defineConfig({
   sourcemap: true,
   noExternal: [/^@threadline\//],
   dts: {
-    entry: { index: 'src/index.ts' },
     compilerOptions: { paths: { '@threadline/*': ['../*/src/index.ts'] } },
   },
 });

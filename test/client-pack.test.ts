@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +180,20 @@ describe('@threadline/client as a packed npm package', () => {
     }
   });
 
+  it('is the library alone: the packed manifest has no bin and none of the CLI’s dependencies', async () => {
+    const packed = JSON.parse(await readFile(join(consumerDir, 'node_modules', '@threadline', 'client', 'package.json'), 'utf8')) as {
+      bin?: unknown;
+      dependencies: Record<string, string>;
+    };
+    const cli = JSON.parse(await readFile(join(root, 'cli', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const cliOnly = Object.keys(cli.dependencies).filter((name) => !name.startsWith('@threadline/') && !name.startsWith('@trpc/') && name !== 'zod');
+    expect(cliOnly).toEqual(expect.arrayContaining(['@clack/prompts', 'commander', 'junit-report-builder', 'yaml']));
+    expect(packed.bin).toBeUndefined();
+    expect(Object.keys(packed.dependencies).filter((name) => cliOnly.includes(name))).toEqual([]);
+    const installed = await readdir(join(consumerDir, 'node_modules'));
+    for (const name of ['@clack', 'commander', 'junit-report-builder', 'yaml']) expect(installed, name).not.toContain(name);
+  });
+
   it('typechecks a strict NodeNext consumer, wrong calls included as errors', async () => {
     const tsc = join(consumerDir, 'node_modules', 'typescript', 'bin', 'tsc');
     const { stdout } = await run(process.execPath, [tsc, '-p', '.'], { cwd: consumerDir }).catch((error: { stdout: string }) => {
@@ -213,6 +227,15 @@ describe('@threadline/client as a packed npm package', () => {
     const exportList = [...declarations.matchAll(/^export \{([^}]*)\};?$/gm)].flatMap((match) => match[1]!.split(','));
     const valueExports = exportList.map((name) => name.trim()).filter((name) => name && !name.startsWith('type '));
     expect(result.exports).toEqual(valueExports.sort());
-    expect(result.exports).toEqual(['createThreadlineClient', 'isTerminalEvent', 'limits', 'streamChat']);
+    expect(result.exports).toEqual([
+      'createThreadlineClient',
+      'initialAnswerState',
+      'isAnswerEnded',
+      'isTerminalEvent',
+      'limits',
+      'reduceAnswer',
+      'runEvents',
+      'streamChat',
+    ]);
   }, 60_000);
 });

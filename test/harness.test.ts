@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario, type LoadedScenario } from '../client/src/harness/load-scenario.js';
+import { loadScenario, type LoadedScenario } from '../cli/src/harness/load-scenario.js';
 import { startProcessTarget, type ProcessTarget } from './helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -13,10 +13,10 @@ const EXAMPLES = join(ROOT, 'examples', 'scenarios');
 /** The agents file examples/scenarios/approvals.yaml asks for (the agent `guarded`). */
 const EXAMPLE_AGENTS = join(ROOT, 'examples', 'agents', 'approvals.yaml');
 
-/** The real program, from source: `node --import tsx client/src/cli/main.ts run …`. */
+/** The real program, from source: `node --conditions=@threadline/source --import tsx cli/src/main.ts run …`. */
 function threadlineRun(args: string[], configHome: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('THREADLINE_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'client/src/cli/main.ts', 'run', ...args], {
+  const child = spawn(process.execPath, ['--conditions=@threadline/source', '--import', 'tsx', 'cli/src/main.ts', 'run', ...args], {
     cwd: ROOT,
     env: { ...environment, NO_COLOR: '1', XDG_CONFIG_HOME: configHome },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,20 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createThreadlineClient } from './client.js';
-import type { Message, RouterInputs, RouterOutputs, Session, StreamEvent, StreamEventOf, TerminalEvent, ToolApproval } from './index.js';
+import { initialAnswerState, reduceAnswer } from './answer-state.js';
+import type {
+  AnswerEndStatus,
+  AnswerState,
+  Message,
+  RouterInputs,
+  RouterOutputs,
+  Session,
+  StreamChatResult,
+  StreamEvent,
+  StreamEventOf,
+  TerminalEvent,
+  ToolApproval,
+  ToolCallState,
+} from './index.js';
 import { streamChat } from './stream-chat.js';
 
 // Type-level only: vitest typechecks this file and never runs it.
@@ -80,5 +94,17 @@ describe('streamChat', () => {
     expectTypeOf(streamChat).parameter(1).toHaveProperty('requestId').toEqualTypeOf<string | undefined>();
     // @ts-expect-error content is required
     streamChat(client, { newSession: true });
+  });
+});
+
+describe('reduceAnswer', () => {
+  it('folds StreamEvents into an AnswerState, as a reduce callback', () => {
+    expectTypeOf(reduceAnswer).parameter(1).toEqualTypeOf<StreamEvent>();
+    expectTypeOf(reduceAnswer).returns.toEqualTypeOf<AnswerState>();
+    expectTypeOf(([] as StreamEvent[]).reduce(reduceAnswer, initialAnswerState)).toEqualTypeOf<AnswerState>();
+    expectTypeOf<AnswerState['message']>().toEqualTypeOf<Message | null>();
+    expectTypeOf<ToolCallState['approval']>().toEqualTypeOf<{ decision: ToolApproval['decision']; reason: string | null } | null>();
+    // A stream's result has the ending statuses of an answer.
+    expectTypeOf<StreamChatResult['status']>().toEqualTypeOf<AnswerEndStatus>();
   });
 });

@@ -1,4 +1,14 @@
 export { createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
+export {
+  initialAnswerState,
+  isAnswerEnded,
+  reduceAnswer,
+  type AnswerEndStatus,
+  type AnswerState,
+  type AnswerStatus,
+  type ToolCallState,
+} from './answer-state.js';
+export { runEvents, type RunEventsOptions } from './run-events.js';
 export { streamChat, type ChatStream, type StreamChatInput, type StreamChatOptions, type StreamChatResult } from './stream-chat.js';
 export type {
   Agent,

@@ -1,5 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { isTerminalEvent, type Message, type RunError, type StreamEvent, type Usage } from '@threadline/shared';
+import { initialAnswerState, reduceAnswer, type AnswerEndStatus, type AnswerState } from './answer-state.js';
 import type { ThreadlineClient } from './client.js';
 import { iterateSubscription } from './subscription-iterable.js';
 import type { RouterInputs } from './types.js';
@@ -12,7 +13,7 @@ export interface StreamChatResult {
   runId: string;
   sessionId: string | null;
   /** `completed`, `failed`, `cancelled` or `interrupted`. */
-  status: 'completed' | 'failed' | 'cancelled' | 'interrupted';
+  status: AnswerEndStatus;
   /** The stored assistant message (partial when the run did not complete); null if none was kept. */
   message: Message | null;
   usage: Usage | null;
@@ -63,7 +64,7 @@ async function* read(
   settle: { resolve(result: StreamChatResult): void; reject(error: unknown): void },
 ): AsyncGenerator<StreamEvent> {
   const maxReconnects = options.maxReconnects ?? 8;
-  const summary: StreamChatResult = { runId: '', sessionId: null, status: 'failed', message: null, usage: null, error: null };
+  let answer = initialAnswerState;
   let lastEventId = 0;
   let failures = 0;
   try {
@@ -75,7 +76,7 @@ async function* read(
           if (Number(id) <= lastEventId) continue;
           lastEventId = Number(id);
           failures = 0;
-          record(summary, data);
+          answer = reduceAnswer(answer, data);
           yield data;
           if (isTerminalEvent(data)) {
             ended = true;
@@ -86,7 +87,7 @@ async function* read(
         if (options.signal?.aborted || isFinal(error) || ++failures > maxReconnects) throw error;
       }
       if (ended) {
-        settle.resolve(summary);
+        settle.resolve(resultOf(answer));
         return;
       }
       if (options.signal?.aborted) throw options.signal.reason;
@@ -103,29 +104,10 @@ function isFinal(error: unknown): boolean {
   return error instanceof TRPCClientError && FINAL_CODES.has((error.data as { code?: string } | undefined)?.code ?? '');
 }
 
-function record(summary: StreamChatResult, event: StreamEvent): void {
-  switch (event.type) {
-    case 'run-start':
-      summary.runId = event.runId;
-      summary.sessionId = event.sessionId;
-      break;
-    case 'message-end':
-      summary.message = event.message;
-      summary.usage = event.message.usage;
-      break;
-    case 'run-finish':
-      summary.status = 'completed';
-      summary.usage = event.usage;
-      break;
-    case 'run-cancel':
-      summary.status = 'cancelled';
-      break;
-    case 'run-error':
-      summary.status = event.code === 'interrupted' ? 'interrupted' : 'failed';
-      summary.error = { code: event.code, message: event.message, retryable: event.retryable };
-      break;
-    default:
-  }
+/** The result of an ended answer. */
+function resultOf(answer: AnswerState): StreamChatResult {
+  const { runId, sessionId, status, message, usage, error } = answer;
+  return { runId: runId ?? '', sessionId, status: status as AnswerEndStatus, message, usage, error };
 }
 
 /** One chat.stream subscription as an async iterable; ends on completion, throws on error. */

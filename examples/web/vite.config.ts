@@ -1,9 +1,14 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
-/** The page is static: `vite build` writes dist/, which any static server (or `vite preview`) serves. */
+/**
+ * The page is static: `vite build` writes dist/, which any static server (or `vite preview`) serves.
+ * @threadline/client comes from its source in this workspace (its `@threadline/source` export, as
+ * tsconfig's customConditions does for the types), so the page never waits for the client's build.
+ */
 export default defineConfig({
   plugins: [react()],
+  resolve: { conditions: ['@threadline/source', ...defaultClientConditions] },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
 });

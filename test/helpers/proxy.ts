@@ -1,4 +1,4 @@
-import { startCutProxy, type CutProxy } from '../../client/src/harness/cut-proxy.js';
+import { startCutProxy, type CutProxy } from '../../cli/src/harness/cut-proxy.js';
 
 /** The harness's cuttable TCP proxy (a network failure on demand), disposable in tests. */
 export type CuttableProxy = CutProxy & { [Symbol.asyncDispose](): Promise<void> };

@@ -2,13 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** The `threadline` terminal client's entry, run from source through tsx. */
-export const CLIENT_CLI = fileURLToPath(new URL('../../client/src/cli/main.ts', import.meta.url));
+/** The `threadline` terminal client's entry (@threadline/cli), run from source through tsx. */
+export const CLIENT_CLI = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-/** Arguments for `node` that run the client CLI from source with `args`. */
+/**
+ * Arguments for `node` that run the client CLI from source with `args`; the `@threadline/source`
+ * condition makes its `@threadline/client` imports load the client's source too, not its build.
+ */
 export function cliCommand(args: string[]): string[] {
-  return ['--import', TSX_LOADER, CLIENT_CLI, ...args];
+  return ['--conditions=@threadline/source', '--import', TSX_LOADER, CLIENT_CLI, ...args];
 }
 
 /**

@@ -1,20 +1,23 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createThreadlineClient } from '@threadline/client';
 import { useMemo, useState } from 'react';
 import { ChatPanel } from './chat-panel';
 import { ConnectionForm } from './connection-form';
 import { SessionSidebar } from './session-sidebar';
 import { loadConnection, loadSelectedSession, saveConnection, saveSelectedSession } from './storage';
-import { createClient, TRPCProvider, type Connection } from './trpc';
+import { TRPCProvider, type Connection } from './trpc';
 import { useChatRun } from './use-chat-run';
 
 /** The page: the connection bar, and once a token is set, the sessions and the conversation. */
 export function App() {
   const [connection, setConnection] = useState<Connection>(loadConnection);
-  // A new server or token starts from an empty cache with a new client.
+  // A new server or token starts from an empty cache with a new client. Subscriptions go over SSE
+  // with the `eventsource` package, whose `fetch` option (unlike the browser's EventSource) lets
+  // the Authorization header through.
   const { queryClient, trpcClient } = useMemo(
     () => ({
       queryClient: new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, retry: 1 } } }),
-      trpcClient: createClient(connection),
+      trpcClient: createThreadlineClient(connection),
     }),
     [connection],
   );

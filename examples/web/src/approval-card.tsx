@@ -1,13 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { ToolCallState } from '@threadline/client';
 import { useState } from 'react';
-import type { ToolActivity, ToolApproval } from './run-view';
 import { useTRPC } from './trpc';
 
 /** Props of ApprovalCard. */
 export interface ApprovalCardProps {
   /** The run that waits. */
   runId: string;
-  tool: ToolActivity & { approval: ToolApproval };
+  tool: ToolCallState & { approval: NonNullable<ToolCallState['approval']> };
 }
 
 /**

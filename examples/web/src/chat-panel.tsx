@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
+import type { Message } from '@threadline/client';
 import { useEffect, useRef } from 'react';
 import { AllowedTools } from './allowed-tools';
 import { Composer } from './composer';
 import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
-import { hasEnded } from './run-view';
-import { useTRPC, useTRPCClient, type Message } from './trpc';
+import { hasEnded, noticeOf, phaseOf } from './run-view';
+import { useTRPC, useTRPCClient } from './trpc';
 import type { ChatRun } from './use-chat-run';
 import { useJoinActiveRun } from './use-join-active-run';
 
@@ -45,14 +46,15 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
   // A joined run's question is not known here: the history holds it (once the run has started).
   const question = view !== null && !view.settled && !stored('user') ? view.content : null;
   const showAnswer = view !== null && !view.settled && !stored('assistant');
+  const notice = view && noticeOf(view);
 
   // One answer streams at a time per tab, in whichever session it was sent.
-  const busy = run.view !== null && !hasEnded(run.view.phase);
+  const busy = run.view !== null && !hasEnded(run.view);
 
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.length, view?.text.length, view?.reasoning.length, view?.phase]);
+  }, [messages.length, view?.answer.text.length, view?.answer.reasoning.length, view && phaseOf(view)]);
 
   return (
     <section className="chat" aria-label="Conversation">
@@ -66,9 +68,9 @@ export function ChatPanel({ sessionId, run }: ChatPanelProps) {
         ))}
         {question !== null && <PendingQuestion content={question} />}
         {showAnswer && <StreamingAnswer view={view} />}
-        {view?.notice && (
+        {notice && (
           <p className="notice" role="status">
-            {view.notice}
+            {notice}
           </p>
         )}
         <div ref={end} />

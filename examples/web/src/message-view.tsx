@@ -1,6 +1,6 @@
+import type { Message, ToolCallState } from '@threadline/client';
 import { ApprovalCard } from './approval-card';
-import type { RunView, ToolActivity } from './run-view';
-import type { Message } from './trpc';
+import { phaseOf, type RunView } from './run-view';
 
 /** The model's reasoning, shown apart from (and above) the answer. */
 function Reasoning({ text }: { text: string }) {
@@ -14,12 +14,12 @@ function Reasoning({ text }: { text: string }) {
 }
 
 /** Tool calls and their results; a call that needs approval (of the run `runId`) as an approval card. */
-function Tools({ tools, runId = null }: { tools: ToolActivity[]; runId?: string | null }) {
+function Tools({ tools, runId = null }: { tools: readonly ToolCallState[]; runId?: string | null }) {
   if (tools.length === 0) return null;
   return (
     <ul className="tools">
       {tools.map(({ approval, ...tool }) => (
-        <li key={tool.callId} className={tool.isError ? 'tool error' : 'tool'}>
+        <li key={tool.callId} className={tool.result?.isError ? 'tool error' : 'tool'}>
           {approval && runId ? (
             <ApprovalCard runId={runId} tool={{ ...tool, approval }} />
           ) : (
@@ -27,22 +27,22 @@ function Tools({ tools, runId = null }: { tools: ToolActivity[]; runId?: string 
               {tool.name}({JSON.stringify(tool.input)})
             </code>
           )}
-          {'output' in tool ? <code> → {JSON.stringify(tool.output)}</code> : approval?.decision !== 'pending' && <span> …</span>}
+          {tool.result ? <code> → {JSON.stringify(tool.result.output)}</code> : approval?.decision !== 'pending' && <span> …</span>}
         </li>
       ))}
     </ul>
   );
 }
 
-/** The tool calls of a stored message, each paired with its result. */
-function toolsOf(message: Message): ToolActivity[] {
-  const tools: ToolActivity[] = [];
+/** The tool calls of a stored message, each paired with its result, in the shape of a streamed answer's. */
+function toolsOf(message: Message): ToolCallState[] {
+  const tools: ToolCallState[] = [];
   for (const part of message.parts) {
-    if (part.type === 'tool-call') tools.push({ callId: part.callId, name: part.name, input: part.input });
+    if (part.type === 'tool-call') tools.push({ callId: part.callId, name: part.name, input: part.input, result: null, approval: null });
     if (part.type === 'tool-result') {
       const call = tools.find((tool) => tool.callId === part.callId);
       if (!call) continue;
-      Object.assign(call, { output: part.output, isError: part.isError });
+      call.result = { output: part.output, isError: part.isError };
       if (part.approval) {
         const { approved, reason } = part.approval;
         call.approval = { decision: approved ? 'approved' : 'denied', reason };
@@ -88,20 +88,22 @@ export function PendingQuestion({ content }: { content: string }) {
 
 /** The answer as it streams in, until the stored message replaces it. */
 export function StreamingAnswer({ view }: { view: RunView }) {
-  const starting = view.phase === 'connecting' || view.phase === 'queued';
+  const phase = phaseOf(view);
+  const { answer } = view;
+  const starting = phase === 'connecting' || phase === 'queued';
   return (
-    <article className="message assistant streaming" data-testid="streaming-answer" data-phase={view.phase} data-run-id={view.runId ?? ''}>
+    <article className="message assistant streaming" data-testid="streaming-answer" data-phase={phase} data-run-id={view.runId ?? ''}>
       <header>
         Assistant
-        {view.phase === 'queued' && <span className="badge">queued #{view.queuePosition}</span>}
-        {view.phase === 'streaming' && <span className="badge live">streaming</span>}
-        {view.phase === 'waiting' && <span className="badge waiting">waiting for approval</span>}
+        {phase === 'queued' && <span className="badge">queued #{answer.queuePosition}</span>}
+        {phase === 'streaming' && <span className="badge live">streaming</span>}
+        {phase === 'waiting' && <span className="badge waiting">waiting for approval</span>}
       </header>
-      <Reasoning text={view.reasoning} />
-      <Tools tools={view.tools} runId={view.runId} />
-      {starting && !view.text && <p className="muted">{view.phase === 'queued' ? 'Waiting for a free slot…' : 'Connecting…'}</p>}
+      <Reasoning text={answer.reasoning} />
+      <Tools tools={answer.toolCalls} runId={view.runId} />
+      {starting && !answer.text && <p className="muted">{phase === 'queued' ? 'Waiting for a free slot…' : 'Connecting…'}</p>}
       <div className="text" data-testid="message-text">
-        {view.text}
+        {answer.text}
       </div>
     </article>
   );

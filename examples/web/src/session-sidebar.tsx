@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Session } from '@threadline/client';
 import { useState, type FormEvent } from 'react';
-import { useTRPC, type Session } from './trpc';
+import { useTRPC } from './trpc';
 
 /** Props of SessionSidebar. */
 export interface SessionSidebarProps {

@@ -1,9 +1,10 @@
 import { skipToken, useMutation, useQueryClient } from '@tanstack/react-query';
+import type { StreamEvent } from '@threadline/client';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useState } from 'react';
-import { applyEvent, hasEnded, startView, type RunView } from './run-view';
+import { applyEvent, failView, hasEnded, startView, type RunView } from './run-view';
 import { loadPendingRun, savePendingRun } from './storage';
-import { useTRPC, type StreamEvent } from './trpc';
+import { useTRPC } from './trpc';
 
 /** The answer being streamed (at most one per tab) and what can be done with it. */
 export interface ChatRun {
@@ -42,11 +43,10 @@ export function useChatRun(): ChatRun {
     return pending ? startView(pending) : null;
   });
 
-  const streaming = view !== null && !hasEnded(view.phase);
+  const streaming = view !== null && !hasEnded(view);
   const follow = {
     onData: ({ id, data }: { id: string; data: StreamEvent }) => setView((current) => current && applyEvent(current, Number(id), data)),
-    onError: (error: { message: string }) =>
-      setView((current) => (current && !hasEnded(current.phase) ? { ...current, phase: 'failed', notice: error.message } : current)),
+    onError: (error: { message: string }) => setView((current) => current && failView(current, error.message)),
   };
   useSubscription(
     trpc.chat.stream.subscriptionOptions(
@@ -59,7 +59,7 @@ export function useChatRun(): ChatRun {
   // The run's id, once known, goes with the pending run: the stop button works right after a reload.
   const runId = view?.runId ?? null;
   useEffect(() => {
-    if (view && view.requestId !== null && runId && !hasEnded(view.phase)) {
+    if (view && view.requestId !== null && runId && !hasEnded(view)) {
       savePendingRun({ requestId: view.requestId, sessionId: view.sessionId, content: view.content, runId });
     }
     // Only when the id arrives: the rest of the view changes with every delta.
@@ -67,7 +67,7 @@ export function useChatRun(): ChatRun {
 
   // Once the run has ended: forget it, reload the session's history (which now holds the stored
   // answer) and the session list (new activity), then drop the streamed copy.
-  const ended = view !== null && hasEnded(view.phase) && !view.settled;
+  const ended = view !== null && hasEnded(view) && !view.settled;
   const requestId = view?.requestId;
   useEffect(() => {
     if (!ended) return;
@@ -91,7 +91,7 @@ export function useChatRun(): ChatRun {
 
   const join = useCallback((sessionId: string, runId: string) => {
     setView((current) =>
-      current && (!hasEnded(current.phase) || current.runId === runId) ? current : startView({ requestId: null, sessionId, content: null, runId }),
+      current && (!hasEnded(current) || current.runId === runId) ? current : startView({ requestId: null, sessionId, content: null, runId }),
     );
   }, []);
 

@@ -12,7 +12,7 @@ import type { ChatRun } from './use-chat-run';
  */
 export function useJoinActiveRun(sessionId: string, run: ChatRun): void {
   const trpc = useTRPC();
-  const idle = run.view === null || hasEnded(run.view.phase);
+  const idle = run.view === null || hasEnded(run.view);
   const active = useQuery(
     trpc.runs.list.queryOptions(
       { sessionId, status: ['queued', 'running', 'waiting'], limit: 1 },

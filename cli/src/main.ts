@@ -48,7 +48,7 @@ program
   .argument('<files...>', 'scenario files')
   .option('--junit <file>', 'also write a JUnit XML report')
   .action(async (files: string[], options: { junit?: string }) => {
-    const { runScenarios } = await import('../harness/run.js');
+    const { runScenarios } = await import('./harness/run.js');
     process.exitCode = await runScenarios(files, { ...program.opts(), ...options });
   });
 

@@ -1,4 +1,4 @@
-import { resolveConnection, type ConnectionOptions } from '../cli/connection.js';
+import { resolveConnection, type ConnectionOptions } from '../connection.js';
 import { writeJunitReport } from './junit.js';
 import { loadScenario, ScenarioFileError, type LoadedScenario } from './load-scenario.js';
 import { formatStep, latencyTable, painter, summary } from './report.js';

@@ -1,5 +1,4 @@
-import type { ThreadlineClient } from '../client.js';
-import type { Session } from '../types.js';
+import type { Session, ThreadlineClient } from '@threadline/client';
 import type { Connection } from './connection.js';
 import type { Interrupts } from './interrupts.js';
 import type { LineInput } from './line-input.js';

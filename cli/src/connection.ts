@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createThreadlineClient, type ThreadlineClient } from '../client.js';
+import { createThreadlineClient, type ThreadlineClient } from '@threadline/client';
 
 /** Where the CLI keeps its settings: `$XDG_CONFIG_HOME/threadline/config.json` or ~/.config/threadline. */
 export function configPath(environment: NodeJS.ProcessEnv = process.env): string {

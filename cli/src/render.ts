@@ -1,4 +1,4 @@
-import type { Message, MessagePart, StreamEvent } from '../types.js';
+import type { AnswerState, Message, MessagePart, StreamEvent } from '@threadline/client';
 import type { Style } from './style.js';
 
 /** What the renderer is in the middle of: a reasoning block, answer text, or nothing. */
@@ -14,46 +14,39 @@ type Block = 'none' | 'reasoning' | 'text';
 export class AnswerRenderer {
   private block: Block = 'none';
   private atLineStart = true;
-  /** Tool names by call id, for the decision lines (whose events name only the call). */
-  private readonly toolNames = new Map<string, string>();
 
   constructor(
     private readonly output: NodeJS.WritableStream,
     private readonly style: Style,
   ) {}
 
-  /** Renders one stream event. */
-  event(event: StreamEvent): void {
+  /**
+   * Renders one stream event. `answer`: the answer with the event applied (reduceAnswer), where a
+   * decision line finds the name of its call (a `tool-decision` names only the call id).
+   */
+  event(event: StreamEvent, answer?: AnswerState): void {
     switch (event.type) {
       case 'reasoning-delta':
         return this.reasoning(event.delta);
       case 'text-delta':
         return this.text(event.delta);
       case 'tool-call':
-        this.toolNames.set(event.callId, event.name);
         return this.line(this.style.tool(`→ ${event.name}(${compact(event.input)})`));
       case 'tool-result':
         return this.line(this.style.tool(`← ${event.isError ? 'error: ' : ''}${compact(event.output)}`));
       case 'tool-approval':
-        this.toolNames.set(event.callId, event.name);
         return this.line(this.style.approval(`? ${event.name}(${compact(event.input)}) needs your approval`));
-      case 'tool-decision': {
-        const name = this.toolNames.get(event.callId) ?? 'the call';
-        if (event.approved) return this.line(this.style.approval(`✓ allowed ${name}`));
-        return this.line(this.style.approval(`✗ denied ${name}${event.reason ? `: ${event.reason}` : ''}`));
-      }
+      case 'tool-decision':
+        return this.decision(event, answer?.toolCalls.find((call) => call.callId === event.callId)?.name);
       case 'run-queued':
         return this.line(this.style.notice(`(queued: position ${event.position})`));
       case 'agent-change':
         return this.line(this.style.notice(`(agent ${event.agent} answers)`));
       case 'run-error':
-        this.toolNames.clear();
         return this.line(this.style.error(`error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
       case 'run-cancel':
-        this.toolNames.clear();
         return this.line(this.style.notice('(cancelled)'));
       case 'run-finish':
-        this.toolNames.clear();
         if (event.finishReason === 'length') this.line(this.style.notice('(stopped: the answer reached its length limit)'));
         return this.end();
       case 'run-start':
@@ -89,6 +82,12 @@ export class AnswerRenderer {
     this.block = 'none';
   }
 
+  /** `✓ allowed name` or `✗ denied name: reason`, for the call `name` (when known). */
+  private decision(decision: { approved: boolean; reason: string | null }, name = 'the call'): void {
+    if (decision.approved) return this.line(this.style.approval(`✓ allowed ${name}`));
+    this.line(this.style.approval(`✗ denied ${name}${decision.reason ? `: ${decision.reason}` : ''}`));
+  }
+
   private part(part: MessagePart): void {
     switch (part.type) {
       case 'reasoning':
@@ -98,7 +97,7 @@ export class AnswerRenderer {
       case 'tool-call':
         return this.event({ type: 'tool-call', callId: part.callId, name: part.name, input: part.input });
       case 'tool-result':
-        if (part.approval) this.event({ type: 'tool-decision', callId: part.callId, ...part.approval });
+        if (part.approval) this.decision(part.approval, part.name);
         return this.event({ type: 'tool-result', callId: part.callId, output: part.output, isError: part.isError });
       default:
         return skipUnknown(part);

@@ -1,4 +1,4 @@
-import type { ThreadlineClient } from '../client.js';
+import type { ThreadlineClient } from '@threadline/client';
 import { checkExpectations } from './expectations.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { runTurn, type TurnContext, type TurnOutcome } from './run-turn.js';

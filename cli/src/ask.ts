@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { initialAnswerState, reduceAnswer, streamChat, type StreamChatInput } from '@threadline/client';
 import { sendDecision } from './approvals.js';
 import { approvalDecider, type ApprovalDecider, type AskApprovalOptions } from './ask-approvals.js';
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';
@@ -53,11 +53,14 @@ export async function runAsk(words: string[], options: AskOptions): Promise<numb
 /** Streams the answer's text to stdout, deciding approvals with `decide`; reports how it ended. */
 async function answer(connection: Connection, input: StreamChatInput, decide: ApprovalDecider): Promise<number> {
   const controller = new AbortController();
-  let runId: string | undefined;
+  let answer = initialAnswerState;
   let stop: 'interrupted' | 'pipe-closed' | undefined;
   /** Closes an approval question that is open. */
   let asking: AbortController | undefined;
-  const cancel = () => (runId ? connection.client.runs.cancel.mutate({ runId }).catch(() => undefined) : undefined);
+  const cancel = () => {
+    const { runId } = answer;
+    return runId ? connection.client.runs.cancel.mutate({ runId }).catch(() => undefined) : undefined;
+  };
   const interrupt = () => {
     asking?.abort();
     if (stop) return controller.abort();
@@ -78,8 +81,9 @@ async function answer(connection: Connection, input: StreamChatInput, decide: Ap
   let queuedNoted = false;
   try {
     for await (const event of streamChat(connection.client, input, { signal: controller.signal })) {
+      answer = reduceAnswer(answer, event);
+      const { runId } = answer;
       if (event.type === 'run-start') {
-        runId = event.runId;
         if (event.sessionCreated) process.stderr.write(`session ${event.sessionId}\n`);
         if (stop) void cancel();
       } else if (event.type === 'run-queued' && !queuedNoted && input.sessionId) {

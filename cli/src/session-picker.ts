@@ -1,6 +1,5 @@
 import * as prompts from '@clack/prompts';
-import type { ThreadlineClient } from '../client.js';
-import type { Session } from '../types.js';
+import type { Session, ThreadlineClient } from '@threadline/client';
 import type { LineInput } from './line-input.js';
 import type { Style } from './style.js';
 

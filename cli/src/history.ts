@@ -1,4 +1,4 @@
-import type { Message } from '../types.js';
+import type { Message } from '@threadline/client';
 import { say, type ChatContext } from './chat-context.js';
 import { titleOf } from './session-picker.js';
 

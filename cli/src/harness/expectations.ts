@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@threadline/shared';
+import type { StreamEvent } from '@threadline/client';
 import type { TurnOutcome } from './run-turn.js';
 import { toRegExp, type Turn, type TurnStatus } from './scenario-schema.js';
 
@@ -12,7 +12,8 @@ const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] :
 export function checkExpectations(turn: Turn, outcome: TurnOutcome): string[] {
   const expect = turn.expect ?? {};
   const failures = [...outcome.problems];
-  const { text, events } = outcome;
+  const { events, answer } = outcome;
+  const { text } = answer;
 
   const expectedStatus: TurnStatus | undefined = expect.status ?? (expect.errorCode ? undefined : turn.cancelAfterEvents ? 'cancelled' : 'completed');
   if (expectedStatus && outcome.status !== expectedStatus) {
@@ -32,19 +33,16 @@ export function checkExpectations(turn: Turn, outcome: TurnOutcome): string[] {
     const pattern = toRegExp(source);
     if (!pattern.test(text)) failures.push(`text does not match ${pattern}; text: ${preview(text)}`);
   }
-  const toolNames = events.flatMap((event) => (event.type === 'tool-call' ? [event.name] : []));
+  const toolNames = answer.toolCalls.map((call) => call.name);
   for (const name of list(expect.toolCalled)) {
     if (!toolNames.includes(name)) failures.push(`no tool-call of ${JSON.stringify(name)} (tool calls: ${toolNames.join(', ') || 'none'})`);
   }
-  const askedNames = events.flatMap((event) => (event.type === 'tool-approval' ? [event.name] : []));
+  const askedNames = answer.toolCalls.flatMap((call) => (call.approval ? [call.name] : []));
   for (const name of list(expect.approvalAsked)) {
     if (!askedNames.includes(name)) failures.push(`no tool-approval of ${JSON.stringify(name)} (approvals asked: ${askedNames.join(', ') || 'none'})`);
   }
-  if (expect.finishReason) {
-    const finish = events.find((event) => event.type === 'run-finish');
-    if (finish?.finishReason !== expect.finishReason) {
-      failures.push(`finish reason is ${finish ? finish.finishReason : `absent (no run-finish)`}, expected ${expect.finishReason}`);
-    }
+  if (expect.finishReason && answer.finishReason !== expect.finishReason) {
+    failures.push(`finish reason is ${answer.finishReason ?? 'absent (no run-finish)'}, expected ${expect.finishReason}`);
   }
   for (const type of expect.events ?? []) {
     if (!events.some((event) => event.type === type)) failures.push(`no ${type} event (events: ${summarizeEvents(events)})`);

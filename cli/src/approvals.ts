@@ -1,6 +1,5 @@
 import * as prompts from '@clack/prompts';
-import type { StreamEventOf } from '@threadline/shared';
-import type { ThreadlineClient } from '../client.js';
+import type { StreamEventOf, ThreadlineClient } from '@threadline/client';
 import { compact } from './render.js';
 
 /** A tool call waiting for the user's approval, as its `tool-approval` event names it. */

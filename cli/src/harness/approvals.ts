@@ -1,4 +1,4 @@
-import { describeCall, type ApprovalAnswer, type PendingCall } from '../cli/approvals.js';
+import { describeCall, type ApprovalAnswer, type PendingCall } from '../approvals.js';
 import type { ApprovalDecision, Turn } from './scenario-schema.js';
 
 /** What a call with no decision in the scenario is denied with (the model is told it). */

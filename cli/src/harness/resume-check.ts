@@ -1,5 +1,4 @@
-import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
-import type { ThreadlineClient } from '../client.js';
+import { isTerminalEvent, type StreamEvent, type ThreadlineClient } from '@threadline/client';
 
 /** Every event of a run as the server logged it (runs.events from the start), with the event ids. */
 export function readRunLog(client: ThreadlineClient, runId: string, signal: AbortSignal): Promise<{ id: string; data: StreamEvent }[]> {

@@ -1,8 +1,16 @@
+import {
+  createThreadlineClient,
+  initialAnswerState,
+  isTerminalEvent,
+  reduceAnswer,
+  streamChat,
+  type AnswerState,
+  type StreamChatInput,
+  type StreamEvent,
+  type ThreadlineClient,
+} from '@threadline/client';
 import { TRPCClientError } from '@trpc/client';
-import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
-import { sendDecision } from '../cli/approvals.js';
-import { createThreadlineClient, type ThreadlineClient } from '../client.js';
-import { streamChat, type StreamChatInput } from '../stream-chat.js';
+import { sendDecision } from '../approvals.js';
 import { ApprovalScript } from './approvals.js';
 import { startCutProxy, type CutProxy } from './cut-proxy.js';
 import { compareWithLog, readRunLog } from './resume-check.js';
@@ -13,8 +21,8 @@ export interface TurnOutcome {
   /** Which turn this was, e.g. `repetition 3, turn 2`; empty for a step's only turn. */
   label: string;
   events: StreamEvent[];
-  /** The answer text (text-delta events joined). */
-  text: string;
+  /** The answer as the events built it (reduceAnswer): its text, tool calls, approvals, finish reason. */
+  answer: AnswerState;
   /** How it ended; null when the stream broke off without a terminal event. */
   status: TurnStatus | null;
   /** The run-error code, or the tRPC code of a refused request. */
@@ -49,10 +57,9 @@ export interface TurnContext {
  * has accepted the run) or when the turn ends without one.
  */
 export async function runTurn(context: TurnContext, turn: Turn, label: string, onStarted: () => void = () => {}): Promise<TurnOutcome> {
-  const outcome: TurnOutcome = { label, events: [], text: '', status: null, errorCode: null, errorMessage: null, firstTokenMs: null, totalMs: 0, problems: [] };
+  const outcome: TurnOutcome = { label, events: [], answer: initialAnswerState, status: null, errorCode: null, errorMessage: null, firstTokenMs: null, totalMs: 0, problems: [] };
   const timeout = AbortSignal.timeout(context.timeoutMs);
   let proxy: CutProxy | undefined;
-  let runId: string | undefined;
   const approvals = new ApprovalScript(turn.approvals);
   try {
     const input = await chatInput(context, turn);
@@ -65,10 +72,10 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
       const stream = streamChat(client, input, { signal: timeout, reconnectDelayMs: 50 });
       for await (const event of stream) {
         outcome.events.push(event);
+        outcome.answer = reduceAnswer(outcome.answer, event);
+        const { runId } = outcome.answer;
         const count = outcome.events.length;
         if (count === 1) onStarted();
-        if (event.type === 'run-start') runId = event.runId;
-        if (event.type === 'text-delta') outcome.text += event.delta;
         if (outcome.firstTokenMs === null && (event.type === 'text-delta' || event.type === 'reasoning-delta')) {
           outcome.firstTokenMs = performance.now() - started;
         }
@@ -101,6 +108,7 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
     checkActionsRan(outcome, turn, cancelling !== undefined, connectionsAtCut);
     const unused = outcome.status === 'completed' ? approvals.unused() : undefined;
     if (unused) outcome.problems.push(unused);
+    const { runId } = outcome.answer;
     if (proxy && connectionsAtCut !== undefined && runId && outcome.status !== null) {
       if (proxy.connections() <= connectionsAtCut) {
         outcome.problems.push(
@@ -115,6 +123,7 @@ export async function runTurn(context: TurnContext, turn: Turn, label: string, o
   } finally {
     onStarted();
     await proxy?.close();
+    const { runId } = outcome.answer;
     if (outcome.status === null && runId) await context.client.runs.cancel.mutate({ runId }).catch(() => {});
   }
   return outcome;

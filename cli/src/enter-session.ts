@@ -1,8 +1,7 @@
-import type { StreamEvent } from '../types.js';
+import { runEvents, type StreamEvent } from '@threadline/client';
 import { followRun } from './answer.js';
 import { say, type ChatContext } from './chat-context.js';
 import { loadHistory, printHistory, printMessage, printSessionHeader } from './history.js';
-import { runEvents } from './run-events.js';
 
 /** The statuses of a run that has not ended. */
 const ACTIVE = ['queued', 'running', 'waiting'] as const;
@@ -33,7 +32,7 @@ async function followActiveRuns(context: ChatContext, shown: ReadonlySet<string>
   // Newest first. Those after the first may have ended by the time they are followed: their events still replay.
   for (const [index, run] of [...page.items].reverse().entries()) {
     say(context, `(${index > 0 ? 'another' : 'a'} run of this session is still going: following it)`);
-    const events = (signal: AbortSignal) => runEvents(context.client, run.id, signal);
+    const events = (signal: AbortSignal) => runEvents(context.client, run.id, { signal });
     const withMessage = (signal: AbortSignal) => withItsMessage(context, run.id, events(signal));
     if (!(await followRun(context, run.id, shown.has(run.id) ? events : withMessage))) return;
   }

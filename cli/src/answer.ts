@@ -1,5 +1,4 @@
-import { streamChat } from '../stream-chat.js';
-import type { StreamEvent } from '../types.js';
+import { initialAnswerState, reduceAnswer, streamChat, type StreamEvent } from '@threadline/client';
 import { answerApproval } from './approval-question.js';
 import { complain, say, type ChatContext } from './chat-context.js';
 import { describeError } from './errors.js';
@@ -33,6 +32,7 @@ export function followRun(context: ChatContext, runId: string, events: (signal: 
 async function follow(context: ChatContext, open: (signal: AbortSignal) => AsyncIterable<StreamEvent>, replayedRunId?: string): Promise<boolean> {
   const { client, renderer } = context;
   const controller = new AbortController();
+  let answer = initialAnswerState;
   let runId = replayedRunId;
   let cancelling = false;
   const cancel = (id: string) =>
@@ -46,11 +46,12 @@ async function follow(context: ChatContext, open: (signal: AbortSignal) => Async
   const release = context.interrupts.push(interrupt);
   try {
     for await (const event of open(controller.signal)) {
-      if (event.type === 'run-start' && !runId) {
-        runId = event.runId;
+      answer = reduceAnswer(answer, event);
+      if (!runId && answer.runId) {
+        runId = answer.runId;
         if (cancelling) void cancel(runId);
       }
-      renderer.event(event);
+      renderer.event(event, answer);
       if (event.type === 'tool-approval' && runId && !cancelling) {
         if (replayedRunId && !(await isPending(context, runId, event.callId))) continue;
         const decided = await answerApproval(context, runId, event);

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@threadline/shared';
+import type { StreamEvent } from '@threadline/client';
 import { describe, expect, it } from 'vitest';
 import { percentile } from './report.js';
 import { compareWithLog } from './resume-check.js';
