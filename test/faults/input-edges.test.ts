@@ -97,3 +97,72 @@ describe('fault: input the transport (JSON, superjson) mangles or chokes on', ()
     expectBadRequest(await post(t, 'sessions.create', body), message);
   });
 });
+
+/** The error data of a call that must fail. */
+async function errorOf(call: Promise<unknown>): Promise<ThreadlineErrorData & { message: string }> {
+  try {
+    await call;
+  } catch (error) {
+    const { data, message } = error as { data?: ThreadlineErrorData; message: string };
+    if (!data) throw error;
+    return { ...data, message };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** A high surrogate without its low half, and a low one alone: invalid Unicode that UTF-8 cannot encode. */
+const HIGH = '\ud800';
+const LOW = '\udc00';
+
+for (const dialect of DIALECTS) {
+  describe(`fault: lone surrogates in stored text, on ${dialect}`, () => {
+    let t: TestServer;
+    beforeAll(async () => {
+      t = await startTestServer({ dialect });
+    });
+    afterAll(() => t.close());
+
+    it.each<[string, (t: TestServer) => Promise<unknown>, (string | number)[]]>([
+      ['message content', (t) => t.client.chat.send.mutate({ newSession: true, content: `a${HIGH}b` }), ['content']],
+      ['message content (low half)', (t) => t.client.chat.send.mutate({ newSession: true, content: `${LOW}a` }), ['content']],
+      ['a new session title', (t) => t.client.chat.send.mutate({ newSession: { title: `t${HIGH}` }, content: 'x' }), ['newSession']],
+      ['a session title', (t) => t.client.sessions.create.mutate({ title: `t${LOW}` }), ['title']],
+      ['a metadata value', (t) => t.client.sessions.create.mutate({ metadata: { key: `v${HIGH}` } }), ['metadata']],
+      ['a metadata key', (t) => t.client.sessions.create.mutate({ metadata: { [`k${LOW}`]: 1 } }), ['metadata']],
+      ['a nested metadata string', (t) => t.client.sessions.create.mutate({ metadata: { list: [{ deep: `${HIGH}` }] } }), ['metadata']],
+      ['a model id', (t) => t.client.sessions.create.mutate({ model: `local/e${HIGH}` }), ['model']],
+      ['an allowed tool', (t) => t.client.sessions.create.mutate({}).then((session) => t.client.sessions.update.mutate({ sessionId: session.id, allowedTools: [`calc${LOW}`] })), ['allowedTools', 0]],
+      ['a deny reason', (t) => t.client.runs.deny.mutate({ runId: '01a22ed3-3b9e-73ff-8bbc-9ccd6e611666', reason: `no${HIGH}` }), ['reason']],
+    ])('in %s: BAD_REQUEST naming the field, nothing stored', async (_, call, path) => {
+      const before = (await t.client.sessions.list.query()).items.length;
+      const error = await errorOf(call(t));
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(error.issues?.[0]?.path.slice(0, path.length)).toEqual(path);
+      expect(error.message).toMatch(/unpaired surrogate/);
+      // The allowed-tool case creates its session first, on purpose.
+      expect((await t.client.sessions.list.query()).items.length).toBeLessThanOrEqual(before + 1);
+    });
+
+    it('well-formed text outside the BMP (surrogate pairs) is stored and read back unchanged', async () => {
+      const text = 'grin 😀 and 𝄞';
+      const outcome = await t.client.chat.send.mutate({ newSession: { title: text, metadata: { [text]: text } }, content: text });
+      const session = await t.client.sessions.get.query({ sessionId: outcome.sessionId! });
+      expect(session).toMatchObject({ title: text, metadata: { [text]: text } });
+      const { messages } = await t.client.sessions.history.query({ sessionId: session.id });
+      expect(messages[0]!.content).toBe(text);
+    });
+  });
+
+  describe(`fault: a NUL in search_history's query, on ${dialect}`, () => {
+    it('is a tool error result that says so, never a database error', async () => {
+      await using t = await startTestServer({ dialect });
+      await t.client.chat.send.mutate({ newSession: true, content: 'lisbon in may' });
+      // The directive's JSON decodes \u0000 into a real NUL; the message itself holds none.
+      const outcome = await t.client.chat.send.mutate({ agent: 'assistant', newSession: true, content: '/tool search_history {"query": "lis\\u0000bon"}' });
+      expect(outcome.status).toBe('completed');
+      const result = outcome.message.parts.find((part) => part.type === 'tool-result');
+      expect(result).toMatchObject({ isError: true, output: expect.stringMatching(/NUL[\s\S]*at query/) });
+      expect(JSON.stringify(outcome)).not.toMatch(INTERNAL_TEXT);
+    });
+  });
+}
