@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits, type ThreadlineErrorData } from '@threadline/shared';
 import { DIALECTS } from '../../server/src/testing/databases.js';
+import { errorOf } from '../helpers/errors.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** What a tRPC error response carries (superjson-wrapped). */
@@ -97,18 +98,6 @@ describe('fault: input the transport (JSON, superjson) mangles or chokes on', ()
     expectBadRequest(await post(t, 'sessions.create', body), message);
   });
 });
-
-/** The error data of a call that must fail. */
-async function errorOf(call: Promise<unknown>): Promise<ThreadlineErrorData & { message: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const { data, message } = error as { data?: ThreadlineErrorData; message: string };
-    if (!data) throw error;
-    return { ...data, message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A high surrogate without its low half, and a low one alone: invalid Unicode that UTF-8 cannot encode. */
 const HIGH = '\ud800';

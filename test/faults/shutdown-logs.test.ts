@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createThreadlineClient } from '../../client/src/client.js';
 import { createTestDatabase } from '../../server/src/testing/databases.js';
-import { writeAgentsFile } from '../fixtures/agents-files.js';
+import { GUARDED_AGENTS_YAML, writeAgentsFile } from '../fixtures/agents-files.js';
 import { startServerProcess } from '../helpers/process.js';
-
-const GUARDED_AGENTS = `agents:
-  - name: guarded
-    description: Asks before it calculates.
-    instructions: You calculate, with permission.
-    tools: [calculator]
-    approval: [calculator]
-`;
 
 /** The JSON lines pino wrote, parsed. */
 function logLines(stdout: string): { level: number; msg: string; runId?: string; err?: unknown }[] {
@@ -23,7 +15,7 @@ function logLines(stdout: string): { level: number; msg: string; runId?: string;
 describe('fault: what SIGTERM logs about a run waiting for approval', () => {
   it('"run parked, waiting for approval" at info, never an error', async () => {
     await using database = await createTestDatabase('sqlite');
-    await using agentsFile = await writeAgentsFile(GUARDED_AGENTS);
+    await using agentsFile = await writeAgentsFile(GUARDED_AGENTS_YAML);
     await using server = await startServerProcess({
       dataDir: database.dataDir,
       environment: { LOG_LEVEL: 'info', THREADLINE_AGENTS_FILE: agentsFile.path, THREADLINE_SHUTDOWN_GRACE_MS: '60000' },
