@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limits, type StreamEvent, type ThreadlineErrorData } from '@threadline/shared';
+import { limits, type StreamEvent } from '@threadline/shared';
 import type { ThreadlineClient } from '../client/src/client.js';
 import { DIALECTS } from '../server/src/testing/databases.js';
+import { errorOf } from './helpers/errors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-/** The error data of a call that must fail. */
-async function errorOf(call: Promise<unknown>): Promise<ThreadlineErrorData & { message: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const { data, message } = error as { data?: ThreadlineErrorData; message: string };
-    if (!data) throw error;
-    return { ...data, message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A subscription as a promise: its events up to the terminal one, or its first error. */
 function streamed(

@@ -5,20 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createThreadlineClient, type ThreadlineClient } from '../client/src/client.js';
 import { createTestDatabase } from '../server/src/testing/databases.js';
-import { writeAgentsFile } from './fixtures/agents-files.js';
+import { GUARDED_AGENTS_YAML, writeAgentsFile } from './fixtures/agents-files.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 const redisUrl = process.env.TEST_REDIS_URL;
-
-const GUARDED_AGENTS = `agents:
-  - name: guarded
-    description: Asks before it calculates.
-    instructions: You calculate, with permission.
-    tools: [calculator]
-    approval: [calculator]
-`;
 
 /** Resolves once `count` events of a stream have arrived. */
 function after(count: number) {
@@ -39,7 +31,7 @@ async function firstRunId(client: ThreadlineClient, status: 'running' | 'waiting
 describe.skipIf(!databaseUrl || !redisUrl)('several instances on one PostgreSQL and Redis', () => {
   it('any instance follows, cancels, approves and answers for a run another holds; a dead instance\'s runs are taken over, a live one\'s never', async () => {
     await using database = await createTestDatabase('postgres');
-    await using agentsFile = await writeAgentsFile(GUARDED_AGENTS);
+    await using agentsFile = await writeAgentsFile(GUARDED_AGENTS_YAML);
     const prefix = `threadline-test-${randomUUID()}`;
     const environment = {
       REDIS_URL: redisUrl!,

@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
 import { openStore } from '../src/store/open.js';
 import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken } from '../src/store/users.js';
+import { displayUrl } from '../src/url-credentials.js';
 import { version } from '../src/version.js';
 
 /** Loads `.env` from the working directory when there is one (Node's own loader). */
@@ -26,7 +27,8 @@ async function withStore<T>(action: (db: Awaited<ReturnType<typeof openStore>>['
 }
 
 function fail(message: string): never {
-  console.error(`threadline-server: ${message}`);
+  // An error may quote a configured URL (a driver's, a library's): never with its credentials.
+  console.error(`threadline-server: ${displayUrl(message)}`);
   process.exit(1);
 }
 

@@ -6,7 +6,7 @@ import { appRouter } from './routers/app.js';
 import type { Services } from './services.js';
 import { isDatabaseUnavailable } from './store/availability.js';
 import { findUserByToken } from './store/users.js';
-import { DATABASE_UNAVAILABLE, retryAfterOf, type Context } from './trpc.js';
+import { DATABASE_UNAVAILABLE, retryAfterOf, unexplainedCause, type Context } from './trpc.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -105,7 +105,10 @@ export function createHttpServer(services: Services): Server {
       return retryAfterMs > 0 ? { headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } } : {};
     },
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'request failed');
+      if (error.code === 'INTERNAL_SERVER_ERROR') return logger.error({ err: error.cause ?? error, path }, 'request failed');
+      // A refusal whose reason only an exception gave (the client got a generic message): worth a look, unless it is bad JSON.
+      const cause = unexplainedCause(error);
+      if (cause && !(cause instanceof SyntaxError)) logger.warn({ err: cause, path, code: error.code }, 'request refused for an unexpected reason');
     },
   });
 

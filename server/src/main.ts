@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { bootstrapFirstUser } from './bootstrap.js';
 import type { Config } from './config.js';
+import { ensurePrivateDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
 import { createServices, type Services } from './services.js';
 
@@ -23,7 +23,7 @@ export interface RunningServer {
 
 /** config → store (migrated) → providers → HTTP server. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  await mkdir(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const services = await createServices(config);
   const first = await bootstrapFirstUser(services.db, config.dataDir);
   const server = createHttpServer(services);

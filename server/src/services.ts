@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
 import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
 import { Cluster, instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
+import { createLogger } from './logger.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -92,8 +93,4 @@ export async function createServices(config: Config, logger: Logger = createLogg
       await db.destroy();
     },
   };
-}
-
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'threadline' } });
 }

@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { ThreadlineErrorData } from '@threadline/shared';
 import { DomainError, type DomainErrorKind } from './errors.js';
+import { guardedInput } from './input-guard.js';
 import type { Services } from './services.js';
 import { isDatabaseUnavailable } from './store/availability.js';
 import type { AuthUser } from './store/users.js';
@@ -18,7 +19,7 @@ export interface Context {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: { input: guardedInput(superjson), output: superjson },
   sse: {
     ping: { enabled: true, intervalMs: 10_000 },
     client: { reconnectAfterInactivityMs: 30_000 },
@@ -32,12 +33,9 @@ const t = initTRPC.context<Context>().create({
             code: issue.code,
           }))
         : undefined;
-    const message =
-      error.code === 'INTERNAL_SERVER_ERROR'
-        ? 'internal server error'
-        : issues
-          ? `invalid input: ${issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`
-          : shape.message;
+    const message = issues
+      ? `invalid input: ${issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ')}`
+      : clientMessage(error);
     const retryAfterMs = retryAfterOf(error);
     return {
       ...shape,
@@ -52,6 +50,26 @@ const t = initTRPC.context<Context>().create({
     };
   },
 });
+
+/**
+ * The exception whose own text an error would carry, when it is not ours to show: tRPC gives a
+ * TRPCError made from a thrown error that error's message (JSON.parse's, a library's, a bug's).
+ * Undefined for a domain error's message and one written for a TRPCError.
+ */
+export function unexplainedCause(error: TRPCError): Error | undefined {
+  const cause = error.cause;
+  if (!cause || cause instanceof DomainError || cause instanceof ZodError || error.message !== cause.message) return undefined;
+  return cause;
+}
+
+/** What a client reads: our own words, never an exception's text (it says nothing useful, and may show internals). */
+function clientMessage(error: TRPCError): string {
+  if (error.code === 'INTERNAL_SERVER_ERROR') return 'internal server error';
+  const cause = unexplainedCause(error);
+  if (!cause) return error.message;
+  if (cause instanceof SyntaxError) return "the request's input is not valid JSON";
+  return error.code === 'BAD_REQUEST' ? 'invalid input' : error.code.toLowerCase().replaceAll('_', ' ');
+}
 
 export const router = t.router;
 

@@ -4,7 +4,7 @@ import { Id, RequestId } from './ids.js';
 import { limits } from './limits.js';
 import { Message, Usage } from './message.js';
 import { EventId, RunStatus, ToolApproval } from './run.js';
-import { AgentName, isStorableText, Metadata, ModelId, Title } from './session.js';
+import { AgentName, isStorableText, Metadata, ModelId, storableTextMessage, Title } from './session.js';
 
 /** `true`, or the new session's title and metadata. */
 export const NewSession = z.union([
@@ -22,7 +22,7 @@ const chatFields = {
     .string()
     .min(1)
     .max(limits.messageChars)
-    .refine(isStorableText, { message: 'text may not contain NUL characters' }),
+    .refine(isStorableText, storableTextMessage),
   /** Answer with this agent (default: the session's, else `chat`). */
   agent: AgentName.optional(),
   /** Answer with this `provider/model` (default: the session's, else the agent's). */

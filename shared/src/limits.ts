@@ -12,6 +12,8 @@ export const limits = {
   pageSize: 200,
   /** Page size when the caller does not say. */
   defaultPageSize: 50,
+  /** Deepest nesting of objects and arrays in a request's input (the input object itself is level 1). */
+  inputDepth: 32,
   /** Largest HTTP request body the server reads, in bytes. */
   httpBodyBytes: 1024 * 1024,
 } as const;

@@ -3,6 +3,7 @@ import { RunError } from './errors.js';
 import { Cursor, Id, RequestId } from './ids.js';
 import { limits } from './limits.js';
 import { Usage } from './message.js';
+import { isStorableText, storableTextMessage } from './session.js';
 
 /**
  * queued → running → completed | failed | cancelled | interrupted; a running run whose model calls
@@ -107,6 +108,6 @@ export const RunDenyInput = z.strictObject({
   /** The calls to deny; every pending call when omitted. */
   callIds: CallIds.optional(),
   /** Told to the model as the tool's error, e.g. "do not delete files". */
-  reason: z.string().min(1).max(1000).optional(),
+  reason: z.string().min(1).max(1000).refine(isStorableText, storableTextMessage).optional(),
 });
 export type RunDenyInput = z.infer<typeof RunDenyInput>;

@@ -3,10 +3,27 @@ import { Cursor, Id } from './ids.js';
 import { limits } from './limits.js';
 import { Message } from './message.js';
 
-/** True when an object key at any depth is one the wire format (superjson) refuses to send back. */
-function hasRefusedKey(value: unknown): boolean {
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * True when the text is stored exactly as sent: no NUL (PostgreSQL's text columns refuse it) and no
+ * lone surrogate (invalid Unicode that UTF-8 cannot encode: both databases would keep U+FFFD instead).
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+}
+/** The message of every `isStorableText` refinement. */
+export const storableTextMessage = { message: 'text may not contain NUL characters or unpaired surrogates (invalid Unicode)' };
+
+/** Keys the wire format (superjson) refuses to send back. */
+const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** True when `test` holds for an object key or a string at any depth of a JSON value. */
+function someText(value: unknown, test: (text: string, isKey: boolean) => boolean): boolean {
+  if (typeof value === 'string') return test(value, false);
   if (value === null || typeof value !== 'object') return false;
-  return Object.entries(value).some(([key, inner]) => key === '__proto__' || key === 'constructor' || key === 'prototype' || hasRefusedKey(inner));
+  return Object.entries(value).some(([key, inner]) => test(key, !Array.isArray(value)) || someText(inner, test));
 }
 
 /** Free-form JSON attached to a session by the client: at most 64 keys and 16 KiB. */
@@ -18,16 +35,13 @@ export const Metadata = z
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= limits.metadataBytes, {
     message: `metadata may be at most ${limits.metadataBytes} bytes as JSON`,
   })
-  .refine((value) => !hasRefusedKey(value), {
+  .refine((value) => !someText(value, (text, isKey) => isKey && REFUSED_KEYS.has(text)), {
     message: 'metadata may not use the keys __proto__, constructor or prototype, at any depth',
+  })
+  .refine((value) => !someText(value, (text) => !isStorableText(text)), {
+    message: `metadata keys and strings: ${storableTextMessage.message}`,
   });
 export type Metadata = z.infer<typeof Metadata>;
-
-/** True when PostgreSQL can store the text: its text columns reject NUL characters (a 500 otherwise). */
-export function isStorableText(value: string): boolean {
-  return !value.includes('\u0000');
-}
-const storableTextMessage = { message: 'text may not contain NUL characters' };
 
 /** A session title: trimmed, 1..200 characters. */
 export const Title = z.string().trim().min(1).max(limits.titleChars).refine(isStorableText, storableTextMessage);
@@ -40,7 +54,8 @@ export const ModelId = z
   .string()
   .min(3)
   .max(200)
-  .regex(/^[a-z0-9_-]+\/[^\s\u0000]+$/i, 'model ids look like provider/model');
+  .regex(/^[a-z0-9_-]+\/[^\s\u0000]+$/i, 'model ids look like provider/model')
+  .refine(isStorableText, storableTextMessage);
 
 /**
  * What a message sent to a session with an active run does: `enqueue` (run after it, in order),
@@ -120,7 +135,7 @@ export const SessionUpdateInput = z.strictObject({
   model: ModelId.nullable().optional(),
   busyPolicy: BusyPolicy.optional(),
   /** Replaces the tools allowed without asking ([] to ask again for every one). */
-  allowedTools: z.array(z.string().min(1).max(128)).max(64).optional(),
+  allowedTools: z.array(z.string().min(1).max(128).refine(isStorableText, storableTextMessage)).max(64).optional(),
 });
 export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>;
 

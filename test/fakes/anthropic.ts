@@ -83,7 +83,7 @@ async function streamTurn(request: RecordedRequest, response: ServerResponse, tu
     faults,
     {
       malformed: 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"bro\n\n',
-      streamError: frame('error', anthropicErrorBody('overloaded_error', 'Overloaded')).text,
+      streamError: frame('error', anthropicErrorBody('overloaded_error', turn.streamErrorMessage ?? 'Overloaded')).text,
     },
   );
   if (completed) response.end();

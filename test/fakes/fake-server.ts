@@ -38,6 +38,8 @@ export interface FakeTurn {
   omitTerminal?: boolean;
   /** Send the provider's in-stream error event after this many content frames (Anthropic `error`, OpenAI `error` key, Ollama `{error}`). */
   streamErrorAfter?: number;
+  /** The message of that in-stream error (default: each provider's usual one). */
+  streamErrorMessage?: string;
 }
 
 export interface FakeServer {

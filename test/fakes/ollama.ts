@@ -50,7 +50,7 @@ async function streamChat(model: string, turn: FakeTurn, response: ServerRespons
   response.writeHead(200, { 'content-type': 'application/x-ndjson' });
   const completed = await writeFrames(response, frames, turn, {
     malformed: `{"model":"${model}","created_at":"2025-01-01T00:00:00Z","message":{"role":"assistant","content":"tru\n`,
-    streamError: `${JSON.stringify({ error: 'an error was encountered while running the model: unexpected EOF' })}\n`,
+    streamError: `${JSON.stringify({ error: turn.streamErrorMessage ?? 'an error was encountered while running the model: unexpected EOF' })}\n`,
   });
   if (!completed) return;
   if (!turn.omitTerminal) {

@@ -51,9 +51,8 @@ export const openAIErrors = {
 };
 
 /** The in-stream error frame OpenAI sends when a stream fails after it started. */
-export const OPENAI_STREAM_ERROR_FRAME = `data: ${JSON.stringify(
-  errorBody('The server had an error while processing your request. Sorry about that!', 'server_error', null),
-)}\n\n`;
+const streamErrorFrame = (message = 'The server had an error while processing your request. Sorry about that!') =>
+  `data: ${JSON.stringify(errorBody(message, 'server_error', null))}\n\n`;
 
 /** A chunk cut off in the middle of its JSON. */
 const MALFORMED_FRAME = 'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\n\n';
@@ -125,7 +124,7 @@ async function streamTurn(request: RecordedRequest, response: ServerResponse, tu
     'x-request-id': `req_${randomBytes(8).toString('hex')}`,
   });
   response.write(frame(choice({ role: 'assistant', content: '', refusal: null })));
-  const completed = await writeFrames(response, content, turn, { malformed: MALFORMED_FRAME, streamError: OPENAI_STREAM_ERROR_FRAME });
+  const completed = await writeFrames(response, content, turn, { malformed: MALFORMED_FRAME, streamError: streamErrorFrame(turn.streamErrorMessage) });
   if (!completed) return;
   if (!turn.omitTerminal) response.write('data: [DONE]\n\n');
   response.end();

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { displayUrl } from '../url-credentials.js';
 
 /** What one instance asks the instance holding a run to do. */
 export const ClusterCommand = z.discriminatedUnion('op', [
@@ -71,7 +72,7 @@ export class Cluster {
     } catch (error) {
       redis.disconnect();
       subscriber.disconnect();
-      throw new Error(`cannot reach Redis at ${options.url}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot reach Redis at ${displayUrl(options.url)}: ${(error as Error).message}`, { cause: error });
     }
   }
 

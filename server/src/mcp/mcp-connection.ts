@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { McpServerConfig } from '../agents/agents-file.js';
+import { splitCredentials } from '../url-credentials.js';
 import { version } from '../version.js';
 import type { McpCallResult, McpToolInfo } from './mcp-tool.js';
 
@@ -13,9 +14,12 @@ export const MCP_CONNECT_TIMEOUT_MS = 30_000;
 /** `connecting` → `connected`; `failed` when it did not start or went away; `closed` after `close()`. */
 export type McpConnectionState = 'connecting' | 'connected' | 'failed' | 'closed';
 
+/** Credentials in an HTTP server's URL are sent as `Authorization: Basic` (a header of its own wins). */
 function transportFor(config: McpServerConfig): Transport {
   if (config.transport === 'http') {
-    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+    const { url, headers } = splitCredentials(config.url);
+    const ownAuthorization = Object.keys(config.headers).some((name) => name.toLowerCase() === 'authorization');
+    return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: ownAuthorization ? config.headers : { ...headers, ...config.headers } } });
   }
   // The child inherits the SDK's minimal environment (PATH, HOME...) plus `env`; its stderr is ours.
   return new StdioClientTransport({ command: config.command, args: config.args, env: config.env, cwd: config.cwd, stderr: 'inherit' });

@@ -108,7 +108,10 @@ export class RunExecutor {
       await checkpointer.stop();
     }
     // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
-    if (run.stop?.kind === 'park') return this.deps.gate.waitingOutcome(run, output);
+    if (run.stop?.kind === 'park') {
+      logger.info({ runId: run.id }, 'run parked, waiting for approval');
+      return this.deps.gate.waitingOutcome(run, output);
+    }
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
     const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import { ensurePrivateDir } from '../data-dir.js';
 import type { Database } from './database.js';
 import { createPostgresDatabase, type ConnectionErrorListener } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
@@ -40,7 +40,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = createPostgresDatabase(options.databaseUrl, { timeoutMs, log: health.observe, ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}) });
     store = { db, dialect: 'postgres', health };
   } else {
-    mkdirSync(options.dataDir, { recursive: true });
+    ensurePrivateDir(options.dataDir);
     store = { db: createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe }), dialect: 'sqlite', health };
   }
   await migrateToLatest(store.db);

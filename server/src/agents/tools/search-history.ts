@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { isStorableText, storableTextMessage } from '@threadline/shared';
 import type { Database } from '../../store/database.js';
 import { searchMessages } from '../../store/messages.js';
 import { defineTool } from '../define-tool.js';
@@ -9,7 +10,8 @@ export function searchHistoryTool(db: Kysely<Database>) {
   return defineTool({
     name: 'search_history',
     description: "Searches the user's earlier conversations for messages containing the words of the query; returns the best matches with their session title and date.",
-    input: z.object({ query: z.string().min(1).max(200), limit: z.number().int().min(1).max(20).optional() }),
+    // A NUL can match no stored text, and PostgreSQL refuses it in a query: the model hears why instead.
+    input: z.object({ query: z.string().min(1).max(200).refine(isStorableText, storableTextMessage), limit: z.number().int().min(1).max(20).optional() }),
     async execute({ query, limit }, context) {
       const words = query.toLowerCase().split(/\s+/).filter((word) => word.length > 1).slice(0, 8);
       // Not the question being answered right now.

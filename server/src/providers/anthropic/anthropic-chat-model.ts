@@ -18,8 +18,8 @@ export const THINKING_BUDGET_TOKENS = { low: 1024, medium: 4096, high: 16_384 } 
 export interface AnthropicChatModelOptions {
   /** The SDK client, built with `maxRetries: 0`: retries happen in resilient() only. */
   client: Anthropic;
-  /** Cut out of every error message. */
-  apiKey: string;
+  /** The API key and the base URL's credentials, cut out of every error message. */
+  secrets: readonly string[];
 }
 
 /**
@@ -63,7 +63,7 @@ export class AnthropicChatModel implements ChatModel {
     } catch (error) {
       // An abort is the caller's doing: it goes back as it is, never as a provider failure.
       if (request.signal.aborted) throw error;
-      throw mapAnthropicError(error, { label: this.id, apiKey: this.options.apiKey });
+      throw mapAnthropicError(error, { label: this.id, secrets: this.options.secrets });
     }
   }
 

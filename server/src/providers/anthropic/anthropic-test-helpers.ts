@@ -8,7 +8,7 @@ export const TEST_API_KEY = 'sk-ant-test-SECRET-0123456789';
 /** An AnthropicChatModel (without resilient()) talking to a fake at `url` through the real SDK. */
 export function testModel(url: string, modelName = 'claude-test'): AnthropicChatModel {
   const client = new Anthropic({ apiKey: TEST_API_KEY, baseURL: url, maxRetries: 0, logLevel: 'off' });
-  return new AnthropicChatModel(modelName, { client, apiKey: TEST_API_KEY });
+  return new AnthropicChatModel(modelName, { client, secrets: [TEST_API_KEY] });
 }
 
 /** A request with one user message, the rest overridable. */

@@ -2,23 +2,25 @@ import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError
 import type { RunErrorCode } from '@threadline/shared';
 import { ProviderError } from '../types.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { redact } from '../../url-credentials.js';
 
 /** Where the error happened and what must never appear in its message. */
 export interface AnthropicErrorContext {
   /** Prefix of the message: the model id, or `anthropic` for listing models. */
   label: string;
-  apiKey: string;
+  /** The API key and the base URL's credentials, wherever a server echoes them. */
+  secrets: readonly string[];
 }
 
 /**
  * Anything the SDK throws (HTTP errors, the stream's `error` event, connection failures, bad JSON in
  * a frame) → a ProviderError with Threadline's code. The provider's own message is kept; the API
- * key is cut out of it in case a server echoes it.
+ * key and the base URL's credentials are cut out of it in case a server echoes them.
  */
 export function mapAnthropicError(error: unknown, context: AnthropicErrorContext): ProviderError {
   if (error instanceof ProviderError) return error;
   const make = (code: RunErrorCode, retryable: boolean, detail: string, extra: { statusCode?: number; retryAfterMs?: number } = {}) =>
-    new ProviderError({ code, retryable, message: redact(`${context.label}: ${detail}`, context.apiKey), cause: error, ...extra });
+    new ProviderError({ code, retryable, message: redact(`${context.label}: ${detail}`, context.secrets), cause: error, ...extra });
 
   if (error instanceof APIConnectionTimeoutError) return make('timeout', true, 'request timed out');
   if (error instanceof APIConnectionError) return make('provider_unavailable', true, `connection failed: ${describeCause(error)}`);
@@ -69,10 +71,6 @@ function describeCause(error: unknown): string {
     parts.push(typeof code === 'string' ? `${current.message} (${code})` : current.message);
   }
   return parts.join(': ') || String(error);
-}
-
-function redact(message: string, apiKey: string): string {
-  return apiKey ? message.replaceAll(apiKey, '[redacted]') : message;
 }
 
 /** The provider's retry-after, as the error's extra field when it sent one. */

@@ -1,6 +1,7 @@
 import { ProviderError } from '../types.js';
 import { OllamaMalformedLineError, type OllamaExchange } from './ollama-client.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { redact } from '../../url-credentials.js';
 
 /** What the mapping needs to know besides the error. */
 export interface OllamaErrorContext {
@@ -71,8 +72,4 @@ function networkDetail(error: Error): string {
   if (error.message === 'terminated') return 'the connection closed mid-stream';
   if (typeof cause?.code === 'string') return cause.code;
   return typeof cause?.message === 'string' ? cause.message : error.message;
-}
-
-function redact(message: string, secrets: string[]): string {
-  return secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), message);
 }

@@ -1,4 +1,5 @@
 import { Ollama } from 'ollama';
+import { splitCredentials } from '../../url-credentials.js';
 import { ollamaErrorSchema } from './ollama-api.js';
 
 /** Where Ollama is and how to authenticate, parsed once from OLLAMA_HOST. */
@@ -13,19 +14,12 @@ export interface OllamaConnection {
 
 /**
  * OLLAMA_HOST → connection. Credentials in the URL (`http://user:key@proxy:11434`, for an Ollama
- * behind an authenticating proxy) become a Basic authorization header: Node's fetch refuses URLs
- * with credentials. Without a scheme, `http://` is assumed, as the `ollama` CLI does.
+ * behind an authenticating proxy) become a Basic authorization header (`splitCredentials`).
+ * Without a scheme, `http://` is assumed, as the `ollama` CLI does.
  */
 export function parseOllamaHost(value: string): OllamaConnection {
-  const url = new URL(value.includes('://') ? value : `http://${value}`);
-  const username = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  url.username = '';
-  url.password = '';
-  const host = url.href.replace(/\/+$/, '');
-  if (!username && !password) return { host, headers: {}, secrets: [] };
-  const token = Buffer.from(`${username}:${password}`).toString('base64');
-  return { host, headers: { authorization: `Basic ${token}` }, secrets: [password, token].filter((secret) => secret.length >= 4) };
+  const { url, headers, secrets } = splitCredentials(value.includes('://') ? value : `http://${value}`);
+  return { host: new URL(url).href.replace(/\/+$/, ''), headers, secrets };
 }
 
 /** What one request's transport saw, for mapping its failure. */

@@ -5,12 +5,14 @@ import { openAIErrorObjectSchema, type OpenAIErrorObject } from './openai-api.js
 import { MalformedToolCallError } from './assemble-openai-tool-calls.js';
 import { MissingDoneError } from './require-done-marker.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { redact } from '../../url-credentials.js';
 
-/** Who failed, for the message, and the key that must never appear in it. */
+/** Who failed, for the message, and what must never appear in it. */
 export interface OpenAIErrorContext {
   /** `openai/<model>`, or `openai` for the model list. */
   label: string;
-  apiKey: string;
+  /** The API key and the base URL's credentials, wherever a server echoes them. */
+  secrets: readonly string[];
 }
 
 /**
@@ -20,7 +22,7 @@ export interface OpenAIErrorContext {
  */
 export function mapOpenAIError(error: unknown, context: OpenAIErrorContext): unknown {
   const fail = (code: RunErrorCode, retryable: boolean, message: string, extra: { statusCode?: number; retryAfterMs?: number } = {}) =>
-    new ProviderError({ code, retryable, message: redact(`${context.label}: ${message}`, context.apiKey), cause: error, ...extra });
+    new ProviderError({ code, retryable, message: redact(`${context.label}: ${message}`, context.secrets), cause: error, ...extra });
 
   if (error instanceof ProviderError) return error;
   if (error instanceof APIConnectionTimeoutError) return fail('timeout', true, 'the request timed out');
@@ -79,9 +81,4 @@ function isConnectionLoss(error: unknown): error is Error {
 function causeText(error: Error): string {
   const cause = error.cause as { message?: string; code?: string } | undefined;
   return [error.message, cause?.code, cause?.message].filter(Boolean).join(': ');
-}
-
-/** Removes the API key wherever a server echoed it (short placeholders such as `unused` are no secret). */
-function redact(message: string, apiKey: string): string {
-  return apiKey.length >= 8 ? message.split(apiKey).join('[redacted]') : message;
 }

@@ -145,7 +145,7 @@ describe('openai chat model, through the SDK against the fake', () => {
   it('sends max_completion_tokens instead of max_tokens when talking to OpenAI itself', async () => {
     await using fake = await startOpenAIFake();
     const client = createOpenAIClient({ apiKey: TEST_API_KEY, baseUrl: `${fake.url}/v1` });
-    const model = new OpenAIChatModel({ client, modelName: 'gpt-test', apiKey: TEST_API_KEY, useMaxCompletionTokens: true });
+    const model = new OpenAIChatModel({ client, modelName: 'gpt-test', secrets: [TEST_API_KEY], useMaxCompletionTokens: true });
     await collectParts(model, { maxOutputTokens: 64 });
     expect(fake.requests[0]!.body.max_completion_tokens).toBe(64);
     expect(fake.requests[0]!.body).not.toHaveProperty('max_tokens');

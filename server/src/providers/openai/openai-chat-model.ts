@@ -15,8 +15,8 @@ export interface OpenAIChatModelOptions {
   client: OpenAI;
   /** The model name as the server knows it (`gpt-4.1-mini`, `meta-llama/Llama-3.1-8B-Instruct`). */
   modelName: string;
-  /** Only to keep it out of error messages. */
-  apiKey: string;
+  /** The API key and the base URL's credentials: only to keep them out of error messages. */
+  secrets: readonly string[];
   /**
    * Send the output limit as `max_completion_tokens` (OpenAI itself; its reasoning models reject
    * `max_tokens`) rather than `max_tokens` (what every compatible server understands).
@@ -42,7 +42,7 @@ export class OpenAIChatModel implements ChatModel {
     } catch (error) {
       // The SDK turns an abort into APIUserAbortError (before the response) or a silent end (after).
       if (request.signal.aborted) throw request.signal.reason;
-      throw mapOpenAIError(error, { label: this.id, apiKey: this.options.apiKey });
+      throw mapOpenAIError(error, { label: this.id, secrets: this.options.secrets });
     }
   }
 

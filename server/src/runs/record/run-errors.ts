@@ -26,6 +26,8 @@ export const interruptedError: RunError = {
 /** The run's end status after a throw: a stop from outside wins over what the model threw. */
 export function classifyEnd(stop: StopReason | undefined, caught: unknown, maxRunMs: number): { status: RunStatus; error: RunError | null } {
   switch (stop?.kind) {
+    case 'park':
+      return { status: 'waiting', error: null };
     case 'cancel':
       return { status: 'cancelled', error: null };
     case 'shutdown':

@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type LogEvent } from 'kysely';
+import { ensurePrivateFile } from '../../data-dir.js';
 import type { Database } from '../database.js';
 
 /**
@@ -7,6 +8,8 @@ import type { Database } from '../database.js';
  * survive a process crash (kill -9). `busy_timeout` lets a CLI command and the server share a file.
  */
 export function createSqliteDatabase(filename: string, options: { timeoutMs?: number; log?: (event: LogEvent) => void } = {}): Kysely<Database> {
+  // Created private before SQLite opens it: SQLite creates its -wal and -shm files with the database's mode.
+  ensurePrivateFile(filename);
   const connection = new SQLite(filename);
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
