@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import { PATIENCE_MS, POLL_INTERVAL_MS, TEST_TIMEOUT_MS } from './test/helpers/patience.js';
 
 export default defineConfig({
   test: {
     include: ['shared/src/**/*.test.ts', 'server/src/**/*.test.ts', 'client/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // Bounds for a loaded 2-core machine (test/helpers/patience.ts): a passing test never waits them out.
+    testTimeout: TEST_TIMEOUT_MS,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: PATIENCE_MS, interval: POLL_INTERVAL_MS } },
     typecheck: { enabled: true, include: ['client/src/**/*.test-d.ts'] },
   },
 });

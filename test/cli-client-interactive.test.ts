@@ -122,7 +122,7 @@ describe('the interactive client, scripted through stdin', () => {
     const from = mark(cli);
     cli.write('/slow 50 /long 200\n');
     // Nothing is printed until the answer is complete: wait for the run to be under way.
-    await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     cli.child.kill('SIGINT');
     await cli.waitFor('(cancelled)\n', { from });
