@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mark, send, startCliServer, type CliServer } from './helpers/cli-users.js';
 import { plain } from './helpers/pty.js';
+import { collectEvents, textOf } from './helpers/stream.js';
 
 // The interactive `threadline` client run as a program (from source) against a real server:
 // scripted through a pipe (line-based pickers, no colours), then in a pseudo-terminal (clack
@@ -123,7 +124,9 @@ describe('the interactive client, scripted through stdin', () => {
     cli.write('/slow 50 /long 200\n');
     // Nothing is printed until the answer is complete: wait for the run to be under way.
     await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Until its first two words are out, which the cancelled answer keeps.
+    const [run] = (await user.client.runs.list.query({ sessionId: session.id })).items;
+    await collectEvents((handlers) => user.client.runs.events.subscribe({ runId: run!.id }, handlers), undefined, (events) => /^lorem ipsum\b/.test(textOf(events)));
     cli.child.kill('SIGINT');
     await cli.waitFor('(cancelled)\n', { from });
     const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
