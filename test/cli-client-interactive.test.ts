@@ -139,7 +139,8 @@ describe('the interactive client, scripted through stdin', () => {
   it('a run another client is streaming is followed from its first word when the session is entered; Ctrl-C cancels it', async () => {
     const user = await freshUser();
     const session = await user.client.sessions.create.mutate({ title: 'Elsewhere' });
-    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: '/slow 50 /long 200' });
+    // 20 s of words, cancelled below: the client, slow to start on a busy machine, still finds it going.
+    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: '/slow 100 /long 200' });
     await expect.poll(async () => (await user.client.runs.list.query({ sessionId: session.id, status: ['running'] })).items.length).toBe(1);
     await using cli = await user.start(['--session', session.id]);
     await cli.waitFor('(a run of this session is still going: following it)\nlorem ipsum dolor sit amet');

@@ -102,7 +102,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   });
 
   it('streams an answer word by word, its reasoning apart, and keeps the stored one', async () => {
-    await send('/think weighing the words /slow 200 Hello from Chromium');
+    // 500 ms a word: the checks below fit between the first word and the last on a busy machine.
+    await send('/think weighing the words /slow 500 Hello from Chromium');
     // Caught mid-stream: part of the answer is there, the rest is still coming.
     await expect.poll(async () => words(await streamingText().textContent())).toBeGreaterThanOrEqual(1);
     const partial = (await streamingText().textContent())!;
@@ -135,7 +136,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
   it('finishes an answer after a reload in the middle of it, exactly once', async () => {
     const sessionId = await selectedSessionId();
-    await send('/slow 40 /long 150');
+    // 12 s in all: the reload and the replay are done while words are still coming, even on a busy machine.
+    await send('/slow 80 /long 150');
     const runId = await waitForWords(15);
     await page.reload();
 
