@@ -14,7 +14,9 @@ describe('subscriptions do not leak', () => {
     await using t = await startTestServer();
     const { runId } = await new Promise<{ runId: string }>((resolve) => {
       const subscription = t.client.chat.stream.subscribe(
-        { content: '/slow 50 /long 5000', requestId: randomUUID() },
+        // Still writing while the readers come and go, slowly: each new reader is replayed the whole
+        // backlog, so a fast writer made every cycle dearer the longer a busy machine took.
+        { content: '/slow 500 /long 5000', requestId: randomUUID() },
         {
           onData({ data }) {
             if (data.type === 'run-start') {
