@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { PATIENCE_MS, POLL_INTERVAL_MS, TEST_TIMEOUT_MS } from './test/helpers/patience.js';
 
 export default defineConfig({
   // Tests run in Node (Vite's server environment) and use @threadline/client from source through its
@@ -15,8 +16,10 @@ export default defineConfig({
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // Bounds for a loaded 2-core machine (test/helpers/patience.ts): a passing test never waits them out.
+    testTimeout: TEST_TIMEOUT_MS,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: PATIENCE_MS, interval: POLL_INTERVAL_MS } },
     typecheck: { enabled: true, include: ['client/src/**/*.test-d.ts'] },
   },
 });

@@ -29,7 +29,8 @@ for (const dialect of DIALECTS) {
       const bob = await runCli(['user', 'create', 'bob'], { dataDir: t.database.dataDir, databaseUrl: t.database.databaseUrl });
       const bobClient = t.clientFor(bob.stdout.trim());
 
-      const blocker = startRun(t.client, '/slow 40 /long 25');
+      // The blocker must outlast the queue being built behind it, one subscription at a time (3 s).
+      const blocker = startRun(t.client, '/slow 120 /long 25');
       await blocker.announced;
       const alice1 = startRun(t.client, '/slow 2 /long 3 a1');
       await alice1.announced;
@@ -67,7 +68,8 @@ for (const dialect of DIALECTS) {
 
     it('a cancelled queued run leaves the queue at once and never starts', async () => {
       await using t = await startProcessTarget({ dialect, environment: { THREADLINE_CONCURRENCY_LOCAL: '1' } });
-      const blocker = startRun(t.client, '/slow 30 /long 20');
+      // Running until the queued run has been cancelled (3 s).
+      const blocker = startRun(t.client, '/slow 150 /long 20');
       await blocker.announced;
       const doomed = startRun(t.client, 'never');
       await doomed.announced;

@@ -224,14 +224,15 @@ describe('approvals', () => {
   });
 
   it('a waiting run holds no provider slot and its maximum duration does not run while it waits', async () => {
-    await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY_LOCAL: '1', THREADLINE_MAX_RUN_MS: '400' } });
+    // The run's own steps must fit in its maximum duration on a busy machine; the wait outlasts it.
+    await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY_LOCAL: '1', THREADLINE_MAX_RUN_MS: '1000' } });
     guarded(t);
     const first = await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "3 * 3"}' });
     expect(first.status).toBe('waiting');
     // With one slot, another session's run still goes through while the first waits.
     const other = await t.client.chat.send.mutate({ newSession: true, content: 'meanwhile' });
     expect(other).toMatchObject({ status: 'completed', message: { content: 'Echo: meanwhile' } });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await new Promise((resolve) => setTimeout(resolve, 1300));
     await t.client.runs.approve.mutate({ runId: first.runId });
     const outcome = await t.client.chat.send.mutate({ sessionId: first.sessionId!, content: 'and then?' });
     expect(outcome).toMatchObject({ status: 'completed', message: { content: 'Echo: and then?' } });

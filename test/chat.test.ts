@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       await using t = await startTestServer({ dialect, environment: { THREADLINE_RUN_RETENTION_MS: '10' } });
       const requestId = randomUUID();
       const first = await t.client.chat.send.mutate({ content: 'only once /long 3', requestId });
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect.poll(() => t.server.services.log.has(first.runId)).toBe(false);
       const again = await t.client.chat.send.mutate({ content: 'only once /long 3', requestId });
       expect(again).toEqual(first);
       expect(again.message.content).toBe('Echo: only once /long 3');

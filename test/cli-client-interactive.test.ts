@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mark, send, startCliServer, type CliServer } from './helpers/cli-users.js';
 import { plain } from './helpers/pty.js';
+import { collectEvents, textOf } from './helpers/stream.js';
 
 // The interactive `threadline` client run as a program (from source) against a real server:
 // scripted through a pipe (line-based pickers, no colours), then in a pseudo-terminal (clack
@@ -122,8 +123,10 @@ describe('the interactive client, scripted through stdin', () => {
     const from = mark(cli);
     cli.write('/slow 50 /long 200\n');
     // Nothing is printed until the answer is complete: wait for the run to be under way.
-    await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount, { timeout: 10_000 }).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect.poll(async () => (await user.client.sessions.get.query({ sessionId: session.id })).messageCount).toBe(1);
+    // Until its first two words are out, which the cancelled answer keeps.
+    const [run] = (await user.client.runs.list.query({ sessionId: session.id })).items;
+    await collectEvents((handlers) => user.client.runs.events.subscribe({ runId: run!.id }, handlers), undefined, (events) => /^lorem ipsum\b/.test(textOf(events)));
     cli.child.kill('SIGINT');
     await cli.waitFor('(cancelled)\n', { from });
     const { messages } = await user.client.sessions.history.query({ sessionId: session.id });
@@ -136,7 +139,8 @@ describe('the interactive client, scripted through stdin', () => {
   it('a run another client is streaming is followed from its first word when the session is entered; Ctrl-C cancels it', async () => {
     const user = await freshUser();
     const session = await user.client.sessions.create.mutate({ title: 'Elsewhere' });
-    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: '/slow 50 /long 200' });
+    // 20 s of words, cancelled below: the client, slow to start on a busy machine, still finds it going.
+    const elsewhere = user.client.chat.send.mutate({ sessionId: session.id, content: '/slow 100 /long 200' });
     await expect.poll(async () => (await user.client.runs.list.query({ sessionId: session.id, status: ['running'] })).items.length).toBe(1);
     await using cli = await user.start(['--session', session.id]);
     await cli.waitFor('(a run of this session is still going: following it)\nlorem ipsum dolor sit amet');

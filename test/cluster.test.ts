@@ -144,8 +144,8 @@ describe.skipIf(!databaseUrl || !redisUrl)('several instances on one PostgreSQL 
       expect(watched.events.at(-1)!.data).toMatchObject({ type: 'run-error', code: 'interrupted' });
       expect(types(watched.events)).toContain('message-end');
       expect(await clientB.runs.get.query({ runId: doomed })).toMatchObject({ status: 'interrupted' });
-      await expect.poll(async () => (await clientB.runs.approve.mutate({ runId: parked.runId }).catch(() => null))?.id ?? null, { timeout: 10_000 }).toBe(parked.runId);
-      await expect.poll(async () => (await clientB.runs.get.query({ runId: parked.runId })).status, { timeout: 10_000 }).toBe('completed');
+      await expect.poll(async () => (await clientB.runs.approve.mutate({ runId: parked.runId }).catch(() => null))?.id ?? null).toBe(parked.runId);
+      await expect.poll(async () => (await clientB.runs.get.query({ runId: parked.runId })).status).toBe('completed');
       expect((await clientB.sessions.history.query({ sessionId: parked.sessionId! })).messages.at(-1)!.content).toBe('Tool calculator returned: {"expression":"2 + 2","result":4}');
     } finally {
       await Promise.allSettled([a.stop('SIGKILL'), b.stop('SIGKILL')]);

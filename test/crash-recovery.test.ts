@@ -7,11 +7,11 @@ import { createTestDatabase, DIALECTS } from '../server/src/testing/databases.js
 import { freePort, startServerProcess } from './helpers/process.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
 
-/** Resolves when `count` events of the stream have arrived. */
+/** Resolves with the run's id when `count` events of the stream have arrived. */
 function after(count: number) {
-  let reached: () => void = () => {};
-  const promise = new Promise<void>((resolve) => (reached = resolve));
-  return { promise, onEvent: (_: ReceivedEvent, events: ReceivedEvent[]) => events.length >= count && reached() };
+  let reached: (runId: string) => void = () => {};
+  const promise = new Promise<string>((resolve) => (reached = resolve));
+  return { promise, onEvent: (_: ReceivedEvent, events: ReceivedEvent[]) => events.length >= count && reached((events[0]!.data as { runId: string }).runId) };
 }
 
 for (const dialect of DIALECTS) {
@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
       // Streaming when killed: 40 events in, checkpointed every 50 ms.
       const streaming = after(40);
       const streamed = collectEvents((handlers) => client.chat.stream.subscribe({ newSession: true, content: '/long 5000', requestId: randomUUID() }, handlers), streaming.onEvent);
-      await streaming.promise;
+      const streamingRunId = await streaming.promise;
       // Just started: no token yet (10 s to the first word).
       const started = after(1);
       const slow = collectEvents((handlers) => client.chat.stream.subscribe({ newSession: true, content: '/slow 10000 /long 5', requestId: randomUUID() }, handlers), started.onEvent);
@@ -38,7 +38,8 @@ for (const dialect of DIALECTS) {
       const queued = after(2);
       const waiting = collectEvents((handlers) => client.chat.stream.subscribe({ newSession: true, content: 'waiting my turn', requestId: randomUUID() }, handlers), queued.onEvent);
       await queued.promise;
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      // A checkpoint of the streaming answer is stored (it sets firstTokenAt): the partial a crash must keep.
+      await expect.poll(async () => (await client.runs.get.query({ runId: streamingRunId })).firstTokenAt).not.toBeNull();
 
       first.kill();
       await first[Symbol.asyncDispose]();

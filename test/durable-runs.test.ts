@@ -83,9 +83,9 @@ for (const dialect of DIALECTS) {
     it('after the retention time a finished run still replays its stored message and terminal event', async () => {
       await using t = await startProcessTarget({ dialect, environment: { THREADLINE_RUN_RETENTION_MS: '20' } });
       const sent = await t.client.chat.send.mutate({ newSession: true, content: 'kept' });
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      const replay = await collectEvents((handlers) => t.client.runs.events.subscribe({ runId: sent.runId }, handlers));
-      expect(replay.events.map((event) => event.data.type)).toEqual(['run-start', 'message-end', 'run-finish']);
+      const replayed = async () => (await collectEvents((handlers) => t.client.runs.events.subscribe({ runId: sent.runId }, handlers))).events;
+      // Until the server's retention timer has fired, the events still replay from memory.
+      await expect.poll(async () => (await replayed()).map((event) => event.data.type)).toEqual(['run-start', 'message-end', 'run-finish']);
       const resumed = await collectEvents((handlers) => t.client.runs.events.subscribe({ runId: sent.runId, lastEventId: '7' }, handlers));
       expect(resumed.events.map((event) => [event.id, event.data.type])).toEqual([
         ['8', 'message-end'],
@@ -95,11 +95,12 @@ for (const dialect of DIALECTS) {
 
     it('a client leaving does not stop the run; onDisconnect: cancel does', async () => {
       await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '3' } });
-      for (const onDisconnect of ['continue', 'cancel'] as const) {
+      // `cancel` must reach the run before it ends by itself: its words are slower (10 s in all).
+      for (const [onDisconnect, content] of [['continue', '/long 100'], ['cancel', '/slow 100 /long 100']] as const) {
         const requestId = randomUUID();
         await new Promise<void>((resolve) => {
           const subscription = t.client.chat.stream.subscribe(
-            { newSession: true, content: '/long 100', requestId, onDisconnect },
+            { newSession: true, content, requestId, onDisconnect },
             {
               onData(event) {
                 if (Number(event.id) === 5) {
@@ -110,7 +111,7 @@ for (const dialect of DIALECTS) {
             },
           );
         });
-        const outcome = await t.client.chat.send.mutate({ newSession: true, content: '/long 100', requestId });
+        const outcome = await t.client.chat.send.mutate({ newSession: true, content, requestId });
         if (onDisconnect === 'continue') {
           expect(outcome.status).toBe('completed');
           expect(outcome.message.content.split(' ')).toHaveLength(100);
@@ -167,7 +168,8 @@ for (const dialect of DIALECTS) {
     });
 
     it('on SIGTERM stops accepting, lets short runs finish within the grace period, interrupts the rest, exits 0', async () => {
-      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '10', THREADLINE_SHUTDOWN_GRACE_MS: '1500' } });
+      // LOG_LEVEL info: the server says when it has begun shutting down.
+      await using t = await startProcessTarget({ dialect, environment: { THREADLINE_LOCAL_DELAY_MS: '10', THREADLINE_SHUTDOWN_GRACE_MS: '1500', LOG_LEVEL: 'info' } });
       let streaming = 0;
       let bothStreaming: () => void = () => {};
       const ready = new Promise<void>((resolve) => (bothStreaming = resolve));
@@ -178,7 +180,7 @@ for (const dialect of DIALECTS) {
       const long = collectEvents((handlers) => t.client.chat.stream.subscribe({ newSession: true, content: '/long 3000', requestId: randomUUID() }, handlers), onEvent);
       await ready;
       const exitCode = t.process.stop('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect.poll(() => t.process.stdout().includes('"msg":"shutting down"')).toBe(true);
       await expect(t.client.chat.send.mutate({ content: 'too late' })).rejects.toBeTruthy();
       expect((await short).events.at(-1)!.data.type).toBe('run-finish');
       const longEvents = (await long).events;

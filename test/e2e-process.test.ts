@@ -5,13 +5,14 @@ import { isTerminalEvent, type Message, type StreamEvent } from '@threadline/sha
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThreadlineClient, type ThreadlineClient } from '../client/src/client.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../server/src/testing/databases.js';
+import { PATIENCE_MS } from './helpers/patience.js';
 import { startServerProcess, TOKEN_PATTERN, type ServerProcess } from './helpers/process.js';
 
 /** Every event of one `chat.stream` subscription, up to its terminal event (and the server's end of it). */
 function collectStream(
   client: ThreadlineClient,
   input: { content: string; newSession?: true; sessionId?: string },
-  timeoutMs = 15_000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<StreamEvent[]> {
   return new Promise((resolve, reject) => {
     const events: StreamEvent[] = [];

@@ -4,6 +4,7 @@ import type { StreamEvent } from '@threadline/shared';
 import type { ThreadlineClient } from '../client/src/client.js';
 import { revokeToken } from '../server/src/store/users.js';
 import { DIALECTS } from '../server/src/testing/databases.js';
+import { PATIENCE_MS } from './helpers/patience.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** What a failed call reports: its tRPC code and message. */
@@ -32,7 +33,7 @@ type Subscribe = (handlers: {
 function follow(subscribe: Subscribe, onEvent: (event: StreamEvent) => void = () => {}): Promise<StreamEvent[]> {
   return new Promise((resolve, reject) => {
     const events: StreamEvent[] = [];
-    const timer = setTimeout(() => finish(() => reject(new Error('subscription timed out'))), 20_000);
+    const timer = setTimeout(() => finish(() => reject(new Error('subscription timed out'))), PATIENCE_MS);
     const finish = (settle: () => void) => {
       clearTimeout(timer);
       subscription.unsubscribe();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '@threadline/shared';
 import { describe, expect, it } from 'vitest';
 import type { ThreadlineClient } from '../client/src/client.js';
@@ -34,12 +33,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntilGone(pid: number, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(50);
-  return !alive(pid);
 }
 
 async function fixturePid(client: ThreadlineClient, agent: string, tool = 'fixture__pid'): Promise<number> {
@@ -129,7 +122,7 @@ describe('MCP servers over stdio', () => {
     await using t = await startTestServer({ environment: { THREADLINE_AGENTS_FILE: file.path } });
     const pid = await fixturePid(t.client, 'tooler');
     await t.client.chat.send.mutate({ agent: 'tooler', content: '/tool fixture__exit {}' });
-    expect(await waitUntilGone(pid)).toBe(true);
+    await expect.poll(() => alive(pid)).toBe(false);
     await expect.poll(() => t.server.services.mcp.get('fixture')!.state).toBe('failed');
     const after = await t.client.chat.send.mutate({ agent: 'tooler', content: '/tool fixture__add {"a":1,"b":1}' });
     expect(toolResult(after.message)).toMatchObject({ isError: true, output: expect.stringContaining('MCP server fixture is not available') });
@@ -147,7 +140,7 @@ describe('MCP servers over stdio', () => {
     } finally {
       await t.close();
     }
-    expect(await waitUntilGone(pid)).toBe(true);
+    await expect.poll(() => alive(pid)).toBe(false);
   });
 
   it('the MCP server process is gone after a real server process stops on SIGTERM', async () => {
@@ -155,7 +148,7 @@ describe('MCP servers over stdio', () => {
     await using target = await startProcessTarget({ environment: { THREADLINE_AGENTS_FILE: file.path } });
     const pid = await fixturePid(target.client, 'tooler');
     expect(await target.process.stop('SIGTERM')).toBe(0);
-    expect(await waitUntilGone(pid)).toBe(true);
+    await expect.poll(() => alive(pid)).toBe(false);
   });
 });
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startOpenAIFake } from './fakes/openai.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -13,14 +12,16 @@ async function setup() {
   return { fake, t, [Symbol.asyncDispose]: async () => (await t.close(), await fake.close()) };
 }
 
-/** Polls sessions.get until it has a title (or 5 s pass). */
+/** The session's title now (null while it has none). */
 async function titleOf(t: TestServer, sessionId: string): Promise<string | null> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const session = await t.client.sessions.get.query({ sessionId });
-    if (session.title !== null) return session.title;
-    await sleep(50);
-  }
-  return null;
+  return (await t.client.sessions.get.query({ sessionId })).title;
+}
+
+/** A promise the test settles when it chooses (for `FakeTurn.gate`). */
+function gate(): { held: Promise<void>; release(): void } {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  return { held, release };
 }
 
 const chatRequests = (fake: { requests: { path: string; body: any }[] }) => fake.requests.filter((request) => request.path === '/v1/chat/completions');
@@ -29,24 +30,24 @@ describe('generated session titles', () => {
   it('names an untitled session after its first exchange without delaying the answer', async () => {
     await using setupResult = await setup();
     const { fake, t } = setupResult;
-    // The answer is quick; the title request is slow (about a second).
-    fake.script({ text: ['Sure, ', 'Lisbon in May is lovely.'] }, { text: ['"Trip ', 'to Lisbon ', 'in May."'], delayMs: 200 });
+    // The title request is held until the answer is in: an answer that waited for it never comes.
+    const titleRequest = gate();
+    fake.script({ text: ['Sure, ', 'Lisbon in May is lovely.'] }, { text: ['"Trip ', 'to Lisbon ', 'in May."'], gate: titleRequest.held });
     const session = await t.client.sessions.create.mutate({ agent: 'namer' });
 
-    const started = Date.now();
     const outcome = await t.client.chat.send.mutate({ sessionId: session.id, content: 'Help me plan a trip to Lisbon in May' });
-    const answeredIn = Date.now() - started;
     expect(outcome.status).toBe('completed');
-    expect(answeredIn).toBeLessThan(700);
     // The run has ended while its title is still being written.
-    expect((await t.client.sessions.get.query({ sessionId: session.id })).title).toBeNull();
+    await expect.poll(() => chatRequests(fake).length).toBe(2);
+    expect(await titleOf(t, session.id)).toBeNull();
+    titleRequest.release();
 
-    expect(await titleOf(t, session.id)).toBe('Trip to Lisbon in May');
-    const titleRequest = chatRequests(fake)[1]!.body as { messages: { role: string; content: string }[]; tools?: unknown };
-    expect(titleRequest.messages[0]!.role).toBe('system');
-    expect(titleRequest.messages[1]!.content).toContain('Help me plan a trip to Lisbon in May');
-    expect(titleRequest.messages[1]!.content).toContain('Lisbon in May is lovely.');
-    expect(titleRequest.tools).toBeUndefined();
+    await expect.poll(() => titleOf(t, session.id)).toBe('Trip to Lisbon in May');
+    const titleBody = chatRequests(fake)[1]!.body as { messages: { role: string; content: string }[]; tools?: unknown };
+    expect(titleBody.messages[0]!.role).toBe('system');
+    expect(titleBody.messages[1]!.content).toContain('Help me plan a trip to Lisbon in May');
+    expect(titleBody.messages[1]!.content).toContain('Lisbon in May is lovely.');
+    expect(titleBody.tools).toBeUndefined();
 
     // Later exchanges keep it and ask for no other title.
     fake.script({ text: ['more'] });
@@ -65,9 +66,13 @@ describe('generated session titles', () => {
     expect((await t.client.sessions.get.query({ sessionId: titled.sessionId! })).title).toBe('Mine');
     expect(chatRequests(fake)).toHaveLength(1);
 
-    fake.script({ text: ['answer'] }, { text: ['Generated ', 'title'], delayMs: 100 });
+    const titleRequest = gate();
+    fake.script({ text: ['answer'] }, { text: ['Generated ', 'title'], gate: titleRequest.held });
     const racing = await t.client.chat.send.mutate({ newSession: true, agent: 'namer', content: 'hello again' });
+    await expect.poll(() => chatRequests(fake).length).toBe(3);
+    // The user renames the session while the generated title is on its way.
     await t.client.sessions.update.mutate({ sessionId: racing.sessionId!, title: 'Chosen by the user' });
+    titleRequest.release();
     await t.server.services.engine.whenIdle();
     expect(chatRequests(fake)).toHaveLength(3);
     expect((await t.client.sessions.get.query({ sessionId: racing.sessionId! })).title).toBe('Chosen by the user');
@@ -79,7 +84,7 @@ describe('generated session titles', () => {
     fake.script({ text: ['answer'] }, { error: { status: 400, body: { error: { message: 'bad', type: 'invalid_request_error', param: null, code: null } } } });
     const outcome = await t.client.chat.send.mutate({ newSession: true, agent: 'namer', content: 'What is the capital city of Portugal exactly?' });
     expect(outcome.status).toBe('completed');
-    expect(await titleOf(t, outcome.sessionId!)).toBe('What is the capital city of');
+    await expect.poll(() => titleOf(t, outcome.sessionId!)).toBe('What is the capital city of');
   });
 
   it('names sessions of agents without `titles: model` by the first words, with no extra request', async () => {
@@ -96,7 +101,7 @@ describe('generated session titles', () => {
     await using t = await startTestServer();
     t.server.services.agents.register({ name: 'namer', description: 'test', instructions: 'Be brief.', tools: [], maxSteps: 2, titles: 'model' });
     const outcome = await t.client.chat.send.mutate({ newSession: true, agent: 'namer', content: '/long 3 Plan my weekend trip to Porto please' });
-    expect(await titleOf(t, outcome.sessionId!)).toBe('Plan my weekend trip to Porto');
+    await expect.poll(() => titleOf(t, outcome.sessionId!)).toBe('Plan my weekend trip to Porto');
     // A stateless run has no session to name.
     const stateless = await t.client.chat.send.mutate({ content: 'no session here' });
     expect(stateless.sessionId).toBeNull();

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page, type Route } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATIENCE_MS } from './helpers/patience.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** Debian's chromium (`apt-get install chromium`); THREADLINE_CHROMIUM points elsewhere. */
@@ -34,7 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(PATIENCE_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(origin);
   }, 60_000);
@@ -55,7 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   };
   /** Waits until the streaming answer shows at least `count` words; returns its run id. */
   const waitForWords = async (count: number): Promise<string> => {
-    await expect.poll(async () => words(await streamingText().textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
+    await expect.poll(async () => words(await streamingText().textContent())).toBeGreaterThanOrEqual(count);
     const runId = await page.getByTestId('streaming-answer').getAttribute('data-run-id');
     expect(runId).toMatch(/^[0-9a-f-]{36}$/);
     return runId!;
@@ -101,7 +102,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   });
 
   it('streams an answer word by word, its reasoning apart, and keeps the stored one', async () => {
-    await send('/think weighing the words /slow 200 Hello from Chromium');
+    // 500 ms a word: the checks below fit between the first word and the last on a busy machine.
+    await send('/think weighing the words /slow 500 Hello from Chromium');
     // Caught mid-stream: part of the answer is there, the rest is still coming.
     await expect.poll(async () => words(await streamingText().textContent())).toBeGreaterThanOrEqual(1);
     const partial = (await streamingText().textContent())!;
@@ -134,14 +136,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
   it('finishes an answer after a reload in the middle of it, exactly once', async () => {
     const sessionId = await selectedSessionId();
-    await send('/slow 40 /long 150');
+    // 12 s in all: the reload and the replay are done while words are still coming, even on a busy machine.
+    await send('/slow 80 /long 150');
     const runId = await waitForWords(15);
     await page.reload();
 
     // The page re-attaches to the same run: the replay rebuilds the answer so far, the rest streams in.
     await expect.poll(() => page.getByTestId('streaming-answer').getAttribute('data-run-id')).toBe(runId);
     await expect.poll(async () => words(await streamingText().textContent())).toSatisfy((count: number) => count > 15 && count < 150);
-    await expect.poll(() => storedAnswer(runId).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => storedAnswer(runId).count()).toBe(1);
     const message = await lastAssistantMessage(sessionId);
     expect(message).toMatchObject({ runId, status: 'complete' });
     expect(words(message.content)).toBe(150);
@@ -338,6 +341,6 @@ function words(text: string | null): number {
 
 /** The last assistant message of the history, once the streamed copy has given way to it. */
 async function lastAnswerWhenDone(page: Page): Promise<Locator> {
-  await expect.poll(() => page.getByTestId('streaming-answer').count(), { timeout: 10_000 }).toBe(0);
+  await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
   return page.locator('[data-testid="message"][data-role="assistant"]').last();
 }

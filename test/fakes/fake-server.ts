@@ -28,6 +28,8 @@ export interface FakeTurn {
   stopReason?: string;
   /** Delay between frames, ms. */
   delayMs?: number;
+  /** Holds the frames back until this settles: a request kept in flight for as long as a test needs. */
+  gate?: Promise<void>;
   /** Destroy the socket after this many content frames. */
   resetAfter?: number;
   /** Send a malformed JSON frame after this many content frames. */
@@ -104,6 +106,7 @@ export async function writeFrames(
   turn: FakeTurn,
   faults: { malformed: string; streamError: string },
 ): Promise<boolean> {
+  await turn.gate;
   for (const [index, frame] of frames.entries()) {
     if (response.destroyed) return false;
     if (turn.resetAfter === index) {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createThreadlineClient, type ThreadlineClient } from '../../client/src/client.js';
 import { createTestDatabase, type TestDatabase } from '../../server/src/testing/databases.js';
 import type { DialectName } from '../../server/src/store/open.js';
+import { PATIENCE_MS } from './patience.js';
 
 /** The CLI entry (the tsx shim), exactly what `npm start` runs. */
 export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/threadline-server.js', import.meta.url));
@@ -114,7 +115,7 @@ export async function startServerProcess(options: ProcessOptions & { timeoutMs?:
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? PATIENCE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`server did not start within ${timeoutMs} ms${output()}`)), timeoutMs);
     const onData = () => {
@@ -149,7 +150,7 @@ export async function startServerProcess(options: ProcessOptions & { timeoutMs?:
     }
   }
 
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = PATIENCE_MS) => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const code = exited(child);
     child.kill(signal);
@@ -197,7 +198,7 @@ export async function runCli(args: string[], options: ProcessOptions & { timeout
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? PATIENCE_MS);
   // 'close' (not 'exit') so that all output has been read.
   const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);

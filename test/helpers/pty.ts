@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PATIENCE_MS } from './patience.js';
 
 /** The `threadline` terminal client's entry (@threadline/cli), run from source through tsx. */
 export const CLIENT_CLI = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
@@ -44,7 +45,7 @@ export interface CliProcess {
   stderr(): string;
   /** Writes to the program's stdin (a pipe, or the terminal's keyboard). */
   write(text: string): void;
-  /** Resolves once `plain(stdout)` matches `pattern` after position `from`; rejects after `timeoutMs`. */
+  /** Resolves once `plain(stdout)` matches `pattern` after position `from`; rejects after `timeoutMs` (PATIENCE_MS). */
   waitFor(pattern: RegExp | string, options?: { from?: number; timeoutMs?: number }): Promise<void>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
@@ -82,7 +83,7 @@ export function startCli(args: string[], options: CliOptions): CliProcess {
     stdout: () => stdout,
     stderr: () => stderr,
     write: (text) => void child.stdin!.write(text),
-    waitFor(pattern, { from = 0, timeoutMs = 15_000 } = {}) {
+    waitFor(pattern, { from = 0, timeoutMs = PATIENCE_MS } = {}) {
       const matches = () => {
         const text = plain(stdout).slice(from);
         return typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
@@ -124,7 +125,7 @@ export interface CliResult {
 export async function runClientCli(args: string[], options: CliOptions & { input?: string; timeoutMs?: number }): Promise<CliResult> {
   const cli = startCli(args, options);
   cli.child.stdin!.end(options.input ?? '');
-  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), options.timeoutMs ?? PATIENCE_MS);
   const code = await cli.exited;
   clearTimeout(timer);
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };

@@ -14,11 +14,13 @@ interface Handlers {
 
 /**
  * Subscribes and collects events until the terminal one (then unsubscribes), an error, or
- * completion. `onEvent` may act mid-stream (cancel, drop the connection...).
+ * completion; or, with `until`, as soon as the events so far satisfy it. `onEvent` may act
+ * mid-stream (cancel, drop the connection...).
  */
 export function collectEvents(
   subscribe: (handlers: Handlers) => { unsubscribe(): void },
   onEvent?: (event: ReceivedEvent, events: ReceivedEvent[]) => void,
+  until?: (events: ReceivedEvent[]) => boolean,
 ): Promise<{ events: ReceivedEvent[]; error?: unknown }> {
   return new Promise((resolve) => {
     const events: ReceivedEvent[] = [];
@@ -34,7 +36,7 @@ export function collectEvents(
       onData(value) {
         events.push(value);
         onEvent?.(value, events);
-        if (isTerminalEvent(value.data)) finish();
+        if (isTerminalEvent(value.data) || until?.(events)) finish();
       },
       onError: finish,
       onComplete: () => finish(),

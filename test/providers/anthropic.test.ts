@@ -3,6 +3,7 @@ import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
 import { describe, expect, it } from 'vitest';
 import { anthropicErrorBody, startAnthropicFake } from '../fakes/anthropic.js';
 import type { FakeServer, FakeTurn } from '../fakes/fake-server.js';
+import { REACTION_MS } from '../helpers/patience.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { collectEvents, textOf, type ReceivedEvent } from '../helpers/stream.js';
 
@@ -127,7 +128,7 @@ describe('Anthropic through the real server: the fault matrix', () => {
     expect(context.fake.requests).toHaveLength(2);
   });
 
-  it('cancelling the run closes the provider request within 100 ms and keeps the partial text as cancelled', async () => {
+  it('cancelling the run closes the provider request at once and keeps the partial text as cancelled', async () => {
     await using context = await setup({ text: Array.from({ length: 200 }, (_, index) => `w${index} `), delayMs: 15 });
     let cancelledAt = 0;
     const cancels: Promise<unknown>[] = [];
@@ -146,7 +147,8 @@ describe('Anthropic through the real server: the fault matrix', () => {
     expect(assistant.content.length).toBeGreaterThan(0);
     expect(assistant.content.split(' ').length).toBeLessThan(200);
     await expect.poll(() => context.fake.requests[0]!.abortedAt).toBeDefined();
-    expect(context.fake.requests[0]!.abortedAt! - cancelledAt).toBeLessThan(100);
+    // Long before the stream (3 s) would have ended by itself.
+    expect(context.fake.requests[0]!.abortedAt! - cancelledAt).toBeLessThan(REACTION_MS);
   });
 
   it('stores usage (with cached input) on the message and the run, and run-finish carries it', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startOllamaFake } from '../../../../test/fakes/ollama.js';
+import { REACTION_MS } from '../../../../test/helpers/patience.js';
 import type { ModelPart, ModelRequest } from '../types.js';
 import { OllamaChatModel } from './ollama-chat-model.js';
 import { parseOllamaHost } from './ollama-client.js';
@@ -132,7 +133,7 @@ describe('OllamaChatModel through the ollama package', () => {
   it('an abort closes this request only and propagates as it is; a concurrent stream finishes', async () => {
     await using fake = await startOllamaFake();
     const model = modelAt(fake.url);
-    fake.script({ text: Array.from({ length: 40 }, () => 'a'), delayMs: 10 }, { text: Array.from({ length: 10 }, () => 'b'), delayMs: 10 });
+    fake.script({ text: Array.from({ length: 300 }, () => 'a'), delayMs: 10 }, { text: Array.from({ length: 10 }, () => 'b'), delayMs: 10 });
     const controller = new AbortController();
     const reason = new Error('user cancelled');
     let abortedAt = 0;
@@ -151,7 +152,8 @@ describe('OllamaChatModel through the ollama package', () => {
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop' });
     expect(parts.filter((part) => part.type === 'text-delta')).toHaveLength(10);
     await expect.poll(() => fake.requests[0]!.abortedAt).toBeDefined();
-    expect(fake.requests[0]!.abortedAt! - abortedAt).toBeLessThan(100);
+    // Long before the stream (3 s) would have ended by itself.
+    expect(fake.requests[0]!.abortedAt! - abortedAt).toBeLessThan(REACTION_MS);
     expect(fake.requests[1]!.abortedAt).toBeUndefined();
   });
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startFakeServer } from '../../../../test/fakes/fake-server.js';
 import { openAIErrors, startOpenAIFake } from '../../../../test/fakes/openai.js';
+import { REACTION_MS } from '../../../../test/helpers/patience.js';
 import { ProviderError } from '../types.js';
 import { collectParts, providerFor, TEST_API_KEY } from './openai-test-helpers.js';
 
@@ -134,7 +135,7 @@ describe('openai errors, through the SDK against the fake', () => {
 
   it('an abort mid-stream rethrows the abort reason as-is and closes the request', async () => {
     await using fake = await startOpenAIFake();
-    fake.script({ text: Array.from({ length: 50 }, (_, index) => `w${index} `), delayMs: 10 });
+    fake.script({ text: Array.from({ length: 300 }, (_, index) => `w${index} `), delayMs: 10 });
     const controller = new AbortController();
     const reason = new Error('user cancelled');
     const parts: unknown[] = [];
@@ -152,7 +153,8 @@ describe('openai errors, through the SDK against the fake', () => {
     expect(error).toBe(reason);
     expect(parts).toHaveLength(3);
     await expect.poll(() => fake.requests[0]!.abortedAt).toBeDefined();
-    expect(fake.requests[0]!.abortedAt! - abortedAt).toBeLessThan(100);
+    // Long before the stream (3 s) would have ended by itself.
+    expect(fake.requests[0]!.abortedAt! - abortedAt).toBeLessThan(REACTION_MS);
   });
 
   it('an abort before the response rethrows the abort reason too', async () => {
