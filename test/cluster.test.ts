@@ -76,6 +76,18 @@ describe.skipIf(!databaseUrl || !redisUrl)('several instances on one PostgreSQL 
       expect(await clientB.runs.cancel.mutate({ runId: slowRun })).toMatchObject({ status: 'cancelled' });
       expect((await cancelled).events.at(-1)!.data.type).toBe('run-cancel');
 
+      // Clearing (or deleting) a session on B cancels its run streaming on A, as on one instance.
+      const clearing = after(5);
+      const cleared = collectEvents(
+        (handlers) => clientA.chat.stream.subscribe({ newSession: true, content: '/slow 50 /long 400', requestId: randomUUID() }, handlers),
+        clearing.onEvent,
+      );
+      await clearing.promise;
+      const clearedRun = await clientA.runs.get.query({ runId: await firstRunId(clientA, 'running') });
+      await clientB.sessions.clear.mutate({ sessionId: clearedRun.sessionId! });
+      expect((await cleared).events.at(-1)!.data).toMatchObject({ type: 'run-cancel', reason: 'the session was deleted or cleared' });
+      expect(await clientB.runs.get.query({ runId: clearedRun.id })).toMatchObject({ status: 'cancelled' });
+
       // Approvals: a run waiting on A is approved through B; chat.send on B with its requestId answers.
       const requestId = randomUUID();
       const waiting = await clientA.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "6 * 7"}', requestId });

@@ -201,11 +201,13 @@ export class RunEngine {
     }
   }
 
-  /** Cancels every active run of a session (before it is deleted or cleared) and waits for them. */
+  /** Cancels every active run of a session (before it is deleted or cleared), here and on other instances, and waits for them. */
   async cancelSession(userId: string, sessionId: string, reason = 'the session was deleted or cleared'): Promise<void> {
     const runs = this.runsOfSession(userId, sessionId);
     for (const run of runs) this.stop(run, { kind: 'cancel', reason });
-    await Promise.all(runs.map((run) => run.done));
+    // With several instances, the session's runs held elsewhere too (the user's own only).
+    const elsewhere = this.remote ? (await this.remote.heldElsewhere(sessionId)).filter((run) => run.userId === userId) : [];
+    await Promise.all([...runs.map((run) => run.done), ...elsewhere.map((run) => this.remote!.cancel(run, reason))]);
   }
 
   /**
