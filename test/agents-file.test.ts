@@ -83,7 +83,7 @@ describe('the agents file', () => {
     await using file = await writeAgentsFile(
       JSON.stringify({
         agents: [
-          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 }, handoffs: ['counter'], suggestions: true, titles: 'model', reasoning: 'low' },
+          { name: 'chat', description: 'A terse chat.', instructions: 'Be terse.', tools: ['current_time'], maxSteps: 3, context: { lastMessages: 4 }, handoffs: ['counter'], suggestions: true, titles: 'model', reasoning: 'low', maxOutputTokens: 64 },
           { name: 'counter', instructions: 'Count.', model: 'local/echo', tools: ['calculator'] },
         ],
       }),
@@ -103,6 +103,7 @@ describe('the agents file', () => {
       context: { lastMessages: 4 },
       suggestions: true,
       reasoning: 'low',
+      maxOutputTokens: 64,
       titles: 'model',
     });
     expect(t.server.services.agents.get('chat')).toMatchObject({ instructions: 'Be terse.', maxSteps: 3, context: { lastMessages: 4 } });

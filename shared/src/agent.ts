@@ -33,6 +33,8 @@ export const Agent = z.object({
   suggestions: z.boolean(),
   /** How hard the model thinks before answering (extended thinking, reasoning effort); null: the model's default. */
   reasoning: ReasoningEffort.nullable(),
+  /** Longest answer of one model call, in tokens; null: the provider's default. */
+  maxOutputTokens: z.number().int().positive().nullable(),
   /** How it names an untitled session: its first words, or by asking the model. */
   titles: z.enum(['words', 'model']),
 });

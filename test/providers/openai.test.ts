@@ -237,4 +237,18 @@ describe('openai provider through the real server and client', () => {
     expect(thinking).toMatchObject({ reasoning_effort: 'high' });
     expect(plain).not.toHaveProperty('reasoning_effort');
   });
+
+  it("an agent's maxOutputTokens bounds every model call of its answers; one without sends none", async () => {
+    await using context = await setup([{ text: ['Short.'] }, { text: ['Plain.'] }]);
+    const { agents } = context.t.server.services;
+    agents.register({ ...agents.get('chat'), name: 'brief', maxOutputTokens: 64 });
+    expect(await context.t.client.agents.get.query({ agent: 'brief' })).toMatchObject({ maxOutputTokens: 64 });
+    await context.t.client.chat.send.mutate({ agent: 'brief', content: 'be brief' });
+    await context.t.client.chat.send.mutate({ content: 'as you like' });
+    const [brief, plain] = chatRequests(context.fake).map((request) => request.body);
+    // max_tokens for an OpenAI-compatible server (as the fake is), max_completion_tokens for OpenAI's own.
+    expect((brief as { max_tokens?: number; max_completion_tokens?: number }).max_tokens ?? (brief as { max_completion_tokens?: number }).max_completion_tokens).toBe(64);
+    expect(plain).not.toHaveProperty('max_completion_tokens');
+    expect(plain).not.toHaveProperty('max_tokens');
+  });
 });

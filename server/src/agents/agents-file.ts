@@ -25,6 +25,8 @@ const AgentEntry = z.strictObject({
   handoffs: z.array(z.string().min(1)).optional(),
   /** Ask the model to reason first: low, medium or high (thinking budget, reasoning effort). */
   reasoning: z.enum(['low', 'medium', 'high']).optional(),
+  /** Longest answer of one model call, in tokens. */
+  maxOutputTokens: z.int().positive().max(1_000_000).optional(),
   /** End answers with 2-4 suggested follow-up questions. */
   suggestions: z.boolean().optional(),
   /** How untitled sessions get their title: the first words (default) or by asking the model. */

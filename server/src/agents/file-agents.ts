@@ -64,6 +64,7 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
     ...(entry.suggestions !== undefined ? { suggestions: entry.suggestions } : {}),
     ...(entry.titles ? { titles: entry.titles } : {}),
     ...(entry.reasoning ? { reasoning: entry.reasoning } : {}),
+    ...(entry.maxOutputTokens ? { maxOutputTokens: entry.maxOutputTokens } : {}),
     ...(approval.length > 0 ? { approval } : {}),
   };
 }

@@ -52,6 +52,7 @@ export class AgentRegistry {
       context: agent.context ?? null,
       suggestions: agent.suggestions ?? false,
       reasoning: agent.reasoning ?? null,
+      maxOutputTokens: agent.maxOutputTokens ?? null,
       titles: agent.titles ?? 'words',
     };
   }

@@ -53,6 +53,8 @@ export interface AgentDefinition {
   titles?: 'words' | 'model';
   /** Ask the model to reason first, this hard (Anthropic thinking, OpenAI reasoning effort, Ollama think). */
   reasoning?: ReasoningEffort;
+  /** Longest answer of one model call, in tokens (sent as the provider's max tokens); unset: the provider's default. */
+  maxOutputTokens?: number;
   /** After a completed answer, ask the model for 2-4 follow-up questions (one extra request), stored on the message. */
   suggestions?: boolean;
   /**

@@ -42,6 +42,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
         messages: window,
         ...(described.length ? { tools: described } : {}),
         ...(agent.reasoning ? { reasoning: agent.reasoning } : {}),
+        ...(agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {}),
         signal,
       };
       result = await streamModelStep(model, request, output, emit, options.budget ? { budget: options.budget } : {});

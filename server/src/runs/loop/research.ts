@@ -61,7 +61,8 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
 
   emit({ type: 'agent-change', agent: 'writer' });
   const writerMessages = applyContextPolicy(messages, agent.context, { system: agent.instructions });
-  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal }, output, emit, budget);
+  const maxOutputTokens = agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {};
+  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal, ...maxOutputTokens }, output, emit, budget);
 }
 
 /**
