@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Message, MessagePart, MessageStatus, Role, Usage } from '@threadline/shared';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { containing } from './like-pattern.js';
 import type { Database, MessageRow } from './database.js';
 
 /** Row → contract shape. */
@@ -101,14 +102,13 @@ export async function searchMessages(
   options: { exceptRunId?: string; limit: number },
 ): Promise<MessageHit[]> {
   if (words.length === 0) return [];
-  const escape = (word: string) => `%${word.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
   let query = db
     .selectFrom('messages')
     .innerJoin('sessions', 'sessions.id', 'messages.session_id')
     .select(['messages.session_id', 'sessions.title', 'messages.role', 'messages.content', 'messages.created_at'])
     .where('messages.user_id', '=', userId)
     .where('sessions.user_id', '=', userId)
-    .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${escape(word)} escape '\\'`)));
+    .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${containing(word)} escape '\\'`)));
   if (options.exceptRunId) {
     const runId = options.exceptRunId;
     query = query.where((eb) => eb.or([eb('messages.run_id', 'is', null), eb('messages.run_id', '!=', runId)]));

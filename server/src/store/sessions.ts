@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { BusyPolicy, Metadata, Session } from '@threadline/shared';
 import { newId } from '../ids.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { containing } from './like-pattern.js';
 import type { Database, SessionRow, SessionUpdate } from './database.js';
 
 /** Row → contract shape. */
@@ -105,8 +106,7 @@ export async function listSessions(
     .where('user_id', '=', userId)
     .where('archived', '=', options.archived ? 1 : 0);
   if (options.query) {
-    const pattern = `%${options.query.toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    query = query.where(sql<boolean>`lower(title) like ${pattern} escape '\\'`);
+    query = query.where(sql<boolean>`lower(title) like ${containing(options.query.toLowerCase())} escape '\\'`);
   }
   if (options.cursor) {
     const [activityAt, id] = decodeCursor(options.cursor, ['number', 'string']);

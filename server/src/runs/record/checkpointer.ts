@@ -37,7 +37,11 @@ export class Checkpointer {
   private save(): void {
     const { text, parts, usage } = this.output;
     if (parts.length === 0) return;
-    const snapshot = JSON.stringify([text, parts, usage]);
+    // The output only grows (parts appended, the last one's text extended, a signature added), so
+    // its lengths tell a change without serializing it twice.
+    const last = parts.at(-1)!;
+    const lastSize = 'text' in last ? last.text.length + (last.type === 'reasoning' ? (last.signature?.length ?? 0) : 0) : 0;
+    const snapshot = `${text.length}/${parts.length}/${lastSize}/${usage.inputTokens}/${usage.outputTokens}`;
     if (snapshot === this.saved) return;
     this.saved = snapshot;
     // Written as the output stands when the write's turn comes (never older than the snapshot).
