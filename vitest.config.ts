@@ -15,6 +15,7 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // Bounds for a loaded 2-core machine (test/helpers/patience.ts): a passing test never waits them out.
     testTimeout: TEST_TIMEOUT_MS,

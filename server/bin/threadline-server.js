@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx, so the server needs no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./threadline-server.ts');
+// The `threadline-server` command: runs the built bundle (server/tsup.config.ts; `npm install`
+// builds it through `prepare`, `npm run build` rebuilds it). Stack traces point into the sources.
+process.setSourceMapsEnabled(true);
+await import('../dist/threadline-server.js');

@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../../server/src/testing/
 import type { DialectName } from '../../server/src/store/open.js';
 import { PATIENCE_MS } from './patience.js';
 
-/** The CLI entry (the tsx shim), exactly what `npm start` runs. */
+/** The CLI entry (it runs the built bundle), exactly what `npm start` runs. */
 export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/threadline-server.js', import.meta.url));
 
 const LISTENING = /Threadline listening on (http:\/\/\S+) \(tRPC at /;
