@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
 import { appRouter } from './routers/app.js';
+import { createSseResponder } from './sse-responder.js';
 import type { Services } from './services.js';
 import { isDatabaseUnavailable } from './store/availability.js';
 import { findUserByToken } from './store/users.js';
@@ -17,46 +18,6 @@ function bearerToken(request: IncomingMessage): string | undefined {
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** How soon an SSE client reconnects after losing its stream (EventSource's default is 3 s). */
-export const SSE_RECONNECT_MS = 500;
-
-/**
- * Starts every SSE response with a `retry:` field, so a client whose connection dropped comes back
- * (and resumes from its last event id) after SSE_RECONNECT_MS instead of EventSource's default 3 s.
- * tRPC writes the stream itself, so this hooks the response's first write.
- */
-function adviseReconnectDelay(response: ServerResponse, stallMs: number): void {
-  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
-  response.write = ((...args: unknown[]) => {
-    response.write = write as ServerResponse['write'];
-    if (!String(response.getHeader('content-type') ?? '').startsWith('text/event-stream')) return write(...args);
-    write(`retry: ${SSE_RECONNECT_MS}\n\n`);
-    closeWhenStalled(response, stallMs);
-    return write(...args);
-  }) as ServerResponse['write'];
-}
-
-/**
- * Backpressure for event streams: tRPC waits for `drain` before it writes more, so a reader that
- * stops reading costs a socket's buffers, not more; one that stays stalled for `stallMs` while
- * events wait is closed, freeing those too. A reader that comes back resumes from its last event id.
- */
-function closeWhenStalled(response: ServerResponse, stallMs: number): void {
-  const check = setInterval(() => {
-    if (response.writableNeedDrain && Date.now() - stalledSince >= stallMs) response.destroy();
-  }, Math.min(1_000, stallMs));
-  check.unref();
-  let stalledSince = Date.now();
-  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
-  response.write = ((...args: unknown[]) => {
-    const wasStalled = response.writableNeedDrain;
-    const written = write(...args);
-    if (!written && !wasStalled) stalledSince = Date.now();
-    return written;
-  }) as ServerResponse['write'];
-  response.once('close', () => clearInterval(check));
 }
 
 /**
@@ -84,40 +45,52 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
  */
 export function createHttpServer(services: Services): Server {
   const { config, logger, db } = services;
+  async function createContext(request: IncomingMessage): Promise<Context> {
+    const token = bearerToken(request);
+    try {
+      const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
+      return { user, services };
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
+      throw error;
+    }
+  }
+  function onError(error: TRPCError, path: string | undefined): void {
+    if (error.code === 'INTERNAL_SERVER_ERROR') return logger.error({ err: error.cause ?? error, path }, 'request failed');
+    // A refusal whose reason only an exception gave (the client got a generic message): worth a look, unless it is bad JSON.
+    const cause = unexplainedCause(error);
+    if (cause && !(cause instanceof SyntaxError)) logger.warn({ err: cause, path, code: error.code }, 'request refused for an unexpected reason');
+  }
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: config.maxBodyBytes,
     maxBatchSize: config.limits.maxBatchSize,
-    async createContext({ req }): Promise<Context> {
-      const token = bearerToken(req);
-      try {
-        const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-        return { user, services };
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
-        throw error;
-      }
-    },
-    // A limit's answer says when to come back, as plain HTTP clients expect it.
-    responseMeta({ errors }) {
-      const retryAfterMs = Math.max(0, ...errors.map((error) => retryAfterOf(error) ?? 0));
-      return retryAfterMs > 0 ? { headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } } : {};
-    },
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') return logger.error({ err: error.cause ?? error, path }, 'request failed');
-      // A refusal whose reason only an exception gave (the client got a generic message): worth a look, unless it is bad JSON.
-      const cause = unexplainedCause(error);
-      if (cause && !(cause instanceof SyntaxError)) logger.warn({ err: cause, path, code: error.code }, 'request refused for an unexpected reason');
-    },
+    createContext: ({ req }) => createContext(req),
+    responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
+    onError: ({ error, path }) => onError(error, path),
+  });
+  // Subscriptions (`GET /trpc/chat.stream` …): the same procedures, pumped without tRPC's web streams.
+  const subscriptions = createSseResponder({
+    router: appRouter,
+    createContext,
+    onError,
+    errorHeaders: (error) => retryAfterHeader([error]),
+    stallMs: config.limits.streamStallMs,
   });
 
   return createServer((request, response) => {
     if (handleCors(request, response, config.corsOrigins)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
-      adviseReconnectDelay(response, config.limits.streamStallMs);
-      trpc(request, response);
+      const procedure = decodeProcedurePath(path);
+      if (procedure !== undefined && subscriptions.serves(request, procedure)) {
+        subscriptions.respond(request, response, procedure).catch((error: unknown) => {
+          logger.error({ err: error, path: procedure }, 'stream failed');
+          response.destroy();
+        });
+      }
+      else trpc(request, response);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {
@@ -130,6 +103,21 @@ export function createHttpServer(services: Services): Server {
 
 /** How long `/readyz` waits for the database before it says 503, ms. */
 const READINESS_TIMEOUT_MS = 2_000;
+
+/** A limit's answer says when to come back, as plain HTTP clients expect it: `retry-after`, seconds. */
+function retryAfterHeader(errors: TRPCError[]): Record<string, string> {
+  const retryAfterMs = Math.max(0, ...errors.map((error) => retryAfterOf(error) ?? 0));
+  return retryAfterMs > 0 ? { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } : {};
+}
+
+/** The procedure path of a `/trpc/…` URL path, or undefined when it is not validly encoded (tRPC answers that). */
+function decodeProcedurePath(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path.slice('/trpc/'.length));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Ready while the database answers within a bound and its writes go through. */
 async function readiness(services: Services): Promise<{ ready: boolean; reason?: string }> {
