@@ -55,18 +55,17 @@ function backoff(policy: ResiliencePolicy, attempt: number, retryAfterMs: number
   return Math.min(exponential * (0.75 + Math.random() * 0.5), policy.maxBackoffMs);
 }
 
-/** The model's stream with its own abort signal, aborted when no part arrives within `idleMs`. */
+/**
+ * The model's stream with its own abort signal, aborted when no part arrives within `idleMs`.
+ * One timer per call, pushed back with `refresh()` on every part (a new timer per part cost an
+ * allocation and a timer-list insertion per token).
+ */
 async function* watchIdle(model: ChatModel, request: ModelRequest, idleMs: number): AsyncIterable<ModelPart> {
   const controller = new AbortController();
   const signal = AbortSignal.any([request.signal, controller.signal]);
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error('idle')), idleMs);
-  };
+  const timer = setTimeout(() => controller.abort(new Error('idle')), idleMs);
   const iterator = model.stream({ ...request, signal })[Symbol.asyncIterator]();
   try {
-    arm();
     for (;;) {
       let next: IteratorResult<ModelPart>;
       try {
@@ -78,7 +77,7 @@ async function* watchIdle(model: ChatModel, request: ModelRequest, idleMs: numbe
         throw error;
       }
       if (next.done) return;
-      arm();
+      timer.refresh();
       yield next.value;
     }
   } finally {

@@ -7,7 +7,7 @@ export class MissingDoneError extends Error {
  * A `fetch` for the `openai` SDK that makes a truncated stream fail. The SDK's stream iterator
  * swallows `[DONE]` and simply ends when the server closes the response without it, which would
  * look like a complete answer. This wraps every successful `text/event-stream` body so that it
- * errors with MissingDoneError if it ends before a `data: [DONE]` line; the SDK still parses the
+ * errors with MissingDoneError unless its last line is `data: [DONE]`; the SDK still parses the
  * bytes, which pass through unchanged.
  */
 export function fetchRequiringDone(fetchImplementation: typeof fetch = fetch): typeof fetch {
@@ -23,27 +23,32 @@ export function fetchRequiringDone(fetchImplementation: typeof fetch = fetch): t
   };
 }
 
-/** Passes bytes through, scanning complete lines for `data: [DONE]`; errors at the end if none came. */
+/** How many bytes of the stream's end are kept to find its last line. */
+const TAIL_BYTES = 256;
+
+/**
+ * Passes bytes through, keeping only the stream's last bytes; errors at the end unless its last
+ * line is `data: [DONE]`. (An earlier version decoded and split every chunk into lines: a cost on
+ * every token of every answer, for a question only the end can answer.)
+ */
 function watchForDone(): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  let partialLine = '';
-  let seen = false;
-  const scan = (text: string) => {
-    if (seen) return;
-    const lines = (partialLine + text).split(/\r\n|\r|\n/);
-    partialLine = lines.pop() ?? '';
-    seen = lines.some(isDoneLine);
-  };
+  let tail = new Uint8Array(0);
   return new TransformStream({
     transform(chunk, controller) {
-      scan(decoder.decode(chunk, { stream: true }));
+      if (chunk.length >= TAIL_BYTES) {
+        tail = chunk.slice(chunk.length - TAIL_BYTES);
+      } else {
+        const joined = new Uint8Array(Math.min(TAIL_BYTES, tail.length + chunk.length));
+        const kept = joined.length - chunk.length;
+        joined.set(tail.subarray(tail.length - kept), 0);
+        joined.set(chunk, kept);
+        tail = joined;
+      }
       controller.enqueue(chunk);
     },
     flush(controller) {
-      scan(decoder.decode());
-      if (!seen && !isDoneLine(partialLine)) {
-        controller.error(new MissingDoneError('the stream ended without its terminal `data: [DONE]`'));
-      }
+      const lastLine = new TextDecoder().decode(tail).trimEnd().split(/\r\n|\r|\n/).at(-1) ?? '';
+      if (!isDoneLine(lastLine)) controller.error(new MissingDoneError('the stream ended without its terminal `data: [DONE]`'));
     },
   });
 }
