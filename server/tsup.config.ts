@@ -13,7 +13,8 @@ import { defineConfig } from 'tsup';
  */
 export default defineConfig({
   entry: { 'threadline-server': 'bin/threadline-server.ts' },
-  splitting: false,
+  // Dynamic imports (a provider's SDK, the pg driver, MCP) stay separate chunks, loaded when used.
+  splitting: true,
   format: ['esm'],
   platform: 'node',
   target: 'node20',

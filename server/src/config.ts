@@ -26,7 +26,7 @@ const Environment = z.object({
   /** Comma-separated origins allowed by CORS; `*` allows any. */
   THREADLINE_CORS_ORIGINS: z.string().default(''),
   /** How long a finished run's events stay replayable, ms. */
-  THREADLINE_RUN_RETENTION_MS: positiveInt.default(10 * 60 * 1000),
+  THREADLINE_RUN_RETENTION_MS: positiveInt.default(60 * 1000),
   /** Largest HTTP request body, bytes. */
   THREADLINE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

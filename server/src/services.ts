@@ -48,7 +48,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     onConnectionError: (error) => logger.warn({ err: error }, 'database: an idle connection was lost; the pool opens a new one'),
   });
 
-  const providers = createProviderRegistry(config);
+  const providers = await createProviderRegistry(config);
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
   let agents: AgentRegistry;
   try {

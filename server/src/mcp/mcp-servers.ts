@@ -1,18 +1,25 @@
 import type { Logger } from 'pino';
 import type { McpServerConfig } from '../agents/agents-file.js';
 import type { ToolDefinition } from '../agents/types.js';
-import { McpConnection } from './mcp-connection.js';
-import { mcpToolDefinition, unavailableToolDefinition } from './mcp-tool.js';
+import type { McpConnection } from './mcp-connection.js';
 
 /** The MCP servers of the agents file, connected, with their tools as agents' tools. */
 export class McpServers {
-  private constructor(private readonly connections: Map<string, McpConnection>) {}
+  private constructor(
+    private readonly connections: Map<string, McpConnection>,
+    private readonly definitions?: typeof import('./mcp-tool.js'),
+  ) {}
 
-  /** Starts (or reaches) every server in parallel; one that fails is logged and its tools answer errors. */
+  /**
+   * Starts (or reaches) every server in parallel; one that fails is logged and its tools answer
+   * errors. The MCP SDK is loaded only when the agents file names a server.
+   */
   static async connect(configs: Record<string, McpServerConfig>, logger: Logger, timeoutMs?: number): Promise<McpServers> {
+    if (Object.keys(configs).length === 0) return new McpServers(new Map());
+    const [{ McpConnection }, definitions] = await Promise.all([import('./mcp-connection.js'), import('./mcp-tool.js')]);
     const connections = new Map(Object.entries(configs).map(([name, config]) => [name, new McpConnection(name, config, logger)]));
     await Promise.all([...connections.values()].map((connection) => connection.connect(timeoutMs)));
-    return new McpServers(connections);
+    return new McpServers(connections, definitions);
   }
 
   /** A server by name (undefined when the agents file does not declare it). */
@@ -23,7 +30,8 @@ export class McpServers {
   /** Every tool the server listed, as agents' tools (none when it did not start). */
   tools(server: string): ToolDefinition[] {
     const connection = this.connections.get(server);
-    if (!connection) return [];
+    if (!connection || !this.definitions) return [];
+    const { mcpToolDefinition } = this.definitions;
     return connection.tools.map((tool) => mcpToolDefinition(server, tool, (name, input, signal) => connection.callTool(name, input, signal)));
   }
 
@@ -33,7 +41,8 @@ export class McpServers {
    */
   tool(server: string, name: string): ToolDefinition | undefined {
     const connection = this.connections.get(server);
-    if (!connection) return undefined;
+    if (!connection || !this.definitions) return undefined;
+    const { mcpToolDefinition, unavailableToolDefinition } = this.definitions;
     if (connection.state !== 'connected') return unavailableToolDefinition(server, name, () => connection.unavailableReason());
     const listed = connection.tools.find((tool) => tool.name === name);
     return listed && mcpToolDefinition(server, listed, (tool, input, signal) => connection.callTool(tool, input, signal));

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { ensurePrivateDir } from '../data-dir.js';
 import type { Database } from './database.js';
-import { createPostgresDatabase, type ConnectionErrorListener } from './dialects/postgres.js';
+import type { ConnectionErrorListener } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
 import { StoreHealth } from './availability.js';
 import { migrateToLatest } from './migrate.js';
@@ -37,6 +37,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const health = new StoreHealth();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (options.databaseUrl) {
+    // Loaded only when used: a SQLite server never holds the pg driver in memory.
+    const { createPostgresDatabase } = await import('./dialects/postgres.js');
     const db = createPostgresDatabase(options.databaseUrl, { timeoutMs, log: health.observe, ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}) });
     store = { db, dialect: 'postgres', health };
   } else {
