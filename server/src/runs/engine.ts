@@ -69,6 +69,8 @@ const QUEUE_FULL_RETRY_MS = 1_000;
  */
 export class RunEngine {
   private readonly active = new Map<string, ActiveRun>();
+  /** New runs waiting to start, per user. */
+  private readonly waiting = new Map<string, number>();
   private readonly starting = new Map<string, Promise<string>>();
   private readonly sessionOrder = new SessionOrder();
   private readonly admission: AdmissionQueue;
@@ -294,11 +296,16 @@ export class RunEngine {
       .catch((error) => this.deps.logger.warn({ err: error, runId: run.id }, 'could not apply a decision sent by another instance'));
   }
 
-  /** The user's runs held here that wait to start (their session's turn, or a provider slot). */
+  /** The user's new runs held here that wait to start (their session's turn, or a provider slot). */
   private queuedRuns(userId: string): number {
-    let count = 0;
-    for (const run of this.active.values()) if (run.userId === userId && !run.release && !run.pause && !run.started) count++;
-    return count;
+    return this.waiting.get(userId) ?? 0;
+  }
+
+  /** Counts a user's runs waiting to start (a counter: scanning every held run per start was quadratic). */
+  private countWaiting(userId: string, change: 1 | -1): void {
+    const count = (this.waiting.get(userId) ?? 0) + change;
+    if (count > 0) this.waiting.set(userId, count);
+    else this.waiting.delete(userId);
   }
 
   private runsOfSession(userId: string, sessionId: string): ActiveRun[] {
@@ -398,14 +405,22 @@ export class RunEngine {
    */
   private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
     const queued = (position: number) => run.emit({ type: 'run-queued', position });
+    let waiting = !resume;
+    if (waiting) this.countWaiting(run.userId, 1);
+    const started = () => {
+      if (waiting) this.countWaiting(run.userId, -1);
+      waiting = false;
+    };
     try {
       if (run.sessionId) {
         await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
         if (this.remote && !resume) await this.remote.untilTurnInSession(run.id, run.sessionId, run.controller.signal, queued);
       }
       if (!resume) await this.acquireSlot(run).catch(() => undefined);
+      started();
       return await this.executor.execute(run, content, model, resume);
     } finally {
+      started();
       run.release?.();
       if (run.sessionId) this.sessionOrder.leave(run.sessionId, run.id);
       this.active.delete(run.id);
