@@ -3,38 +3,40 @@ import { z } from 'zod';
 /**
  * The OpenAI Chat Completions wire shapes Threadline reads itself. The `openai` SDK only casts each
  * SSE frame to its TypeScript types, and OpenAI-compatible servers (vLLM, llama.cpp, LM Studio,
- * Ollama's /v1, DeepSeek) add or omit fields, so every chunk is checked here. Unknown fields pass
- * through (`looseObject`): OpenAI adds fields such as `obfuscation`, which must not break us.
+ * Ollama's /v1, DeepSeek) add or omit fields, so every chunk is checked here. Unknown fields are
+ * accepted and dropped (`z.object` strips them): OpenAI adds fields such as `obfuscation`, which
+ * must not break us, and nothing reads them. (The chunk schemas used `looseObject`, which copies
+ * every unknown field, `id`, `object`, `created`, `model`…, into a new object on every token.)
  */
 
 /** One fragment of a streamed tool call: `id` and `function.name` come only on a call's first fragment. */
-export const openAIToolCallDeltaSchema = z.looseObject({
+export const openAIToolCallDeltaSchema = z.object({
   /** Which call this fragment belongs to. Some compatible servers omit it and send each call whole. */
   index: z.number().int().nonnegative().nullish(),
   id: z.string().nullish(),
   type: z.string().nullish(),
-  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
 });
 export type OpenAIToolCallDelta = z.infer<typeof openAIToolCallDeltaSchema>;
 
 /** Token counts: on the final chunk (`choices: []`) when `stream_options.include_usage` is set. */
-export const openAIUsageSchema = z.looseObject({
+export const openAIUsageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative().nullish(),
   /** Output tokens, reasoning tokens included. */
   completion_tokens: z.number().int().nonnegative().nullish(),
-  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
-  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: z.number().int().nonnegative().nullish() }).nullish(),
 });
 export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
 
 /** One `data:` frame of a streamed `POST /chat/completions` (an `{error}` frame never reaches this: the SDK throws). */
-export const openAIChunkSchema = z.looseObject({
+export const openAIChunkSchema = z.object({
   choices: z
     .array(
-      z.looseObject({
+      z.object({
         index: z.number().int().nonnegative().nullish(),
         delta: z
-          .looseObject({
+          .object({
             content: z.string().nullish(),
             /** A refusal (OpenAI's structured refusals): shown to the user as text. */
             refusal: z.string().nullish(),
