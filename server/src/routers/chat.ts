@@ -1,7 +1,7 @@
-import { tracked } from '@trpc/server';
-import { ChatSendInput, ChatSendOutput, ChatStreamInput, isTerminalEvent } from '@threadline/shared';
+import { ChatSendInput, ChatSendOutput, ChatStreamInput } from '@threadline/shared';
 import type { StartRequest } from '../runs/index.js';
 import { authedProcedure, router } from '../trpc.js';
+import { trackedEvents } from './tracked-events.js';
 
 function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): StartRequest {
   return {
@@ -32,17 +32,8 @@ export const chatRouter = router({
     const runId = await engine.start(startRequest(ctx.user.id, input));
     const events = await engine.events(ctx.user.id, runId, Number(input.lastEventId ?? 0), signal!);
     const userId = ctx.user.id;
-    return (async function* () {
-      let ended = false;
-      try {
-        for await (const { id, event } of events) {
-          ended = isTerminalEvent(event);
-          yield tracked(String(id), event);
-        }
-      } finally {
-        // The client left before the end: by default the run goes on; `cancel` stops it.
-        if (!ended && input.onDisconnect === 'cancel') void engine.cancel(userId, runId, 'the client disconnected').catch(() => {});
-      }
-    })();
+    // The client left before the end: by default the run goes on; `cancel` stops it.
+    const cancel = () => void engine.cancel(userId, runId, 'the client disconnected').catch(() => {});
+    return trackedEvents(events, input.onDisconnect === 'cancel' ? cancel : undefined);
   }),
 });

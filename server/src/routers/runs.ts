@@ -1,4 +1,3 @@
-import { tracked } from '@trpc/server';
 import { limits, Run, RunApproveInput, RunCancelInput, RunDenyInput, RunEventsInput, RunIdInput, RunListInput, RunPage } from '@threadline/shared';
 import type { Kysely } from 'kysely';
 import { notFound } from '../errors.js';
@@ -6,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { findRun, listRuns, toRun } from '../store/runs.js';
 import { findSession } from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
+import { trackedEvents } from './tracked-events.js';
 
 /** Runs: their record, their events (join or resume), cancel, and the approvals a run waits for. */
 export const runsRouter = router({
@@ -33,9 +33,7 @@ export const runsRouter = router({
 
   events: authedProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }) => {
     const events = await ctx.services.engine.events(ctx.user.id, input.runId, Number(input.lastEventId ?? 0), signal!);
-    return (async function* () {
-      for await (const { id, event } of events) yield tracked(String(id), event);
-    })();
+    return trackedEvents(events);
   }),
 
   /** Cancels a queued, running or waiting run, by its id or by the requestId of its send (also before that send arrives); idempotent. */

@@ -1,0 +1,37 @@
+import { tracked, type TrackedEnvelope } from '@trpc/server';
+import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
+import type { LoggedEvent } from '../events/index.js';
+
+/**
+ * A run's events as a subscription yields them: `tracked(id, event)`, so that a client resumes
+ * from its last id. `onLeft` is told, once, when the events stop before the terminal event (the
+ * subscriber left). A plain iterator rather than an async generator: one generator step per event
+ * was a promise, a queue entry and a resume more on every token of every stream.
+ */
+export function trackedEvents(events: AsyncIterable<LoggedEvent>, onLeft?: () => void): AsyncIterable<TrackedEnvelope<StreamEvent>> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = events[Symbol.asyncIterator]();
+      let ended = false;
+      return {
+        async next() {
+          const result = await inner.next();
+          if (result.done) {
+            // Ended without its terminal event: the reader's signal aborted (it left) or the log closed.
+            if (!ended) onLeft?.();
+            ended = true;
+            return { done: true, value: undefined };
+          }
+          if (isTerminalEvent(result.value.event)) ended = true;
+          return { done: false, value: tracked(String(result.value.id), result.value.event) };
+        },
+        async return() {
+          if (!ended) onLeft?.();
+          ended = true;
+          await inner.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
