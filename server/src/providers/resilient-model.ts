@@ -32,18 +32,37 @@ export function resilient(model: ChatModel, policy: ResiliencePolicy = defaultRe
     async *stream(request: ModelRequest): AsyncIterable<ModelPart> {
       for (let attempt = 0; ; attempt++) {
         let yielded = false;
+        let retryAfterMs: number | undefined;
+        // The attempt's own signal, aborted when no part arrives within the idle timeout: one timer
+        // per call, pushed back with `refresh()` on every part. (The watchdog was a generator of
+        // its own around the model's, one more step on every token.)
+        const idle = new AbortController();
+        const timer = setTimeout(() => idle.abort(new Error('idle')), policy.idleTimeoutMs);
+        const iterator = model.stream({ ...request, signal: AbortSignal.any([request.signal, idle.signal]) })[Symbol.asyncIterator]();
         try {
-          for await (const part of watchIdle(model, request, policy.idleTimeoutMs)) {
+          for (;;) {
+            let next: IteratorResult<ModelPart>;
+            try {
+              next = await iterator.next();
+            } catch (error) {
+              if (!idle.signal.aborted || request.signal.aborted) throw error;
+              throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
+            }
+            if (next.done) return;
+            timer.refresh();
             yielded = true;
-            yield part;
+            yield next.value;
           }
-          return;
         } catch (error) {
           request.signal.throwIfAborted();
           const retryable = error instanceof ProviderError && error.retryable;
           if (yielded || !retryable || attempt >= policy.maxRetries) throw error;
-          await sleep(backoff(policy, attempt, error.retryAfterMs), undefined, { signal: request.signal });
+          retryAfterMs = error.retryAfterMs;
+        } finally {
+          clearTimeout(timer);
+          await iterator.return?.();
         }
+        await sleep(backoff(policy, attempt, retryAfterMs), undefined, { signal: request.signal });
       }
     },
   };
@@ -53,35 +72,4 @@ function backoff(policy: ResiliencePolicy, attempt: number, retryAfterMs: number
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxBackoffMs);
   const exponential = policy.initialBackoffMs * 2 ** attempt;
   return Math.min(exponential * (0.75 + Math.random() * 0.5), policy.maxBackoffMs);
-}
-
-/**
- * The model's stream with its own abort signal, aborted when no part arrives within `idleMs`.
- * One timer per call, pushed back with `refresh()` on every part (a new timer per part cost an
- * allocation and a timer-list insertion per token).
- */
-async function* watchIdle(model: ChatModel, request: ModelRequest, idleMs: number): AsyncIterable<ModelPart> {
-  const controller = new AbortController();
-  const signal = AbortSignal.any([request.signal, controller.signal]);
-  const timer = setTimeout(() => controller.abort(new Error('idle')), idleMs);
-  const iterator = model.stream({ ...request, signal })[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      let next: IteratorResult<ModelPart>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        if (controller.signal.aborted && !request.signal.aborted) {
-          throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${idleMs} ms`, retryable: true, cause: error });
-        }
-        throw error;
-      }
-      if (next.done) return;
-      timer.refresh();
-      yield next.value;
-    }
-  } finally {
-    clearTimeout(timer);
-    await iterator.return?.();
-  }
 }
