@@ -17,7 +17,8 @@ export class DeltaCoalescer {
 
   emit(event: StreamEvent): void {
     if ((event.type === 'text-delta' || event.type === 'reasoning-delta') && (!this.pending || this.pending.type === event.type)) {
-      this.pending = this.pending ? { type: event.type, delta: this.pending.delta + event.delta } : { ...event };
+      // The first delta is kept as it came (emitters never touch an event again); merging makes a new one.
+      this.pending = this.pending ? { type: event.type, delta: this.pending.delta + event.delta } : event;
       this.scheduled ??= setImmediate(() => this.flush());
       return;
     }

@@ -119,30 +119,9 @@ export class InMemoryEventLog implements RunEventLog {
     return this.runs.has(runId);
   }
 
-  async *follow(runId: string, afterId: number, signal: AbortSignal): AsyncIterable<LoggedEvent> {
+  follow(runId: string, afterId: number, signal: AbortSignal): AsyncIterable<LoggedEvent> {
     const record = this.runs.get(runId);
-    if (!record) return;
-    let wake: (() => void) | undefined;
-    const reader = () => wake?.();
-    record.readers.add(reader);
-    signal.addEventListener('abort', reader);
-    try {
-      let next = afterId + 1;
-      while (!signal.aborted) {
-        while (next <= record.events.length) {
-          const logged = record.events[next - 1]!;
-          next++;
-          yield logged;
-          if (isTerminalEvent(logged.event) || signal.aborted) return;
-        }
-        if (record.ended) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      record.readers.delete(reader);
-      signal.removeEventListener('abort', reader);
-    }
+    return { [Symbol.asyncIterator]: () => (record ? new Reader(record, afterId, signal) : { next: async () => ({ done: true, value: undefined }) }) };
   }
 
   readerCount(): number {
@@ -160,6 +139,62 @@ export class InMemoryEventLog implements RunEventLog {
     this.runs.clear();
     this.endedRuns.clear();
     this.endedBytes = 0;
+  }
+}
+
+/**
+ * One reader of a run's events: those after `afterId`, then live ones, until the terminal event,
+ * the end of the log or the signal. Registered with the run at once, so nothing appended later is
+ * missed. A plain iterator: buffered events come back without waiting, and only an empty backlog
+ * costs a promise to wait on (an async generator cost a step per event).
+ */
+class Reader implements AsyncIterator<LoggedEvent> {
+  private next_: number;
+  private wake: (() => void) | undefined;
+  private finished = false;
+  private readonly onWake = () => this.wake?.();
+
+  constructor(
+    private readonly record: RunRecord,
+    afterId: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.next_ = afterId + 1;
+    record.readers.add(this.onWake);
+    signal.addEventListener('abort', this.onWake);
+  }
+
+  async next(): Promise<IteratorResult<LoggedEvent>> {
+    for (;;) {
+      if (this.finished || this.signal.aborted) return this.finish();
+      const { events, ended } = this.record;
+      if (this.next_ <= events.length) {
+        const logged = events[this.next_ - 1]!;
+        this.next_++;
+        // The terminal event is the last one this reader gives.
+        if (isTerminalEvent(logged.event)) this.stop();
+        return { done: false, value: logged };
+      }
+      if (ended) return this.finish();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  async return(): Promise<IteratorResult<LoggedEvent>> {
+    return this.finish();
+  }
+
+  private finish(): IteratorResult<LoggedEvent> {
+    this.stop();
+    return { done: true, value: undefined };
+  }
+
+  private stop(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.record.readers.delete(this.onWake);
+    this.signal.removeEventListener('abort', this.onWake);
   }
 }
 
