@@ -186,10 +186,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxBackoffMs: 30_000,
       idleTimeoutMs: env.THREADLINE_PROVIDER_IDLE_TIMEOUT_MS,
     },
-    concurrency: (provider) => {
-      const override = Number(environment[`THREADLINE_CONCURRENCY_${provider.toUpperCase()}`]);
-      return Number.isInteger(override) && override > 0 ? override : env.THREADLINE_CONCURRENCY;
-    },
+    concurrency: concurrencyOf(environment, env.THREADLINE_CONCURRENCY),
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
@@ -204,5 +201,19 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       : existsSync(defaultAgentsFile)
         ? defaultAgentsFile
         : undefined,
+  };
+}
+
+/** Runs at once per provider: THREADLINE_CONCURRENCY_<PROVIDER>, else the default; read once per provider (every run asks). */
+function concurrencyOf(environment: Record<string, string | undefined>, fallback: number): (provider: string) => number {
+  const known = new Map<string, number>();
+  return (provider) => {
+    let limit = known.get(provider);
+    if (limit === undefined) {
+      const override = Number(environment[`THREADLINE_CONCURRENCY_${provider.toUpperCase()}`]);
+      limit = Number.isInteger(override) && override > 0 ? override : fallback;
+      known.set(provider, limit);
+    }
+    return limit;
   };
 }
