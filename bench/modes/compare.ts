@@ -9,9 +9,15 @@
  * SQLite, PostgreSQL and PostgreSQL + Redis.
  *
  * Flags (or environment): `--loads 5,50,1000` (BENCH_LOADS), `--only sqlite,postgres,redis`
- * (BENCH_ONLY), `--rounds N` (BENCH_ROUNDS: measured rounds of every load).
+ * (BENCH_ONLY), `--rounds N` (BENCH_ROUNDS: measured rounds of every load), `--stateless`
+ * (BENCH_STATELESS=1: Threadline runs without a session, so nothing of the exchange is kept as
+ * messages; by default each stream starts a session, as the relay stores each exchange).
+ *
+ * Other processes on the machine take the same 2 cores: the load average is printed before and
+ * after; trust ratios from a quiet machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listOption, numberOption, type BenchArguments } from '../support/arguments.js';
 import { postgresProblem, redisProblem } from '../support/backing-services.js';
@@ -54,6 +60,11 @@ async function attempt(label: string, action: () => Promise<Measurement>): Promi
   }
 }
 
+/** The 1, 5 and 15 minute load averages. */
+function loadAverage(): string {
+  return loadavg().map((value) => value.toFixed(2)).join(' ');
+}
+
 /** Which Threadline configurations can run, printing why the others are skipped. */
 async function availableStores(wanted: string[]): Promise<[string, ThreadlineStore][]> {
   const stores: [string, ThreadlineStore][] = [];
@@ -78,7 +89,10 @@ export async function run(args: BenchArguments): Promise<void> {
     if (!shape) throw new Error(`--loads: unknown load ${name} (known: ${Object.keys(LOADS).join(', ')})`);
     return roundsOverride > 0 ? { ...shape, rounds: roundsOverride } : shape;
   });
+  const stateless = args.flags.has('stateless') || process.env.BENCH_STATELESS === '1';
   const stores = await availableStores(listOption(args, 'only', 'BENCH_ONLY', Object.keys(STORES)));
+  console.log(`load average before: ${loadAverage()} (2 cores; other processes skew the ratios)`);
+  console.log(`Threadline streams ${stateless ? 'stateless runs (--stateless)' : 'into a new session each (the relay stores each exchange too)'}`);
   console.log(`Threadline limits raised for the bench: ${Object.entries(RAISED_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')}`);
   console.log('Each measurement: a fresh server process, warm-up rounds, then measured rounds; one target at a time.\n');
 
@@ -88,13 +102,13 @@ export async function run(args: BenchArguments): Promise<void> {
     const floors = new Map<LoadShape, Measurement | undefined>();
     console.log('relay (the floor, plain node, SQLite)');
     for (const shape of shapes) {
-      floors.set(shape, await attempt(loadLabel(shape), () => measure(() => startRelay(provider.baseUrl), shape, () => `bench-${shape.words}x${shape.delayMs}`)));
+      floors.set(shape, await attempt(loadLabel(shape), () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
     }
     for (const [name, store] of stores) {
       console.log(`threadline on ${store}`);
       for (const shape of shapes) {
         const threadline = await attempt(loadLabel(shape), () =>
-          measure(() => startThreadline({ store, providerUrl: provider.baseUrl }), shape, () => `openai/bench-${shape.words}x${shape.delayMs}`),
+          measure(() => startThreadline({ store, providerUrl: provider.baseUrl }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
         );
         rows.push({ configuration: name, store, load: loadLabel(shape), floor: floors.get(shape), threadline });
       }
@@ -103,11 +117,11 @@ export async function run(args: BenchArguments): Promise<void> {
     await provider.stop();
   }
 
-  console.log('');
+  console.log(`load average after: ${loadAverage()}\n`);
   printComparison(rows);
   const directory = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(directory, { recursive: true });
   const file = `${directory}compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ shapes, limits: RAISED_LIMITS, rows }, null, 2));
+  writeFileSync(file, JSON.stringify({ shapes, limits: RAISED_LIMITS, stateless, rows }, null, 2));
   console.log(`\nraw numbers: ${file}`);
 }

@@ -14,6 +14,8 @@ export interface LoadRequest {
   model?: string;
   /** The user message. */
   content: string;
+  /** Threadline: each message starts a stored session (default, as the relay stores each exchange); false: stateless runs. */
+  newSession?: boolean;
   /** Most requests waiting for their response headers at once. */
   openingLimit?: number;
   /** Progress line period, ms (0: none). */

@@ -42,10 +42,14 @@ const RSS_INTERVAL_MS = 50;
  * Starts a target, reads its idle RSS, runs the warm-up rounds, then the measured rounds with
  * its CPU read before and after and its RSS sampled throughout; stops the target.
  */
-export async function measure(start: () => Promise<Target>, shape: LoadShape, modelOf: (target: Target) => string): Promise<Measurement> {
+export async function measure(
+  start: () => Promise<Target>,
+  shape: LoadShape,
+  options: { model: string; newSession?: boolean },
+): Promise<Measurement> {
   const target = await start();
   try {
-    const request = { concurrency: shape.concurrency, model: modelOf(target), content: 'Tell me something.', progressMs: 0 };
+    const request = { concurrency: shape.concurrency, model: options.model, newSession: options.newSession ?? true, content: 'Tell me something.', progressMs: 0 };
     await sleep(QUIET_MS);
     const idleRss = rssBytes(target.pid) ?? Number.NaN;
     if (shape.warmUpRounds > 0) await runLoad(target, { ...request, rounds: shape.warmUpRounds });
