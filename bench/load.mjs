@@ -87,6 +87,7 @@ function openStream(release) {
     let firstToken = false;
     let inWord = false;
     let ended = false;
+    let isOpen = false;
     let released = false;
     let buffer = '';
     counts.opening++;
@@ -104,6 +105,7 @@ function openStream(release) {
       if (ended) return;
       ended = true;
       releaseOpening();
+      if (isOpen) counts.open--;
       if (error) {
         counts.errors++;
         if (errors.length < 20) errors.push(error);
@@ -124,7 +126,6 @@ function openStream(release) {
         counts.tokens += counted.words;
       } else if (meaning.end) {
         request.destroy();
-        counts.open--;
         finish(meaning.end === 'ok' ? undefined : meaning.end);
       }
     };
@@ -137,6 +138,7 @@ function openStream(release) {
         response.on('end', () => finish(`HTTP ${response.statusCode}: ${body.slice(0, 200)}`));
         return;
       }
+      isOpen = true;
       counts.open++;
       response.setEncoding('utf8');
       response.on('data', (chunk) => {
@@ -148,7 +150,6 @@ function openStream(release) {
           // Only `data:` lines matter (tRPC puts `id:` after them; `event: connected`/`return` carry no event).
           if (message.startsWith('event:')) {
             if (message.startsWith('event: serialized-error')) {
-              counts.open--;
               request.destroy();
               finish(`tRPC error: ${message.slice(0, 300)}`);
             }
@@ -161,12 +162,7 @@ function openStream(release) {
           if (data) onMessage(data);
         }
       });
-      response.on('close', () => {
-        if (!ended) {
-          counts.open--;
-          finish('the stream closed before its end');
-        }
-      });
+      response.on('close', () => finish('the stream closed before its end'));
     });
     request.on('error', (error) => finish(`${error.code ?? ''} ${error.message}`.trim()));
     request.end();
