@@ -4,7 +4,8 @@
  * A fake OpenAI-compatible provider (bench/fake-provider.mjs) streams the answers; the floor is a
  * bare node:http relay of the same job (bench/relay.mjs); Threadline runs as users run it, through
  * server/bin/threadline-server.js. Each target gets a fresh process per load, a warm-up, then the
- * measured rounds driven by bench/load.mjs in its own process; one target at a time (2 cores).
+ * measured rounds driven by bench/load.mjs in its own process; one target at a time (2 cores),
+ * load by load (the floor, then each configuration).
  * Prints CPU per token, peak RSS and time to first token with their ratios to the floor, for
  * SQLite, PostgreSQL and PostgreSQL + Redis.
  *
@@ -51,7 +52,7 @@ async function attempt(label: string, action: () => Promise<Measurement>): Promi
   const started = Date.now();
   try {
     const measurement = await action();
-    console.log(`  ${label}: ${describe(measurement)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    console.log(`  ${label}: ${describe(measurement)} (${((Date.now() - started) / 1000).toFixed(0)} s, load average ${loadavg()[0]!.toFixed(1)})`);
     for (const line of measurement.serverLog) console.log(`    server: ${line}`);
     return measurement;
   } catch (error) {
@@ -99,18 +100,16 @@ export async function run(args: BenchArguments): Promise<void> {
   const provider = await startFakeProvider();
   const rows: ComparisonRow[] = [];
   try {
-    const floors = new Map<LoadShape, Measurement | undefined>();
-    console.log('relay (the floor, plain node, SQLite)');
+    // Load by load, the floor first and each configuration right after it: a ratio's two sides are
+    // measured minutes apart at most, under the same background noise.
     for (const shape of shapes) {
-      floors.set(shape, await attempt(loadLabel(shape), () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
-    }
-    for (const [name, store] of stores) {
-      console.log(`threadline on ${store}`);
-      for (const shape of shapes) {
-        const threadline = await attempt(loadLabel(shape), () =>
+      console.log(loadLabel(shape));
+      const floor = await attempt('relay (the floor)', () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` }));
+      for (const [name, store] of stores) {
+        const threadline = await attempt(`threadline on ${store}`, () =>
           measure(() => startThreadline({ store, providerUrl: provider.baseUrl }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
         );
-        rows.push({ configuration: name, store, load: loadLabel(shape), floor: floors.get(shape), threadline });
+        rows.push({ configuration: name, store, load: loadLabel(shape), floor, threadline });
       }
     }
   } finally {
