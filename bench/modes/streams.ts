@@ -7,7 +7,8 @@
  * baseline RSS is read; then the load generator opens the streams (at most `--opening` waiting for
  * their headers at once) and waits for all of them to end; then the server is left alone for
  * `--settle` seconds. RSS, open streams and open files are sampled every 0.5 s throughout; the
- * curve is printed and written as CSV under bench/results/.
+ * curve is printed and written as CSV under bench/results/. Nothing is triggered inside the server
+ * (no GC): V8 gives pages back on its own after some idle seconds, hence the settle.
  *
  * The default pace, one word every 10 s for 20 words (200 s an answer), is slow on purpose: the
  * point is the memory of many open streams. At `/slow 500` 10,000 streams ask for 20,000 tokens a
@@ -15,7 +16,7 @@
  * hundred a second here) 10-s answers end before the last ones open.
  *
  * Flags (or environment): `--streams 10000` (BENCH_STREAMS), `--words 20` (BENCH_STREAM_WORDS),
- * `--delay 10000` (BENCH_STREAM_DELAY_MS), `--settle 20` (BENCH_SETTLE_SECONDS), `--opening 256`
+ * `--delay 10000` (BENCH_STREAM_DELAY_MS), `--settle 30` (BENCH_SETTLE_SECONDS), `--opening 256`
  * (BENCH_OPENING), `--waves 1` (BENCH_WAVES: the streams again once the first ones ended, to see
  * whether a second wave leaves more behind than the first).
  */
@@ -51,7 +52,7 @@ export async function run(args: BenchArguments): Promise<void> {
   const streams = numberOption(args, 'streams', 'BENCH_STREAMS', 10_000);
   const words = numberOption(args, 'words', 'BENCH_STREAM_WORDS', 20);
   const delayMs = numberOption(args, 'delay', 'BENCH_STREAM_DELAY_MS', 10_000);
-  const settleSeconds = numberOption(args, 'settle', 'BENCH_SETTLE_SECONDS', 20);
+  const settleSeconds = numberOption(args, 'settle', 'BENCH_SETTLE_SECONDS', 30);
   const openingLimit = numberOption(args, 'opening', 'BENCH_OPENING', 256);
   const waves = numberOption(args, 'waves', 'BENCH_WAVES', 1);
   console.log(`${streams} streams of ${words} words at ${delayMs} ms (local/echo), ${waves} wave(s), then ${settleSeconds} s of settling`);
