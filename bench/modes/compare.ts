@@ -37,7 +37,7 @@ const LOADS: Record<string, LoadShape> = {
 const STORES: Record<string, ThreadlineStore> = { sqlite: 'sqlite', postgres: 'postgres', redis: 'postgres+redis' };
 
 /** `C=5 100@5ms` */
-export function loadLabel(shape: LoadShape): string {
+function loadLabel(shape: LoadShape): string {
   return `C=${shape.concurrency} ${shape.words}@${shape.delayMs}ms`;
 }
 
