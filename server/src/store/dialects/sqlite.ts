@@ -2,12 +2,16 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type LogEvent } from 'kysely';
 import { ensurePrivateFile } from '../../data-dir.js';
 import type { Database } from '../database.js';
+import { withDriverWrapper, type DriverWrapper } from '../driver-wrapper.js';
 
 /**
  * SQLite through better-sqlite3, in WAL mode with synchronous=NORMAL: committed transactions
  * survive a process crash (kill -9). `busy_timeout` lets a CLI command and the server share a file.
  */
-export function createSqliteDatabase(filename: string, options: { timeoutMs?: number; log?: (event: LogEvent) => void } = {}): Kysely<Database> {
+export function createSqliteDatabase(
+  filename: string,
+  options: { timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper } = {},
+): Kysely<Database> {
   // Created private before SQLite opens it: SQLite creates its -wal and -shm files with the database's mode.
   ensurePrivateFile(filename);
   const connection = new SQLite(filename);
@@ -19,7 +23,7 @@ export function createSqliteDatabase(filename: string, options: { timeoutMs?: nu
   connection.function('lower', { deterministic: true }, (text: unknown) =>
     typeof text === 'string' ? text.toLowerCase() : text,
   );
-  return new Kysely<Database>({ dialect: new RollbackSafeSqliteDialect(connection), ...(options.log ? { log: options.log } : {}) });
+  return new Kysely<Database>({ dialect: withDriverWrapper(new RollbackSafeSqliteDialect(connection), options.wrapDriver), ...(options.log ? { log: options.log } : {}) });
 }
 
 /**
