@@ -46,7 +46,10 @@ for (const dialect of DIALECTS) {
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
-      expect(cost(short), short.statements.join('\n')).toMatchObject({ writeTransactions: 3 });
+      // Reads: the token, the session (start), the history (begin). Writes: the run queued (one
+      // insert); begin (run, user message, session counters returning its allowed tools); end
+      // (run, session counters, assistant message).
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 3, writes: 7, transactions: 2, writeTransactions: 3 });
       expect(cost(long)).toEqual(cost(short));
       expect(short.statements.filter(isCheckpoint)).toEqual([]);
     });
@@ -60,7 +63,8 @@ for (const dialect of DIALECTS) {
       await stream('/long 3')();
       const short = await measure(t, counter, stream('/long 10'));
       const long = await measure(t, counter, stream('/long 5000'));
-      expect(cost(short), short.statements.join('\n')).toMatchObject({ writeTransactions: 3 });
+      // As chat.send, plus the lookup of the requestId (a reconnecting stream joins its run).
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 4, writes: 7, transactions: 2, writeTransactions: 3 });
       expect(cost(long)).toEqual(cost(short));
     });
 
@@ -71,8 +75,9 @@ for (const dialect of DIALECTS) {
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
-      // The title is written after the answer, outside its transactions.
-      expect(cost(short), short.statements.join('\n')).toMatchObject({ writeTransactions: 4 });
+      // Reads: the token only (a new session has no history to read). Writes: the session and the
+      // run in one transaction, begin and end as above, and the title, written after the answer.
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 9, transactions: 3, writeTransactions: 4 });
       expect(cost(long)).toEqual(cost(short));
     });
 
