@@ -19,9 +19,9 @@ import { collectEvents } from './helpers/stream.js';
 /** The interval of the fixed-cost tests: longer than any run here. */
 const NO_CHECKPOINT_MS = '600000';
 
-/** What a run costs, without the statement list (which differs in its parameters' count). */
+/** What a run costs: the counts, without the statements themselves. */
 function cost(work: StoreWork) {
-  const { statements: _statements, ...counts } = work;
+  const { statements: _statements, queries: _queries, ...counts } = work;
   return counts;
 }
 

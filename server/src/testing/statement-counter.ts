@@ -15,9 +15,11 @@ export interface StoreWork {
   writeTransactions: number;
   /** Every statement, transaction control included (`begin`, `commit`, `rollback`), in order. */
   statements: string[];
+  /** The reads and writes as sent, with their parameters (to EXPLAIN one, say). */
+  queries: CompiledQuery[];
 }
 
-const emptyWork = (): StoreWork => ({ reads: 0, writes: 0, transactions: 0, writeTransactions: 0, statements: [] });
+const emptyWork = (): StoreWork => ({ reads: 0, writes: 0, transactions: 0, writeTransactions: 0, statements: [], queries: [] });
 
 /**
  * Counts what a store sends its database, at the Kysely driver (so it sees transaction control,
@@ -91,17 +93,19 @@ class CountingConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    this.count(query.sql);
+    this.count(query);
     return this.inner.executeQuery(query);
   }
 
   streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    this.count(query.sql);
+    this.count(query);
     return this.inner.streamQuery(query, chunkSize);
   }
 
-  private count(sql: string): void {
+  private count(query: CompiledQuery): void {
+    const { sql } = query;
     const work = this.work();
+    work.queries.push(query);
     const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
     if (verb === 'select' || verb === 'with') work.reads++;
     else if (verb === 'insert' || verb === 'update' || verb === 'delete') {
