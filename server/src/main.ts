@@ -4,7 +4,7 @@ import { bootstrapFirstUser } from './bootstrap.js';
 import type { Config } from './config.js';
 import { ensurePrivateDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -22,9 +22,9 @@ export interface RunningServer {
 }
 
 /** config → store (migrated) → providers → HTTP server. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServiceOptions = {}): Promise<RunningServer> {
   ensurePrivateDir(config.dataDir);
-  const services = await createServices(config);
+  const services = await createServices(config, undefined, options);
   const first = await bootstrapFirstUser(services.db, config.dataDir);
   const server = createHttpServer(services);
   await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import { RunEngine } from './runs/index.js';
 import { InMemoryEventLog, RedisEventLog, type RunEventLog } from './events/index.js';
 import type { Database } from './store/database.js';
 import type { StoreHealth } from './store/availability.js';
+import type { DriverWrapper } from './store/driver-wrapper.js';
 import { openStore, type DialectName } from './store/open.js';
 
 /** Everything a request handler may use; built once per server. */
@@ -35,17 +36,24 @@ export interface Services {
   close(graceMs?: number): Promise<void>;
 }
 
+/** What a caller in the same process (a test) adds to the services the configuration describes. */
+export interface ServiceOptions {
+  /** Wraps the store's database driver: a test counts the statements and transactions of runs with it. */
+  wrapStoreDriver?: DriverWrapper;
+}
+
 /**
  * Reads the agents file (a bad one throws before anything opens), opens the store (migrating it),
  * recovers runs a crash left behind, connects the MCP servers and wires the rest.
  */
-export async function createServices(config: Config, logger: Logger = createLogger(config)): Promise<Services> {
+export async function createServices(config: Config, logger: Logger = createLogger(config), serviceOptions: ServiceOptions = {}): Promise<Services> {
   const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
   const { db, dialect, health } = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     timeoutMs: config.databaseTimeoutMs,
     onConnectionError: (error) => logger.warn({ err: error }, 'database: an idle connection was lost; the pool opens a new one'),
+    ...(serviceOptions.wrapStoreDriver ? { wrapDriver: serviceOptions.wrapStoreDriver } : {}),
   });
 
   const providers = await createProviderRegistry(config);

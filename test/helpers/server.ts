@@ -1,6 +1,7 @@
 import { createThreadlineClient, type ThreadlineClient } from '../../client/src/client.js';
 import { loadConfig } from '../../server/src/config.js';
 import { startServer, type RunningServer } from '../../server/src/main.js';
+import type { DriverWrapper } from '../../server/src/store/driver-wrapper.js';
 import type { DialectName } from '../../server/src/store/open.js';
 import { createToken, createUser } from '../../server/src/store/users.js';
 import { createTestDatabase, type TestDatabase } from '../../server/src/testing/databases.js';
@@ -20,9 +21,12 @@ export interface TestServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a test server; `environment` overrides the configuration (the built-in model's delay is 0). */
+/**
+ * Starts a test server; `environment` overrides the configuration (the built-in model's delay is 0),
+ * `wrapStoreDriver` sees every statement the server sends its database.
+ */
 export async function startTestServer(
-  options: { dialect?: DialectName; environment?: Record<string, string> } = {},
+  options: { dialect?: DialectName; environment?: Record<string, string>; wrapStoreDriver?: DriverWrapper } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(options.dialect ?? 'sqlite');
   const config = loadConfig({
@@ -33,7 +37,7 @@ export async function startTestServer(
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...options.environment,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, options.wrapStoreDriver ? { wrapStoreDriver: options.wrapStoreDriver } : {});
   const clientFor = (token?: string) => createThreadlineClient({ url: server.url, ...(token ? { token } : {}) });
   const close = async () => {
     await server.close();

@@ -12,7 +12,7 @@ import {
 } from '@threadline/shared';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import { notFound } from '../errors.js';
-import { listMessages } from '../store/messages.js';
+import { historyPage } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
 
@@ -60,12 +60,12 @@ export const sessionsRouter = router({
     .input(SessionHistoryInput)
     .output(HistoryPage)
     .query(async ({ ctx, input }) => {
-      const { db } = ctx.services;
-      if (!(await sessions.findSession(db, ctx.user.id, input.sessionId))) throw notFound('session');
-      return listMessages(db, input.sessionId, {
+      const page = await historyPage(ctx.services.db, ctx.user.id, input.sessionId, {
         limit: input.limit ?? limits.defaultPageSize,
         ...(input.cursor ? { cursor: input.cursor } : {}),
       });
+      if (!page) throw notFound('session');
+      return page;
     }),
 
   update: authedProcedure

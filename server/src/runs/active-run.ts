@@ -43,6 +43,8 @@ export interface ActiveRun {
   priority: number;
   /** The session had no title when the run started: its first answer names it. */
   untitled: boolean;
+  /** The run created its session (`newSession`): its message is the first there, so beginning it reads no history. */
+  sessionCreated?: boolean;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;

@@ -371,14 +371,14 @@ export class RunEngine {
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession) });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

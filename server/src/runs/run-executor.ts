@@ -7,12 +7,12 @@ import { DeltaCoalescer, type RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
-import { findSession, setTitleIfUnset } from '../store/sessions.js';
+import { setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
-import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, endRun, historyOf, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
+import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RunDeadline } from './scheduling/index.js';
@@ -65,9 +65,9 @@ export class RunExecutor {
 
     try {
       run.controller.signal.throwIfAborted();
-      const history = resume ? await historyOf(db, run, content) : await beginRun(db, run, content, startedAt);
+      const { history, allowedTools } = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
       firstExchange = history.every((message) => message.role !== 'assistant');
-      for (const tool of await this.allowedInSession(run)) run.allowedTools.add(tool);
+      for (const tool of allowedTools) run.allowedTools.add(tool);
       checkpointer.start();
       const handoff = (target: AgentDefinition) => {
         // The target's own default model, else the model the run uses.
@@ -142,13 +142,6 @@ export class RunExecutor {
     events.flush();
     if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
-  }
-
-  /** The tools the user allowed for the run's whole session (none for a stateless run). */
-  private async allowedInSession(run: ActiveRun): Promise<string[]> {
-    if (!run.sessionId) return [];
-    const session = await findSession(this.deps.db, run.userId, run.sessionId);
-    return session?.allowedTools ?? [];
   }
 
   /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
 import { DIALECTS, newMessage, openTestStore } from '../testing/databases.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { encodeCursor } from './cursor.js';
-import { allMessages, insertMessages, listMessages } from './messages.js';
+import { allMessages, historyPage, insertMessages, listMessages } from './messages.js';
 import { createSession } from './sessions.js';
 import { createUser } from './users.js';
 
@@ -110,6 +111,33 @@ for (const dialect of DIALECTS) {
       const second = await listMessages(store.db, sessionId, { limit: 5, cursor: first.nextCursor! });
       expect(second.messages.map((row) => row.content)).toEqual(['b', 'c']);
       expect(second.nextCursor).toBeNull();
+    });
+
+    it("serves a history page of the user's own session in one statement, and nothing of another's", async () => {
+      const counter = new StatementCounter();
+      await using store = await openTestStore(dialect, { wrapDriver: counter.wrap });
+      const { userId, sessionId, otherId } = await seed(store);
+      const bob = await createUser(store.db, 'bob');
+      await insertMessages(store.db, userId, [userMessage(sessionId, 'a'), userMessage(sessionId, 'b'), userMessage(sessionId, 'c')]);
+
+      counter.take();
+      const first = await historyPage(store.db, userId, sessionId, { limit: 2 });
+      expect(first?.messages.map((message) => message.content)).toEqual(['a', 'b']);
+      expect(counter.take().statements).toHaveLength(1);
+      expect((await historyPage(store.db, userId, sessionId, { limit: 2, cursor: first!.nextCursor! }))?.messages.map((message) => message.content)).toEqual(['c']);
+
+      // An empty page takes a second statement, to tell an empty session from one that is not theirs.
+      counter.take();
+      expect(await historyPage(store.db, userId, otherId, { limit: 2 })).toEqual({ messages: [], nextCursor: null });
+      expect(counter.take().statements).toHaveLength(2);
+      expect(await historyPage(store.db, bob.id, sessionId, { limit: 2 })).toBeUndefined();
+      expect(await historyPage(store.db, bob.id, sessionId, { limit: 2, cursor: first!.nextCursor! })).toBeUndefined();
+      expect(await historyPage(store.db, userId, newId(), { limit: 2 })).toBeUndefined();
+
+      // A malformed cursor: NOT_FOUND (undefined) first for a session that is not theirs, else a bad request.
+      expect(await historyPage(store.db, bob.id, sessionId, { limit: 2, cursor: '%%%' })).toBeUndefined();
+      const error = await historyPage(store.db, userId, sessionId, { limit: 2, cursor: '%%%' }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DomainError);
     });
 
     it('rejects tampered cursors as bad requests, not database errors', async () => {

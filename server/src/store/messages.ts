@@ -53,13 +53,19 @@ export async function insertMessages(
     .execute();
 }
 
-/** Oldest first, keyed on the time-ordered id. */
+/**
+ * A page of a session's messages, oldest first, keyed on the time-ordered id. With `userId`, only of
+ * that user's session: the statement checks the session's owner itself (see `historyPage`).
+ */
 export async function listMessages(
   db: Kysely<Database>,
   sessionId: string,
-  options: { cursor?: string; limit: number },
+  options: { cursor?: string; limit: number; userId?: string },
 ): Promise<{ messages: Message[]; nextCursor: string | null }> {
+  const { userId } = options;
   let query = db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
+  // Uncorrelated, so evaluated once, and the page keeps its plan (the session's index, from the cursor on).
+  if (userId !== undefined) query = query.where((eb) => eb.exists(eb.selectFrom('sessions').select('id').where('id', '=', sessionId).where('user_id', '=', userId)));
   if (options.cursor) {
     const [afterId] = decodeCursor(options.cursor, ['string']);
     query = query.where('id', '>', afterId);
@@ -68,6 +74,29 @@ export async function listMessages(
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return { messages: page.map(toMessage), nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
+}
+
+/**
+ * What `sessions.history` answers: a page of the user's session, or undefined when the user has no
+ * such session (another user's finds nothing, as a missing one). One statement for a page with
+ * messages; a second one only to tell an empty page from a session that is not theirs, and to let
+ * NOT_FOUND win over a malformed cursor, as it would without one.
+ */
+export async function historyPage(
+  db: Kysely<Database>,
+  userId: string,
+  sessionId: string,
+  options: { cursor?: string; limit: number },
+): Promise<{ messages: Message[]; nextCursor: string | null } | undefined> {
+  const owned = async () => (await db.selectFrom('sessions').select('id').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+  let page: { messages: Message[]; nextCursor: string | null };
+  try {
+    page = await listMessages(db, sessionId, { ...options, userId });
+  } catch (error) {
+    if (!(await owned())) return undefined;
+    throw error;
+  }
+  return page.messages.length > 0 || (await owned()) ? page : undefined;
 }
 
 /** The whole conversation of a session, oldest first, for the model. */

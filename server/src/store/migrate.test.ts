@@ -84,6 +84,17 @@ for (const dialect of DIALECTS) {
       expect(await store.db.selectFrom('users').selectAll().execute()).toEqual([{ id: 'u1', name: 'alice', created_at: 1 }]);
     });
 
+    it('index what the hot queries look up: the history page of a session and the answer of a run', async () => {
+      await using store = await openEmpty(dialect);
+      await migrateToLatest(store.db);
+      const schema = await schemaOf(store.db, dialect);
+      const indexes =
+        dialect === 'sqlite'
+          ? (await sql<{ name: string }>`select name from pragma_index_list('messages')`.execute(store.db)).rows
+          : (await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'messages' and schemaname = ${schema}`.execute(store.db)).rows;
+      expect(indexes.map((index) => index.name)).toEqual(expect.arrayContaining(['messages_by_session', 'messages_by_run']));
+    });
+
     it('migrate down to nothing and back up', async () => {
       await using store = await openEmpty(dialect);
       await migrateToLatest(store.db);

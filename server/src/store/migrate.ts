@@ -15,6 +15,7 @@ import * as runOwners from './migrations/2026-11-23-05-run-owners.js';
 import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed-tools.js';
 import * as runCancelReason from './migrations/2026-11-30-01-run-cancel-reason.js';
 import * as runEpochs from './migrations/2026-11-30-02-run-epochs.js';
+import * as messagesByRun from './migrations/2026-12-01-01-messages-by-run.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-06-session-allowed-tools': sessionAllowedTools,
   '2026-11-30-01-run-cancel-reason': runCancelReason,
   '2026-11-30-02-run-epochs': runEpochs,
+  '2026-12-01-01-messages-by-run': messagesByRun,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

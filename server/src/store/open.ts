@@ -6,6 +6,7 @@ import type { ConnectionErrorListener } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
 import { StoreHealth } from './availability.js';
 import { migrateToLatest } from './migrate.js';
+import type { DriverWrapper } from './driver-wrapper.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -29,6 +30,8 @@ export interface StoreOptions {
   onConnectionError?: ConnectionErrorListener;
   /** How long a connection, statement or lock wait may take before it fails, ms (default 10 s). */
   timeoutMs?: number;
+  /** Wraps the database driver (tests count statements and transactions with it). */
+  wrapDriver?: DriverWrapper;
 }
 
 /** Opens PostgreSQL when `databaseUrl` is set, else SQLite at `<dataDir>/threadline.db`; then migrates. */
@@ -39,11 +42,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     // Loaded only when used: a SQLite server never holds the pg driver in memory.
     const { createPostgresDatabase } = await import('./dialects/postgres.js');
-    const db = createPostgresDatabase(options.databaseUrl, { timeoutMs, log: health.observe, ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}) });
+    const db = createPostgresDatabase(options.databaseUrl, {
+      timeoutMs,
+      log: health.observe,
+      ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+      ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}),
+    });
     store = { db, dialect: 'postgres', health };
   } else {
     ensurePrivateDir(options.dataDir);
-    store = { db: createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe }), dialect: 'sqlite', health };
+    const db = createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe, ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}) });
+    store = { db, dialect: 'sqlite', health };
   }
   await migrateToLatest(store.db);
   return store;

@@ -159,8 +159,11 @@ for (const dialect of DIALECTS) {
       const user = await createUser(store.db, 'alice');
       const older = await createSession(store.db, { userId: user.id, agent: 'chat', title: 'older' }, 1_000);
       await createSession(store.db, { userId: user.id, agent: 'chat', title: 'newer' }, 2_000);
-      await recordMessages(store.db, older.id, 2, 3_000, { agent: 'other' });
-      await recordMessages(store.db, older.id, 1, 4_000);
+      expect(await recordMessages(store.db, older.id, 2, 3_000, { agent: 'other' })).toEqual({ allowedTools: [] });
+      await updateSession(store.db, user.id, older.id, { allowedTools: ['calculator'] }, 3_500);
+      // The same statement reads what a beginning run needs of the session; nothing for a session that is gone.
+      expect(await recordMessages(store.db, older.id, 1, 4_000)).toEqual({ allowedTools: ['calculator'] });
+      expect(await recordMessages(store.db, 'no-such-session', 1, 4_000)).toBeUndefined();
       expect(await findSession(store.db, user.id, older.id)).toMatchObject({ messageCount: 3, lastMessageAt: new Date(4_000), updatedAt: new Date(4_000), agent: 'other', createdAt: new Date(1_000) });
       expect(titles((await listSessions(store.db, user.id, { limit: 10, archived: false })).items)).toEqual(['older', 'newer']);
     });

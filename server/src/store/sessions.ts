@@ -142,15 +142,19 @@ export async function updateSession(
   return findSession(db, userId, sessionId);
 }
 
-/** Records that `count` messages were added at `at`: the counters and the activity sort key. */
+/**
+ * Records that `count` messages were added at `at`: the counters and the activity sort key.
+ * Resolves to what a run beginning there needs of the session (its allowed tools), read by the
+ * same statement, or undefined when the session is gone (deleted meanwhile).
+ */
 export async function recordMessages(
   db: Kysely<Database>,
   sessionId: string,
   count: number,
   at: number,
   change: { agent?: string } = {},
-): Promise<void> {
-  await db
+): Promise<{ allowedTools: string[] } | undefined> {
+  const row = await db
     .updateTable('sessions')
     .set((eb) => ({
       ...(change.agent !== undefined ? { agent: change.agent } : {}),
@@ -160,7 +164,9 @@ export async function recordMessages(
       updated_at: at,
     }))
     .where('id', '=', sessionId)
-    .execute();
+    .returning('allowed_tools')
+    .executeTakeFirst();
+  return row && { allowedTools: JSON.parse(row.allowed_tools) as string[] };
 }
 
 /** Deletes the user's session with its messages and runs, in one transaction. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Message } from '@threadline/shared';
 import { newId } from '../ids.js';
+import type { DriverWrapper } from '../store/driver-wrapper.js';
 import { openStore, type DialectName } from '../store/open.js';
 
 /**
@@ -55,10 +56,13 @@ async function withClient<T>(url: string, action: (client: pg.Client) => Promise
   }
 }
 
-/** A migrated store on a fresh database of the dialect; disposing destroys the Kysely instance, then the database. */
-export async function openTestStore(dialect: DialectName) {
+/**
+ * A migrated store on a fresh database of the dialect; disposing destroys the Kysely instance, then
+ * the database. `wrapDriver` sees every statement (a `StatementCounter`, say).
+ */
+export async function openTestStore(dialect: DialectName, options: { wrapDriver?: DriverWrapper } = {}) {
   const database = await createTestDatabase(dialect);
-  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
+  const { db } = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, ...options });
   return {
     db,
     async [Symbol.asyncDispose]() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findRunAnswer } from '../../store/messages.js';
+import { allMessages, findRunAnswer } from '../../store/messages.js';
 import { claimRun, findRun, RunLeaseLost } from '../../store/runs.js';
-import { createSession } from '../../store/sessions.js';
+import { createSession, updateSession } from '../../store/sessions.js';
 import { createUser } from '../../store/users.js';
 import { DIALECTS, openTestStore } from '../../testing/databases.js';
 import { emptyOutput } from '../loop/types.js';
@@ -41,6 +41,28 @@ for (const dialect of DIALECTS) {
       expect(await claimRun(store.db, (await findRun(store.db, user.id, created.id))!, 'c')).toBeUndefined();
       await expect(endRun(store.db, { ...held, agent: 'chat' }, { message, status: 'completed', output, error: null })).rejects.toBeInstanceOf(RunLeaseLost);
       expect((await findRunAnswer(store.db, held.id))!.content).toBe('partial');
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`run record on ${dialect}: beginning a run`, () => {
+    it('gives the history and allowed tools as stored; a run that created its session gets its own message without reading it back', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const create = (sessionId: string | null, newSession: true | undefined) =>
+        createRun(store.db, { userId: user.id, sessionId, newSession, requestId: null, content: 'hi', agent: 'chat', requestedModel: null, model: 'local/echo', priority: 5, owner: 'a' });
+
+      const first = await create(null, true);
+      const began = await beginRun(store.db, { id: first.id, userId: user.id, sessionId: first.sessionId, lease: first.lease, sessionCreated: true }, 'hi', Date.now());
+      expect(began).toEqual({ history: await allMessages(store.db, first.sessionId!), allowedTools: [] });
+
+      await updateSession(store.db, user.id, first.sessionId!, { allowedTools: ['calculator'] });
+      const second = await create(first.sessionId, undefined);
+      const next = await beginRun(store.db, { id: second.id, userId: user.id, sessionId: first.sessionId, lease: second.lease }, 'again', Date.now());
+      expect(next.allowedTools).toEqual(['calculator']);
+      expect(next.history.map((message) => message.content)).toEqual(['hi', 'again']);
+      expect(next.history).toEqual(await allMessages(store.db, first.sessionId!));
     });
   });
 }

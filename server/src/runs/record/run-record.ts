@@ -3,7 +3,7 @@ import type { ChatSendInput, Message, RunError, RunStatus } from '@threadline/sh
 import { newId } from '../../ids.js';
 import type { Database } from '../../store/database.js';
 import { allMessages, insertMessages } from '../../store/messages.js';
-import { insertRun, updateRun, type RunLease, type StoredRun } from '../../store/runs.js';
+import { insertRun, updateRun, type NewRun, type RunLease, type StoredRun } from '../../store/runs.js';
 import { createSession, findSession, recordMessages } from '../../store/sessions.js';
 import { assistantMessage, type AnsweringRun } from './run-ending.js';
 import { interruptedError } from './run-errors.js';
@@ -45,33 +45,38 @@ export interface RunToCreate {
   owner: string;
 }
 
-/** One transaction: the new session (when asked for) and the run, queued. Resolves to the run's id, session and lease. */
-export function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null; lease: RunLease }> {
+/**
+ * The run, queued: one insert, or, when it creates its session, one transaction of both. Resolves
+ * to the run's id, session and lease.
+ */
+export async function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null; lease: RunLease }> {
   const id = newId();
+  const lease = { owner: run.owner, epoch: 0 };
+  const queued = (sessionId: string | null): NewRun => ({
+    id,
+    userId: run.userId,
+    sessionId,
+    requestId: run.requestId,
+    agent: run.agent,
+    model: run.model,
+    content: run.content,
+    priority: run.priority,
+    owner: run.owner,
+    queuedAt: now,
+  });
+  if (!run.newSession) {
+    await insertRun(db, queued(run.sessionId));
+    return { id, sessionId: run.sessionId, lease };
+  }
+  const options = run.newSession === true ? {} : run.newSession;
   return db.transaction().execute(async (trx) => {
-    let sessionId = run.sessionId;
-    if (run.newSession) {
-      const options = run.newSession === true ? {} : run.newSession;
-      const created = await createSession(
-        trx,
-        { userId: run.userId, agent: run.agent, model: run.requestedModel, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
-        now,
-      );
-      sessionId = created.id;
-    }
-    await insertRun(trx, {
-      id,
-      userId: run.userId,
-      sessionId,
-      requestId: run.requestId,
-      agent: run.agent,
-      model: run.model,
-      content: run.content,
-      priority: run.priority,
-      owner: run.owner,
-      queuedAt: now,
-    });
-    return { id, sessionId, lease: { owner: run.owner, epoch: 0 } };
+    const created = await createSession(
+      trx,
+      { userId: run.userId, agent: run.agent, model: run.requestedModel, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
+      now,
+    );
+    await insertRun(trx, queued(created.id));
+    return { id, sessionId: created.id, lease };
   });
 }
 
@@ -97,22 +102,35 @@ function userMessage(run: { id: string; sessionId: string | null }, content: str
   return { id: newId(), sessionId: run.sessionId, runId: run.id, role: 'user', content, parts: [], agent: null, model: null, usage: null, status: 'complete', createdAt };
 }
 
-/** One transaction: the run is running and the user's message is in its session. Resolves to the history the run answers. */
-export function beginRun(db: Kysely<Database>, run: RecordedRun, content: string, startedAt: number): Promise<Message[]> {
+/** What a run answers: the conversation so far (its own user message last), and the tools its session allows without asking. */
+export interface RunContext {
+  history: Message[];
+  allowedTools: string[];
+}
+
+/**
+ * One transaction: the run is running and the user's message is in its session. Resolves to what
+ * the run answers (the session's counters update reads its allowed tools). A run that created its
+ * session begins before any other run there (runs of a session begin in send order), so its
+ * history is its own message, without reading it back.
+ */
+export function beginRun(db: Kysely<Database>, run: RecordedRun & { sessionCreated?: boolean }, content: string, startedAt: number): Promise<RunContext> {
   const message = userMessage(run, content);
   return db.transaction().execute(async (trx) => {
     await updateRun(trx, run.id, { status: 'running', startedAt }, run.lease);
-    if (!run.sessionId) return [message];
+    if (!run.sessionId) return { history: [message], allowedTools: [] };
     await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
-    await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime());
-    return allMessages(trx, run.sessionId);
+    const session = await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime());
+    const history = run.sessionCreated ? [message] : await allMessages(trx, run.sessionId);
+    return { history, allowedTools: session?.allowedTools ?? [] };
   });
 }
 
-/** The history a run resumed after a pause answers: its session's messages (its own user message is the last), or just that message. */
-export async function historyOf(db: Kysely<Database>, run: { id: string; sessionId: string | null }, content: string): Promise<Message[]> {
-  if (run.sessionId) return allMessages(db, run.sessionId);
-  return [userMessage(run, content)];
+/** What a run resumed after a pause answers: its session's messages (its own user message is the last) and allowed tools, or just that message. */
+export async function contextOf(db: Kysely<Database>, run: { id: string; userId: string; sessionId: string | null }, content: string): Promise<RunContext> {
+  if (!run.sessionId) return { history: [userMessage(run, content)], allowedTools: [] };
+  const session = await findSession(db, run.userId, run.sessionId);
+  return { history: await allMessages(db, run.sessionId), allowedTools: session?.allowedTools ?? [] };
 }
 
 /** The partial answer of a streaming run, so a crash loses at most one checkpoint interval. */
@@ -170,9 +188,10 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
       cancelReason: ending.cancelReason ?? null,
     }, run.lease);
     const keep = status === 'completed' || output.parts.length > 0;
-    if (!run.sessionId || !keep || !(await findSession(trx, run.userId, run.sessionId))) return false;
+    if (!run.sessionId || !keep) return false;
+    // Updating the session's counters tells whether it still exists (it may have been deleted meanwhile).
+    if (!(await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent }))) return false;
     await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
-    await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent });
     return true;
   });
 }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
+import { withDriverWrapper, type DriverWrapper } from '../driver-wrapper.js';
 
 const INT8_OID = 20;
 
@@ -19,7 +20,7 @@ export type ConnectionErrorListener = (error: Error) => void;
  */
 export function createPostgresDatabase(
   connectionString: string,
-  options: { onConnectionError?: ConnectionErrorListener; timeoutMs?: number; log?: (event: LogEvent) => void } = {},
+  options: { onConnectionError?: ConnectionErrorListener; timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper } = {},
 ): Kysely<Database> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const pool = new pg.Pool({
@@ -34,5 +35,5 @@ export function createPostgresDatabase(
     },
   });
   pool.on('error', options.onConnectionError ?? (() => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
+  return new Kysely<Database>({ dialect: withDriverWrapper(new PostgresDialect({ pool }), options.wrapDriver), ...(options.log ? { log: options.log } : {}) });
 }

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import { describe, expect, it, vi } from 'vitest';
+import { createSqliteDatabase } from './sqlite.js';
+import { SqliteStatements } from './sqlite-statements.js';
+
+// The SQLite dialect's own machinery (PostgreSQL has no counterpart): the prepared-statement cache
+// and the driver around it. The store tests run every query through it on SQLite besides.
+
+function memory() {
+  const database = new SQLite(':memory:');
+  database.exec('create table notes (id integer primary key, body text not null)');
+  return database;
+}
+
+describe('SqliteStatements', () => {
+  it('prepares a text once and runs it with new parameters each time: rows for readers, changes for the rest', () => {
+    const database = memory();
+    const prepare = vi.spyOn(database, 'prepare');
+    const statements = new SqliteStatements(database);
+    expect(statements.execute('insert into notes (body) values (?)', ['a'])).toEqual({ changes: 1, lastInsertRowid: 1 });
+    expect(statements.execute('insert into notes (body) values (?)', ['b'])).toEqual({ changes: 1, lastInsertRowid: 2 });
+    expect(statements.execute('select body from notes where id = ?', [2])).toEqual({ rows: [{ body: 'b' }] });
+    expect(statements.execute('select body from notes where id = ?', [1])).toEqual({ rows: [{ body: 'a' }] });
+    // A write with `returning` is a reader: its rows come back.
+    expect(statements.execute('update notes set body = ? where id = ? returning id', ['c', 1])).toEqual({ rows: [{ id: 1 }] });
+    expect(prepare).toHaveBeenCalledTimes(3);
+    expect(statements.size).toBe(3);
+  });
+
+  it('keeps at most its capacity, dropping the least recently used', () => {
+    const database = memory();
+    const statements = new SqliteStatements(database, 2);
+    const prepare = vi.spyOn(database, 'prepare');
+    const select = (column: string) => statements.execute(`select ${column} from notes`, []);
+    select('id');
+    select('body');
+    select('id'); // `id` is now the most recent
+    select('id, body'); // drops `body`
+    expect(statements.size).toBe(2);
+    select('id');
+    expect(prepare).toHaveBeenCalledTimes(3);
+    select('body');
+    expect(prepare).toHaveBeenCalledTimes(4);
+  });
+
+  it('is emptied by a schema change, so a cached statement sees the new schema', () => {
+    const database = memory();
+    const statements = new SqliteStatements(database);
+    statements.execute('insert into notes (body) values (?)', ['a']);
+    expect(statements.execute('select * from notes', [])).toEqual({ rows: [{ id: 1, body: 'a' }] });
+    statements.execute('alter table notes add column tag text', []);
+    expect(statements.size).toBe(0);
+    expect(statements.execute('select * from notes', [])).toEqual({ rows: [{ id: 1, body: 'a', tag: null }] });
+  });
+
+  it('on SQLITE_SCHEMA, empties itself and prepares the statement afresh once', () => {
+    let failures = 1;
+    const statement = () => ({
+      reader: true,
+      all: () => {
+        if (failures-- > 0) throw Object.assign(new Error('database schema has changed'), { code: 'SQLITE_SCHEMA' });
+        return [{ ok: 1 }];
+      },
+    });
+    const database = { prepare: vi.fn(statement) } as unknown as SQLite.Database;
+    const statements = new SqliteStatements(database);
+    expect(statements.execute('select 1 as ok', [])).toEqual({ rows: [{ ok: 1 }] });
+    expect(database.prepare).toHaveBeenCalledTimes(2);
+    // Any other error is the caller's.
+    failures = 1;
+    const other = { prepare: () => ({ reader: false, run: () => { throw Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT' }); } }) } as unknown as SQLite.Database;
+    expect(() => new SqliteStatements(other).execute('insert into x values (1)', [])).toThrow('constraint');
+  });
+});
+
+describe('the SQLite driver', () => {
+  async function withDatabase(test: (db: Kysely<any>) => Promise<void>) {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-sqlite-driver-'));
+    const db = createSqliteDatabase(join(dir, 'test.db')) as unknown as Kysely<any>;
+    try {
+      await test(db);
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('commits, rolls back, and supports savepoints', async () => {
+    await withDatabase(async (db) => {
+      await db.schema.createTable('notes').addColumn('id', 'integer', (column) => column.primaryKey()).addColumn('body', 'text').execute();
+      await db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'kept' }).execute());
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto('notes').values({ id: 2, body: 'undone' }).execute();
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      const trx = await db.startTransaction().execute();
+      await trx.insertInto('notes').values({ id: 3, body: 'before the savepoint' }).execute();
+      const saved = await trx.savepoint('partway').execute();
+      await saved.insertInto('notes').values({ id: 4, body: 'after it' }).execute();
+      const back = await saved.rollbackToSavepoint('partway').execute();
+      await back.releaseSavepoint('partway').execute();
+      await trx.commit().execute();
+      expect(await db.selectFrom('notes').select('body').orderBy('id').execute()).toEqual([{ body: 'kept' }, { body: 'before the savepoint' }]);
+    });
+  });
+
+  it('gives the cause, not "no transaction is active", when SQLite rolled the transaction back by itself', async () => {
+    await withDatabase(async (db) => {
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await sql`rollback`.execute(trx); // as SQLite does after SQLITE_FULL
+          throw new Error('database or disk is full');
+        }),
+      ).rejects.toThrow('database or disk is full');
+    });
+  });
+
+  it('serves one caller at a time, in order', async () => {
+    await withDatabase(async (db) => {
+      await db.schema.createTable('counter').addColumn('n', 'integer').execute();
+      await db.insertInto('counter').values({ n: 0 }).execute();
+      // Interleaved transactions would read the same n and lose increments.
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          db.transaction().execute(async (trx) => {
+            const { n } = await trx.selectFrom('counter').select('n').executeTakeFirstOrThrow();
+            await new Promise((resolve) => setImmediate(resolve));
+            await trx.updateTable('counter').set({ n: n + 1 }).execute();
+          }),
+        ),
+      );
+      expect(await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).toEqual({ n: 20 });
+    });
+  });
+});
