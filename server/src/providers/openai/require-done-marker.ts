@@ -6,54 +6,71 @@ export class MissingDoneError extends Error {
 /**
  * A `fetch` for the `openai` SDK that makes a truncated stream fail. The SDK's stream iterator
  * swallows `[DONE]` and simply ends when the server closes the response without it, which would
- * look like a complete answer. This wraps every successful `text/event-stream` body so that it
- * errors with MissingDoneError unless its last line is `data: [DONE]`; the SDK still parses the
- * bytes, which pass through unchanged.
+ * look like a complete answer. For every successful `text/event-stream` response, this gives the
+ * SDK a body that errors with MissingDoneError unless the stream's last line is `data: [DONE]`;
+ * the SDK still parses the bytes, which pass through unchanged.
+ *
+ * The SDK reads a body through its async iterator (`ReadableStreamToAsyncIterable` in
+ * openai/internal/shims), so the body given to it is that iterator, watched: nothing is added per
+ * chunk but keeping the stream's last bytes. (A TransformStream piped in between cost about 8 µs of
+ * CPU per token in web-stream machinery, measured under load.) Should a later SDK read the body
+ * another way, `getReader()` still reaches the stream and
+ * server/src/providers/openai/require-done-marker.test.ts fails, which is the point of it.
  */
 export function fetchRequiringDone(fetchImplementation: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const response = await fetchImplementation(input, init);
     const contentType = response.headers.get('content-type') ?? '';
     if (!response.ok || !response.body || !contentType.includes('text/event-stream')) return response;
-    return new Response(response.body.pipeThrough(watchForDone()), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    Object.defineProperty(response, 'body', { value: requiringDone(response.body), configurable: true });
+    return response;
   };
+}
+
+/** The body's chunks, as they come; at their end, a MissingDoneError unless the last line is `data: [DONE]`. */
+function requiringDone(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const watched = {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const chunks = body[Symbol.asyncIterator]();
+      const tail = new Tail();
+      return {
+        async next() {
+          const result = await chunks.next();
+          if (!result.done) tail.add(result.value);
+          else if (!tail.endsWithDone()) throw new MissingDoneError('the stream ended without its terminal `data: [DONE]`');
+          return result;
+        },
+        return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
+      };
+    },
+    getReader: () => body.getReader(),
+    cancel: (reason?: unknown) => body.cancel(reason),
+  };
+  return watched as unknown as ReadableStream<Uint8Array>;
 }
 
 /** How many bytes of the stream's end are kept to find its last line. */
 const TAIL_BYTES = 256;
 
-/**
- * Passes bytes through, keeping only the stream's last bytes; errors at the end unless its last
- * line is `data: [DONE]`. (An earlier version decoded and split every chunk into lines: a cost on
- * every token of every answer, for a question only the end can answer.)
- */
-function watchForDone(): TransformStream<Uint8Array, Uint8Array> {
-  let tail = new Uint8Array(0);
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (chunk.length >= TAIL_BYTES) {
-        tail = chunk.slice(chunk.length - TAIL_BYTES);
-      } else {
-        const joined = new Uint8Array(Math.min(TAIL_BYTES, tail.length + chunk.length));
-        const kept = joined.length - chunk.length;
-        joined.set(tail.subarray(tail.length - kept), 0);
-        joined.set(chunk, kept);
-        tail = joined;
-      }
-      controller.enqueue(chunk);
-    },
-    flush(controller) {
-      const lastLine = new TextDecoder().decode(tail).trimEnd().split(/\r\n|\r|\n/).at(-1) ?? '';
-      if (!isDoneLine(lastLine)) controller.error(new MissingDoneError('the stream ended without its terminal `data: [DONE]`'));
-    },
-  });
-}
+/** The last bytes of a byte stream. */
+class Tail {
+  private bytes = new Uint8Array(0);
 
-/** `data: [DONE]` (the space after the colon is optional in SSE). */
-function isDoneLine(line: string): boolean {
-  return /^data: ?\[DONE\]/.test(line);
+  add(chunk: Uint8Array): void {
+    if (chunk.length >= TAIL_BYTES) {
+      this.bytes = chunk.slice(chunk.length - TAIL_BYTES);
+      return;
+    }
+    const joined = new Uint8Array(Math.min(TAIL_BYTES, this.bytes.length + chunk.length));
+    const kept = joined.length - chunk.length;
+    joined.set(this.bytes.subarray(this.bytes.length - kept), 0);
+    joined.set(chunk, kept);
+    this.bytes = joined;
+  }
+
+  /** True when the last line (trailing blank lines aside) is `data: [DONE]` (the space after the colon is optional in SSE). */
+  endsWithDone(): boolean {
+    const lastLine = new TextDecoder().decode(this.bytes).trimEnd().split(/\r\n|\r|\n/).at(-1) ?? '';
+    return /^data: ?\[DONE\]/.test(lastLine);
+  }
 }
