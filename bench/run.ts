@@ -5,6 +5,7 @@
  *                      time to first token, errors; on SQLite, PostgreSQL and PostgreSQL + Redis.
  *   streams            10,000 concurrent slow streams on one process (SQLite): the RSS curve,
  *                      peak, and whether memory comes back once they end.
+ *   history            a history page of 50 from a session of 100,000 messages, both dialects.
  *   help               lists the modes.
  *
  * Each mode is a module in bench/modes/ exporting `description` and `run(args)` (BenchMode);
@@ -17,6 +18,7 @@ import type { BenchMode } from './modes/bench-mode.js';
 const MODES: Record<string, () => Promise<BenchMode>> = {
   compare: () => import('./modes/compare.js'),
   streams: () => import('./modes/streams.js'),
+  history: () => import('./modes/history.js'),
 };
 
 const args = parseArguments(process.argv.slice(2));
