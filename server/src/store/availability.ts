@@ -31,18 +31,37 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export class StoreHealth {
   private failingSince: number | null = null;
   private lastError: string | null = null;
+  private uncommitted: () => boolean = () => false;
 
   /** Kysely's log hook: sees every query, succeeded or failed. */
   readonly observe = (event: LogEvent): void => {
     if (!isWrite(event.query.sql)) return;
-    if (event.level === 'query') {
-      this.failingSince = null;
-      this.lastError = null;
-    } else if (isDatabaseUnavailable(event.error)) {
-      this.failingSince ??= Date.now();
-      this.lastError = event.error instanceof Error ? event.error.message : String(event.error);
-    }
+    if (event.level === 'error') this.failed(event.error);
+    // A write inside a transaction proves nothing until its commit (SQLite fails a full disk there).
+    else if (!this.uncommitted()) this.succeeded();
   };
+
+  /** A commit went through (no error) or failed: the dialect's driver tells, as the log hook cannot. */
+  readonly observeCommit = (error?: unknown): void => {
+    if (error === undefined) this.succeeded();
+    else this.failed(error);
+  };
+
+  /** While `uncommitted()` says a transaction is open, a successful write does not clear a failure. */
+  deferWhile(uncommitted: () => boolean): void {
+    this.uncommitted = uncommitted;
+  }
+
+  private succeeded(): void {
+    this.failingSince = null;
+    this.lastError = null;
+  }
+
+  private failed(error: unknown): void {
+    if (!isDatabaseUnavailable(error)) return;
+    this.failingSince ??= Date.now();
+    this.lastError = error instanceof Error ? error.message : String(error);
+  }
 
   /** Writes went through last time (or none failed yet). */
   get writable(): boolean {

@@ -51,7 +51,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     store = { db, dialect: 'postgres', health };
   } else {
     ensurePrivateDir(options.dataDir);
-    const db = createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe, ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}) });
+    const db = createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe, health, ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}) });
     store = { db, dialect: 'sqlite', health };
   }
   await migrateToLatest(store.db);

@@ -26,7 +26,12 @@ export class CachingSqliteDriver implements Driver {
   private readonly connection: CachingSqliteConnection;
   private readonly lock = new ConnectionLock();
 
-  constructor(private readonly database: SQLite.Database, cacheSize?: number) {
+  constructor(
+    private readonly database: SQLite.Database,
+    cacheSize?: number,
+    /** Told how each commit went (Kysely's log hook never sees `commit`). */
+    private readonly onCommit?: (error?: unknown) => void,
+  ) {
     this.connection = new CachingSqliteConnection(database, new SqliteStatements(database, cacheSize));
   }
 
@@ -46,7 +51,13 @@ export class CachingSqliteDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    try {
+      await connection.executeQuery(CompiledQuery.raw('commit'));
+    } catch (error) {
+      this.onCommit?.(error);
+      throw error;
+    }
+    this.onCommit?.();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {

@@ -1,6 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Driver, type LogEvent } from 'kysely';
 import { ensurePrivateFile } from '../../data-dir.js';
+import type { StoreHealth } from '../availability.js';
 import type { Database } from '../database.js';
 import { withDriverWrapper, type DriverWrapper } from '../driver-wrapper.js';
 import { CachingSqliteDriver } from './sqlite-driver.js';
@@ -11,7 +12,7 @@ import { CachingSqliteDriver } from './sqlite-driver.js';
  */
 export function createSqliteDatabase(
   filename: string,
-  options: { timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper } = {},
+  options: { timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper; health?: StoreHealth } = {},
 ): Kysely<Database> {
   // Created private before SQLite opens it: SQLite creates its -wal and -shm files with the database's mode.
   ensurePrivateFile(filename);
@@ -24,16 +25,24 @@ export function createSqliteDatabase(
   connection.function('lower', { deterministic: true }, (text: unknown) =>
     typeof text === 'string' ? text.toLowerCase() : text,
   );
-  return new Kysely<Database>({ dialect: withDriverWrapper(new CachingSqliteDialect(connection), options.wrapDriver), ...(options.log ? { log: options.log } : {}) });
+  // Inside a transaction a write only reaches the disk at its commit: health waits for that.
+  options.health?.deferWhile(() => connection.inTransaction);
+  return new Kysely<Database>({
+    dialect: withDriverWrapper(new CachingSqliteDialect(connection, options.health?.observeCommit), options.wrapDriver),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 /** Kysely's SQLite dialect, with a driver that reuses prepared statements (see `CachingSqliteDriver`). */
 class CachingSqliteDialect extends SqliteDialect {
-  constructor(private readonly connection: SQLite.Database) {
+  constructor(
+    private readonly connection: SQLite.Database,
+    private readonly onCommit?: (error?: unknown) => void,
+  ) {
     super({ database: connection });
   }
 
   override createDriver(): Driver {
-    return new CachingSqliteDriver(this.connection);
+    return new CachingSqliteDriver(this.connection, undefined, this.onCommit);
   }
 }
