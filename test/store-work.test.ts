@@ -7,7 +7,7 @@ import { collectEvents } from './helpers/stream.js';
 
 // What one run costs the store, counted at the Kysely driver: statements (reads and writes) and
 // transactions, from the request that starts it to its end (the token lookup of that request
-// included, and the background title of a new session's first answer).
+// included; a new session's first answer names it inside the end's transaction).
 //
 // Checkpoints are the only store work that grows with a run, and they grow with its duration, not
 // its length: the checkpointer writes only when a full interval (THREADLINE_CHECKPOINT_MS) has
@@ -68,16 +68,19 @@ for (const dialect of DIALECTS) {
       expect(cost(long)).toEqual(cost(short));
     });
 
-    it('chat.send with a new session (titled afterwards): the same for a short and a long answer', async () => {
+    it('chat.send with a new session (titled by its end): the same for a short and a long answer', async () => {
       const counter = new StatementCounter();
       await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS }, wrapStoreDriver: counter.wrap });
-      const send = (content: string) => () => t.client.chat.send.mutate({ newSession: true, content });
+      const send = (content: string) => () => t.client.chat.send.mutate({ newSession: true, content: `${content} name it` });
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
       // Reads: the token only (a new session has no history to read). Writes: the session and the
-      // run in one transaction, begin and end as above, and the title, written after the answer.
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 9, transactions: 3, writeTransactions: 4 });
+      // run in one transaction, begin and end as above; the title (the question's first words) is
+      // set by the end's session update.
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 8, transactions: 3, writeTransactions: 3 });
+      const titled = await t.client.sessions.list.query();
+      expect(titled.items.map((session) => session.title)).toEqual(['name it', 'name it', 'name it']);
       expect(cost(long)).toEqual(cost(short));
     });
 

@@ -70,20 +70,24 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
   const open = new Set<OpenStream>();
   let timer: NodeJS.Timeout | undefined;
 
-  /** Pings streams that have been silent for the ping interval; closes those stalled too long. */
+  const tickMs = Math.min(1_000, options.stallMs, pingMs || Infinity);
+  /**
+   * Pings streams that have been silent for about the ping interval (a tick early rather than a
+   * tick late: a client counts silence against its inactivity timeout); closes those stalled too long.
+   */
   const tick = () => {
     const now = Date.now();
     for (const stream of open) {
       if (stream.stalledSince && now - stream.stalledSince >= options.stallMs) {
         stream.response.destroy();
-      } else if (pingMs && !stream.stalledSince && now - stream.lastWriteAt >= pingMs) {
+      } else if (pingMs && !stream.stalledSince && now - stream.lastWriteAt >= pingMs - tickMs) {
         write(stream, 'event: ping\ndata: \n\n\n');
       }
     }
   };
   const track = (stream: OpenStream) => {
     open.add(stream);
-    timer ??= setInterval(tick, Math.min(1_000, options.stallMs, pingMs || Infinity));
+    timer ??= setInterval(tick, tickMs);
     timer.unref();
   };
   const untrack = (stream: OpenStream) => {

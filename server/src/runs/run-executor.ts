@@ -11,7 +11,7 @@ import { setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
-import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, toModelMessages } from './loop/index.js';
+import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
 import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
@@ -120,7 +120,11 @@ export class RunExecutor {
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
     await run.writes;
     let lost = false;
-    const ending = { message, status, output, error, cancelReason };
+    // The first answer of an untitled session names it; a title of the question's first words is
+    // known now and goes into the end's own transaction (a model-written one follows, below).
+    const naming = status === 'completed' && run.untitled && firstExchange;
+    const wordsTitle = naming && !titledByModel(run.agent, model) ? titleFromText(content) : undefined;
+    const ending = { message, status, output, error, cancelReason, ...(wordsTitle ? { title: wordsTitle } : {}) };
     const onRetry = (caught: unknown, attempt: number) =>
       attempt === 1 && logger.warn({ err: caught, runId: run.id }, 'the database does not take the end of a run; retrying while the answer is held');
     const stored = await retryWhileUnavailable(() => endRun(db, { ...run, agent: run.agent.name }, ending), this.deps.storeRetries, onRetry).catch((caught) => {
@@ -140,17 +144,22 @@ export class RunExecutor {
     if (!lost && (stored || !run.sessionId)) emit({ type: 'message-end', message });
     emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs: Date.now() - startedAt }));
     events.flush();
-    if (stored && status === 'completed' && run.untitled && firstExchange) this.nameSession(run, content, output.text, model);
+    if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
   }
 
-  /** Fire and forget, after the run has ended: a generated title, stored only if the session still has none. */
+  /** Fire and forget, after the run has ended: a model-written title, stored only if the session still has none. */
   private nameSession(run: ActiveRun, question: string, answer: string, model: ChatModel): void {
     const { db } = this.deps;
     this.deps.background.run('session title', async (stopped) => {
       const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
-      const title = await generateTitle(run.agent.titles ?? 'words', model, question, answer, signal);
+      const title = await generateTitle('model', model, question, answer, signal);
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
     });
   }
+}
+
+/** Whether the agent's titles are written by its model (`titles: model`, not with the scripted model) rather than taken from the question's first words. */
+function titledByModel(agent: AgentDefinition, model: ChatModel): boolean {
+  return agent.titles === 'model' && !isScriptedModel(model);
 }

@@ -152,12 +152,13 @@ export async function recordMessages(
   sessionId: string,
   count: number,
   at: number,
-  change: { agent?: string } = {},
+  change: { agent?: string; titleIfUnset?: string } = {},
 ): Promise<{ allowedTools: string[] } | undefined> {
   const row = await db
     .updateTable('sessions')
     .set((eb) => ({
       ...(change.agent !== undefined ? { agent: change.agent } : {}),
+      ...(change.titleIfUnset !== undefined ? { title: eb.fn.coalesce('title', eb.val(change.titleIfUnset)) } : {}),
       message_count: eb('message_count', '+', count),
       last_message_at: at,
       activity_at: at,

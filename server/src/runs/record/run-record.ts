@@ -161,6 +161,8 @@ export interface StoredEnding {
   output: AgentOutput;
   error: RunError | null;
   cancelReason?: string | null;
+  /** A title for the run's session, set only if it has none. */
+  title?: string;
 }
 
 /**
@@ -190,7 +192,7 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
     const keep = status === 'completed' || output.parts.length > 0;
     if (!run.sessionId || !keep) return false;
     // Updating the session's counters tells whether it still exists (it may have been deleted meanwhile).
-    if (!(await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent }))) return false;
+    if (!(await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent, ...(ending.title ? { titleIfUnset: ending.title } : {}) }))) return false;
     await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
     return true;
   });
