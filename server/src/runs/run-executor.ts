@@ -12,7 +12,7 @@ import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
 import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
-import { answerStatus, assistantMessage, beginRun, Checkpointer, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
+import { answerStatus, assistantMessage, beginRun, Checkpoints, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RunDeadline } from './scheduling/index.js';
@@ -39,7 +39,12 @@ export interface RunExecutorDependencies {
  * session afterwards.
  */
 export class RunExecutor {
-  constructor(private readonly deps: RunExecutorDependencies) {}
+  /** Every streaming run's checkpoints, written together. */
+  private readonly checkpoints: Checkpoints;
+
+  constructor(private readonly deps: RunExecutorDependencies) {
+    this.checkpoints = new Checkpoints(deps.db, deps.options.checkpointMs, deps.logger);
+  }
 
   /**
    * Begins (user message + run running) or, for a run resumed from a pause, picks up where it
@@ -61,14 +66,14 @@ export class RunExecutor {
     const deadline = new RunDeadline(options.maxRunMs, () => this.deps.stop(run, { kind: 'timeout' }), resume?.activeMs);
     // Another instance took the run over (this one lost its lease): stop at once, store nothing more.
     const fenced = () => this.deps.stop(run, { kind: 'fenced' });
-    const checkpointer = new Checkpointer(db, run, output, options.checkpointMs, logger, fenced);
+    let checkpoints: { stop(): Promise<void> } | undefined;
 
     try {
       run.controller.signal.throwIfAborted();
       const { history, allowedTools } = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
       firstExchange = history.every((message) => message.role !== 'assistant');
       for (const tool of allowedTools) run.allowedTools.add(tool);
-      checkpointer.start();
+      checkpoints = this.checkpoints.watch(run, output, fenced);
       const handoff = (target: AgentDefinition) => {
         // The target's own default model, else the model the run uses.
         const modelId = target.model ?? run.model;
@@ -105,7 +110,7 @@ export class RunExecutor {
       if (error?.code === 'internal') logger.error({ err: caught, runId: run.id }, 'run failed');
     } finally {
       deadline.clear();
-      await checkpointer.stop();
+      await checkpoints?.stop();
     }
     // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
     if (run.stop?.kind === 'park') {
