@@ -78,7 +78,7 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
   const tick = () => {
     const now = Date.now();
     for (const stream of open) {
-      if (stream.stalledSince && now - stream.stalledSince >= options.stallMs) {
+      if (stream.stalledSince && stream.response.writableNeedDrain && now - stream.stalledSince >= options.stallMs) {
         stream.response.destroy();
       } else if (pingMs && !stream.stalledSince && now - stream.lastWriteAt >= pingMs - tickMs) {
         write(stream, 'event: ping\ndata: \n\n\n');
@@ -102,7 +102,8 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
   function write(stream: OpenStream, frame: string): boolean {
     stream.lastWriteAt = Date.now();
     const written = stream.response.write(frame);
-    if (!written && !stream.stalledSince) stream.stalledSince = stream.lastWriteAt;
+    // Stalled from the first write the socket did not take, until one it takes (or `drain`).
+    stream.stalledSince = written ? 0 : stream.stalledSince || stream.lastWriteAt;
     return written;
   }
 
