@@ -31,7 +31,8 @@ export function fetchRequiringDone(fetchImplementation: typeof fetch = fetch): t
 function requiringDone(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const watched = {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const chunks = body[Symbol.asyncIterator]();
+      // Node's ReadableStream is async iterable (the DOM lib's type, which a web build checks this with, does not say so).
+      const chunks = (body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
       const tail = new Tail();
       return {
         async next() {
