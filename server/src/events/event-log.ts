@@ -149,7 +149,7 @@ export class InMemoryEventLog implements RunEventLog {
  * costs a promise to wait on (an async generator cost a step per event).
  */
 class Reader implements AsyncIterator<LoggedEvent> {
-  private next_: number;
+  private nextId: number;
   private wake: (() => void) | undefined;
   private finished = false;
   private readonly onWake = () => this.wake?.();
@@ -159,7 +159,7 @@ class Reader implements AsyncIterator<LoggedEvent> {
     afterId: number,
     private readonly signal: AbortSignal,
   ) {
-    this.next_ = afterId + 1;
+    this.nextId = afterId + 1;
     record.readers.add(this.onWake);
     signal.addEventListener('abort', this.onWake);
   }
@@ -168,9 +168,9 @@ class Reader implements AsyncIterator<LoggedEvent> {
     for (;;) {
       if (this.finished || this.signal.aborted) return this.finish();
       const { events, ended } = this.record;
-      if (this.next_ <= events.length) {
-        const logged = events[this.next_ - 1]!;
-        this.next_++;
+      if (this.nextId <= events.length) {
+        const logged = events[this.nextId - 1]!;
+        this.nextId++;
         // The terminal event is the last one this reader gives.
         if (isTerminalEvent(logged.event)) this.stop();
         return { done: false, value: logged };
