@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import type { Message } from '@threadline/shared';
 import { newId } from '../server/src/ids.js';
 import { encodeCursor } from '../server/src/store/cursor.js';
@@ -28,6 +27,7 @@ import { openStore, type DialectName } from '../server/src/store/open.js';
 import { createSession, recordMessages } from '../server/src/store/sessions.js';
 import { createUser } from '../server/src/store/users.js';
 import { StatementCounter } from '../server/src/testing/statement-counter.js';
+import { createPostgresDatabase } from './support/backing-services.js';
 
 /** What the benchmark does; every field has a default. */
 export interface HistoryBenchOptions {
@@ -113,31 +113,17 @@ async function onSqlite(settings: Settings): Promise<HistoryBenchResult> {
 }
 
 async function onPostgres(serverUrl: string, settings: Settings): Promise<HistoryBenchResult> {
-  const name = `threadline_bench_${randomBytes(4).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`create database ${name}`));
+  const database = await createPostgresDatabase(serverUrl);
   try {
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    url.searchParams.delete('options');
     const counter = new StatementCounter();
-    const { db } = await openStore({ databaseUrl: url.toString(), dataDir: tmpdir(), wrapDriver: counter.wrap });
+    const { db } = await openStore({ databaseUrl: database.url, dataDir: tmpdir(), wrapDriver: counter.wrap });
     try {
       return await measure(db, 'postgres', counter, settings);
     } finally {
       await db.destroy();
     }
   } finally {
-    await withClient(serverUrl, (client) => client.query(`drop database if exists ${name}`));
-  }
-}
-
-async function withClient<T>(url: string, action: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await action(client);
-  } finally {
-    await client.end();
+    await database.drop();
   }
 }
 

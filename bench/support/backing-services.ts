@@ -57,15 +57,17 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a database named `threadline_bench_<random>` next to POSTGRES_URL's. */
-export async function createPostgresDatabase(): Promise<BenchDatabase> {
+/** Creates a database named `threadline_bench_<random>` on the server of `serverUrl` (POSTGRES_URL by default). */
+export async function createPostgresDatabase(serverUrl = POSTGRES_URL): Promise<BenchDatabase> {
   const name = `threadline_bench_${randomBytes(6).toString('hex')}`;
-  await withPostgres(POSTGRES_URL, (client) => client.query(`create database ${name}`));
-  const url = new URL(POSTGRES_URL);
+  await withPostgres(serverUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  // A schema chosen for the server's own database (`options=-c search_path=…`) does not exist in the new one.
+  url.searchParams.delete('options');
   return {
     url: url.toString(),
-    drop: () => withPostgres(POSTGRES_URL, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: () => withPostgres(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }
 
