@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { openAIErrors, startOpenAIFake } from './fakes/openai.js';
 import { startTestServer } from './helpers/server.js';
 
 const SECRET_WORDS = 'walrus-tangerine-4410';
@@ -80,6 +81,23 @@ describe('traces', () => {
     const spans = exporter.getFinishedSpans();
     const stream = spans.find((span) => span.name === 'chat.stream')!;
     expect(parentOf(spans.find((span) => span.name === 'run chat')!)).toBe(idOf(stream));
+  });
+
+  it('a call to a real provider API: the response model it reports, its retry as an event', async () => {
+    await using fake = await startOpenAIFake();
+    const exporter = new InMemorySpanExporter();
+    await using t = await startTestServer({
+      spanExporter: exporter,
+      environment: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: `${fake.url}/v1`, THREADLINE_PROVIDER_BACKOFF_MS: '5' },
+    });
+    fake.script({ error: openAIErrors.rateLimited({ 'retry-after-ms': '5' }) }, { text: ['Hi'], usage: { inputTokens: 9, outputTokens: 1 } });
+    const answer = await t.client.chat.send.mutate({ content: 'hello', model: 'openai/gpt-test' });
+    expect(answer.status).toBe('completed');
+    await expect.poll(() => exporter.getFinishedSpans().some((span) => span.name === 'chat gpt-test')).toBe(true);
+    const chat = exporter.getFinishedSpans().find((span) => span.name === 'chat gpt-test')!;
+    expect(chat.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-test', 'gen_ai.response.model': 'gpt-test', 'gen_ai.usage.input_tokens': 9 });
+    expect(chat.events.find((event) => event.name === 'retry')!.attributes).toMatchObject({ 'threadline.attempt': 1, 'error.type': 'rate_limited' });
+    expect(chat.status.code).not.toBe(2);
   });
 
   it('OTEL_EXPORTER_OTLP_ENDPOINT: the spans reach a real OTLP/HTTP receiver at /v1/traces', async () => {

@@ -63,7 +63,7 @@ export function runLogObserver(logger: Logger, logContent: boolean): RunObserver
             end(result) {
               const durationMs = Date.now() - callStartedAt;
               if (result.error === undefined) {
-                logger.info({ runId, provider, model: name, attempt, outcome: 'ok', finishReason: result.finishReason, usage: result.usage, durationMs }, 'provider call');
+                logger.info({ runId, provider, model: name, ...(result.responseModel ? { responseModel: result.responseModel } : {}), attempt, outcome: 'ok', finishReason: result.finishReason, usage: result.usage, durationMs }, 'provider call');
                 return;
               }
               const error = result.error;

@@ -1,6 +1,6 @@
-import type { FinishReason, MessagePart, StreamEvent, Usage } from '@threadline/shared';
+import type { MessagePart, StreamEvent, Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from '../../providers/types.js';
-import { unobserved, type ModelCallObservation, type RunObservation } from '../../observability/types.js';
+import { unobserved, type ModelCallObservation, type ModelCallResult, type RunObservation } from '../../observability/types.js';
 import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
 import type { AgentOutput, StepResult } from './types.js';
@@ -20,8 +20,12 @@ export async function streamModelStep(
 ): Promise<StepResult> {
   const observer = options.observer ?? unobserved;
   const call = observer.modelCall(model.id);
-  const observed: ModelRequest = { ...request, onRetry: ({ attempt, error, retryAfterMs, delayMs }) => call.retry({ attempt, code: error.code, retryAfterMs, delayMs }) };
-  const result = { usage: null as Usage | null, finishReason: null as FinishReason | null };
+  const result: ModelCallResult = { usage: null, finishReason: null };
+  const observed: ModelRequest = {
+    ...request,
+    onRetry: ({ attempt, error, retryAfterMs, delayMs }) => call.retry({ attempt, code: error.code, retryAfterMs, delayMs }),
+    onResponseModel: (model) => (result.responseModel = model),
+  };
   try {
     const step = await streamParts(model, observed, output, emit, options, observer, call, result);
     call.end(result);
@@ -40,7 +44,7 @@ async function streamParts(
   options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget },
   observer: RunObservation,
   call: ModelCallObservation,
-  result: { usage: Usage | null; finishReason: FinishReason | null },
+  result: ModelCallResult,
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
   const { budget } = options;
