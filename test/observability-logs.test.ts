@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentDefinition } from '../server/src/agents/types.js';
 import { captureLogs, type LogLine } from './helpers/log-lines.js';
+import { SERVER_BIN, startServerProcess } from './helpers/process.js';
+import { plain } from './helpers/pty.js';
 import { startTestServer } from './helpers/server.js';
 import { collectEvents } from './helpers/stream.js';
 
@@ -78,7 +84,7 @@ describe('logs', () => {
     const assistant = t.server.services.agents.get('assistant');
     t.server.services.agents.register({ ...assistant, name: 'guarded', approval: ['calculator'] } satisfies AgentDefinition);
 
-    // A run that holds the only slot while it waits for approval? No: a waiting run gives its slot up. A slow one holds it.
+    // A slow run holds the only slot; the next one waits for it.
     const slow = t.client.chat.send.mutate({ content: '/slow 30 /long 10' });
     await expect.poll(() => logs.withMessage('run started').length).toBe(1);
     const queued = await t.client.chat.send.mutate({ content: 'after the slow one' });
@@ -149,5 +155,29 @@ describe('logs', () => {
 
     const text = logs.raw.join('');
     for (const secret of [OPENAI_KEY, 'url-secret-password', METRICS_TOKEN]) expect(text).not.toContain(secret);
+  });
+
+  it('JSON lines when stdout is a pipe, readable lines (pino-pretty) when it is a terminal', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'threadline-logs-'));
+    try {
+      await using piped = await startServerProcess({ dataDir, environment: { LOG_LEVEL: 'info' } });
+      const json = piped.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine);
+      expect(json.find((line) => line.msg === 'threadline listening')).toMatchObject({ url: piped.url, database: 'sqlite' });
+      await piped.stop();
+
+      // util-linux `script` gives the server a pseudo-terminal as stdout.
+      const environment = { ...process.env, PORT: '0', HOST: '127.0.0.1', THREADLINE_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+      const child = spawn('script', ['-qfec', `exec '${process.execPath}' '${SERVER_BIN}' start`, '/dev/null'], { cwd: dataDir, env: environment });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      try {
+        await expect.poll(() => plain(output)).toMatch(/INFO.*threadline listening/);
+        expect(plain(output)).not.toMatch(/^\{"level"/m);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
