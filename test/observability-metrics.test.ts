@@ -105,5 +105,13 @@ describe('metrics', () => {
     }).toEqual([1, true, true]);
     stream.unsubscribe();
     await queued;
+
+    // A run paused for the user's approval.
+    const assistant = t.server.services.agents.get('assistant');
+    t.server.services.agents.register({ ...assistant, name: 'guarded', approval: ['calculator'] });
+    const waiting = await t.client.chat.send.mutate({ agent: 'guarded', content: '/tool calculator {"expression":"1+1"}' });
+    expect(waiting.status).toBe('waiting');
+    expect((await scrape(t)).match(/^threadline_runs_waiting_for_approval (\d+)$/m)?.[1]).toBe('1');
+    await t.client.runs.deny.mutate({ runId: waiting.runId });
   });
 });

@@ -83,6 +83,23 @@ describe('traces', () => {
     expect(parentOf(spans.find((span) => span.name === 'run chat')!)).toBe(idOf(stream));
   });
 
+  it('a handoff ends one invoke_agent span and starts the next, both under the run', async () => {
+    const exporter = new InMemorySpanExporter();
+    await using t = await startTestServer({ spanExporter: exporter });
+    t.server.services.agents.register({ name: 'concierge', description: 'Hands over.', instructions: 'Hand over.', tools: [], maxSteps: 4, handoffs: ['assistant'] });
+    const answer = await t.client.chat.send.mutate({ agent: 'concierge', content: '/tool handoff_to_assistant {}' });
+    expect(answer.message.agent).toBe('assistant');
+    await expect.poll(() => exporter.getFinishedSpans().some((span) => span.name === 'run concierge')).toBe(true);
+    const spans = exporter.getFinishedSpans();
+    const run = spans.find((span) => span.name === 'run concierge')!;
+    const first = spans.find((span) => span.name === 'invoke_agent concierge')!;
+    const second = spans.find((span) => span.name === 'invoke_agent assistant')!;
+    expect([parentOf(first), parentOf(second)]).toEqual([idOf(run), idOf(run)]);
+    // The handoff tool ran under the concierge, the answer's model call under the assistant.
+    expect(parentOf(spans.find((span) => span.name === 'execute_tool handoff_to_assistant')!)).toBe(idOf(first));
+    expect(spans.filter((span) => span.name === 'chat echo').map(parentOf)).toEqual([idOf(first), idOf(second)]);
+  });
+
   it('a call to a real provider API: the response model it reports, its retry as an event', async () => {
     await using fake = await startOpenAIFake();
     const exporter = new InMemorySpanExporter();
