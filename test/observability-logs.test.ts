@@ -143,6 +143,8 @@ describe('logs', () => {
 
     const allowed = await fetch(`${t.url}/trpc/system.health`, { headers: { origin: 'https://app.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    // A page may read the request id.
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
     for (let index = 0; index < 2; index++) {
       const refused = await fetch(`${t.url}/trpc/system.health`, { headers: { origin: 'https://elsewhere.example' } });
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();

@@ -33,7 +33,9 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
   else if (origin) {
     response.setHeader('access-control-allow-origin', origin);
     response.setHeader('vary', 'origin');
-    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept');
+    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept, x-request-id');
+    // A page may read the request id (to quote it when reporting a problem) and when to come back.
+    response.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     response.setHeader('access-control-max-age', '600');
   }
