@@ -36,6 +36,7 @@ export async function streamModelStep(
   }
 }
 
+/** The stream itself: parts into `output` and events, the call's usage and finish reason into `result`. */
 async function streamParts(
   model: ChatModel,
   request: ModelRequest,
