@@ -115,6 +115,16 @@ describe('traces', () => {
     expect(chat.attributes).toMatchObject({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-test', 'gen_ai.response.model': 'gpt-test', 'gen_ai.usage.input_tokens': 9 });
     expect(chat.events.find((event) => event.name === 'retry')!.attributes).toMatchObject({ 'threadline.attempt': 1, 'error.type': 'rate_limited' });
     expect(chat.status.code).not.toBe(2);
+
+    // A side call of the run (follow-up suggestions) is one more model call under it.
+    t.server.services.agents.register({ name: 'curious', description: 'test', instructions: 'Answer.', tools: [], maxSteps: 2, suggestions: true });
+    exporter.reset();
+    fake.script({ text: ['Fine.'] }, { text: ['Why?\nHow?'] });
+    const curious = await t.client.chat.send.mutate({ agent: 'curious', content: 'hello', model: 'openai/gpt-test' });
+    expect(curious.message.suggestions).toEqual(['Why?', 'How?']);
+    await expect.poll(() => exporter.getFinishedSpans().some((span) => span.name === 'run curious')).toBe(true);
+    const agent = exporter.getFinishedSpans().find((span) => span.name === 'invoke_agent curious')!;
+    expect(exporter.getFinishedSpans().filter((span) => span.name === 'chat gpt-test').map(parentOf)).toEqual([idOf(agent), idOf(agent)]);
   });
 
   it('OTEL_EXPORTER_OTLP_ENDPOINT: the spans reach a real OTLP/HTTP receiver at /v1/traces', async () => {

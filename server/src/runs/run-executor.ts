@@ -122,7 +122,7 @@ export class RunExecutor {
     }
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
-    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
+    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal, run.observation) : undefined;
     const answeredBy = { id: run.id, sessionId: run.sessionId, agent: run.agent.name, model: run.model };
     const message = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
@@ -163,7 +163,7 @@ export class RunExecutor {
     const { db } = this.deps;
     this.deps.background.run('session title', async (stopped) => {
       const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
-      const title = await generateTitle('model', model, question, answer, signal);
+      const title = await generateTitle('model', model, question, answer, signal, run.observation);
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
     });
   }
