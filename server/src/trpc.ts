@@ -119,7 +119,7 @@ const withServices = t.middleware(function withServices({ ctx, next }) {
  * (a run) to it. Off, it costs one branch.
  */
 const traced = t.middleware(async function traced({ ctx, path, type, next }) {
-  const tracer = (ctx.services as Services).tracer;
+  const tracer = (ctx.services as Services | undefined)?.tracer;
   if (!tracer) return next({ ctx: { span: undefined as Span | undefined } });
   const span = tracer.startSpan(path, {
     kind: SpanKind.SERVER,
