@@ -77,7 +77,19 @@ const Environment = z.object({
   THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
+  /** `1`: logs may hold message text, answers, tool inputs and reasons (off: never). */
+  LOG_CONTENT: z.enum(['0', '1', 'true', 'false', '']).default('0'),
+  /** `1`: Prometheus metrics at GET /metrics. */
+  THREADLINE_METRICS: z.enum(['0', '1', 'true', 'false', '']).default('0'),
+  /** With THREADLINE_METRICS: /metrics requires `Authorization: Bearer <this>`. */
+  THREADLINE_METRICS_TOKEN: optionalText,
+  /** Set: traces are exported over OTLP/HTTP there (`/v1/traces` is added). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** The traces' `service.name`. */
+  OTEL_SERVICE_NAME: z.string().default('threadline'),
 });
+
+const enabled = (flag: string) => flag === '1' || flag === 'true';
 
 /** Bounds that keep one user, or one answer, from exhausting the server. */
 export interface ServerLimits {
@@ -123,6 +135,12 @@ export interface Config {
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
+  /** Logs may hold message text (LOG_CONTENT=1). */
+  logContent: boolean;
+  /** Prometheus metrics at /metrics (THREADLINE_METRICS=1), behind a bearer token when `token` is set. */
+  metrics: { enabled: boolean; token: string | undefined };
+  /** OpenTelemetry traces: exported to `endpoint` over OTLP/HTTP when set; off (no SDK loaded) otherwise. */
+  tracing: { endpoint: string | undefined; serviceName: string };
 }
 
 /** Each provider's settings, present only when configured. */
@@ -201,6 +219,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       : existsSync(defaultAgentsFile)
         ? defaultAgentsFile
         : undefined,
+    logContent: enabled(env.LOG_CONTENT),
+    metrics: { enabled: enabled(env.THREADLINE_METRICS), token: env.THREADLINE_METRICS_TOKEN },
+    tracing: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
   };
 }
 

@@ -9,6 +9,8 @@ import type { Services } from './services.js';
 import { isDatabaseUnavailable } from './store/availability.js';
 import { findUserByToken } from './store/users.js';
 import { DATABASE_UNAVAILABLE, retryAfterOf, unexplainedCause, type Context } from './trpc.js';
+import { corsRefusalLogger, createHttpLogger, type ObservedRequest } from './observability/http-log.js';
+import { serveMetrics } from './observability/metrics-endpoint.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -22,14 +24,18 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 /**
- * CORS for the configured origins; answers preflights itself. Returns true when it ended the response.
+ * CORS for the configured origins; answers preflights itself. Returns true when it ended the
+ * response. An origin it does not allow is told to `refused` (the log says so).
  */
-function handleCors(request: IncomingMessage, response: ServerResponse, origins: string[]): boolean {
+function handleCors(request: IncomingMessage, response: ServerResponse, origins: string[], refused: (origin: string, host: string | undefined) => void): boolean {
   const origin = request.headers.origin;
-  if (origin && (origins.includes('*') || origins.includes(origin))) {
+  if (origin && !(origins.includes('*') || origins.includes(origin))) refused(origin, request.headers.host);
+  else if (origin) {
     response.setHeader('access-control-allow-origin', origin);
     response.setHeader('vary', 'origin');
-    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept');
+    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept, x-request-id');
+    // A page may read the request id (to quote it when reporting a problem) and when to come back.
+    response.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     response.setHeader('access-control-max-age', '600');
   }
@@ -46,11 +52,14 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
  */
 export function createHttpServer(services: Services): Server {
   const { config, logger, db } = services;
-  async function createContext(request: IncomingMessage): Promise<Context> {
+  const logRequest = createHttpLogger(logger);
+  const corsRefused = corsRefusalLogger(logger, config.corsOrigins);
+  async function createContext(request: ObservedRequest): Promise<Context> {
     const token = bearerToken(request);
     try {
       const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-      return { user, services };
+      if (user) request.userId = user.id;
+      return { user, services, ...(request.id !== undefined ? { requestId: String(request.id) } : {}) };
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
       throw error;
@@ -82,8 +91,9 @@ export function createHttpServer(services: Services): Server {
     serialize: stringifySuperjson,
   });
 
-  return createServer((request, response) => {
-    if (handleCors(request, response, config.corsOrigins)) return;
+  const server = createServer((request, response) => {
+    logRequest(request, response);
+    if (handleCors(request, response, config.corsOrigins, corsRefused)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
       const procedure = decodeProcedurePath(path);
@@ -98,10 +108,21 @@ export function createHttpServer(services: Services): Server {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {
       void readiness(services).then(({ ready, reason }) => sendJson(response, ready ? 200 : 503, ready ? { ok: true } : { ok: false, reason }));
+    } else if (path === '/metrics' && config.metrics.enabled) {
+      serveMetrics(request, response, services.metrics, config.metrics.token).catch((error: unknown) => {
+        logger.error({ err: error }, 'could not collect metrics');
+        if (!response.headersSent) sendJson(response, 500, { error: 'could not collect metrics' });
+      });
     } else {
       sendJson(response, 404, { error: 'not found' });
     }
   });
+  services.metrics.watch({
+    queues: () => services.engine.status().queues,
+    waitingForApproval: () => services.engine.status().waiting,
+    openStreams: () => subscriptions.openStreams(),
+  });
+  return server;
 }
 
 /** How long `/readyz` waits for the database before it says 503, ms. */

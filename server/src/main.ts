@@ -4,6 +4,7 @@ import { bootstrapFirstUser } from './bootstrap.js';
 import type { Config } from './config.js';
 import { ensurePrivateDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
+import { startupSummary } from './observability/index.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 
 /** A listening server. */
@@ -34,7 +35,8 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  services.logger.info({ url, database: services.dialect, model: config.defaultModel }, 'threadline listening');
+  const facts = { url, database: services.dialect, agents: services.agents.list().map((agent) => agent.name), mcpServers: services.mcp.names() };
+  services.logger.info(startupSummary(config, facts), 'threadline listening');
 
   let closing: Promise<void> | undefined;
   return {

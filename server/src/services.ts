@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { DestinationStream, Logger } from 'pino';
 import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
 import { agentsWithFile } from './agents/file-agents.js';
@@ -9,6 +11,7 @@ import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
+import { createObservability, type ServerMetrics } from './observability/index.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/index.js';
 import { InMemoryEventLog, RedisEventLog, type RunEventLog } from './events/index.js';
@@ -31,6 +34,10 @@ export interface Services {
   logger: Logger;
   /** The agents file's MCP servers (none without a file). */
   mcp: McpServers;
+  /** The Prometheus registry and metrics of this server (served at /metrics with THREADLINE_METRICS=1); add yours to `metrics.registry`. */
+  metrics: ServerMetrics;
+  /** The tracer while traces are on (OTEL_EXPORTER_OTLP_ENDPOINT), else undefined. */
+  tracer: Tracer | undefined;
   startedAt: number;
   /** Lets active runs finish for up to `graceMs` (default: none), interrupts the rest, closes the database. */
   close(graceMs?: number): Promise<void>;
@@ -40,13 +47,18 @@ export interface Services {
 export interface ServiceOptions {
   /** Wraps the store's database driver: a test counts the statements and transactions of runs with it. */
   wrapStoreDriver?: DriverWrapper;
+  /** Where the log lines go instead of stdout (a test reads them). */
+  logDestination?: DestinationStream;
+  /** Turns traces on with this exporter (a test's in-memory one), whatever the configuration says. */
+  spanExporter?: SpanExporter;
 }
 
 /**
  * Reads the agents file (a bad one throws before anything opens), opens the store (migrating it),
  * recovers runs a crash left behind, connects the MCP servers and wires the rest.
  */
-export async function createServices(config: Config, logger: Logger = createLogger(config), serviceOptions: ServiceOptions = {}): Promise<Services> {
+export async function createServices(config: Config, givenLogger?: Logger, serviceOptions: ServiceOptions = {}): Promise<Services> {
+  const logger = givenLogger ?? createLogger(config, serviceOptions.logDestination);
   const file: AgentsFile | undefined = config.agentsFile ? await readAgentsFile(config.agentsFile) : undefined;
   const { db, dialect, health } = await openStore({
     databaseUrl: config.databaseUrl,
@@ -69,6 +81,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     throw error;
   }
   const instanceId = await instanceIdFor(config.instanceId, config.dataDir);
+  const observability = await createObservability(config, logger, { instanceId, exporter: serviceOptions.spanExporter });
   if (config.redisUrl && !config.databaseUrl) logger.warn('REDIS_URL is set but the database is SQLite: instances share runs only on one PostgreSQL');
   const cluster = config.redisUrl ? await Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
   // Several instances share run events through Redis Streams; one keeps them in memory.
@@ -76,7 +89,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
     ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
     : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes };
-  const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, options });
+  const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, observer: observability.observer, options });
   const { interrupted, resumed } = await engine.adoptOrphans(true);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');
   if (resumed > 0) logger.info({ waiting: resumed }, 'runs waiting for approvals are held again');
@@ -92,6 +105,8 @@ export async function createServices(config: Config, logger: Logger = createLogg
     engine,
     logger,
     mcp,
+    metrics: observability.metrics,
+    tracer: observability.tracer,
     startedAt: Date.now(),
     async close(graceMs = 0) {
       await engine.drain(graceMs);
@@ -99,6 +114,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
       await mcp.close();
       await log.close();
       await db.destroy();
+      await observability.shutdown();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
@@ -16,6 +17,8 @@ import type { AuthUser } from './store/users.js';
 export interface Context {
   user: AuthUser | null;
   services: unknown;
+  /** The HTTP request's id (`x-request-id`), for the logs of what the call starts. */
+  requestId?: string;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -110,8 +113,32 @@ const withServices = t.middleware(function withServices({ ctx, next }) {
   return next({ ctx: { services: ctx.services as Services } });
 });
 
+/**
+ * A span per procedure call while traces are on (its name is the procedure's path; an error sets
+ * its status and `error.type` to the tRPC code); `ctx.span` lets the call parent what it starts
+ * (a run) to it. Off, it costs one branch.
+ */
+const traced = t.middleware(async function traced({ ctx, path, type, next }) {
+  const tracer = (ctx.services as Services | undefined)?.tracer;
+  if (!tracer) return next({ ctx: { span: undefined as Span | undefined } });
+  const span = tracer.startSpan(path, {
+    kind: SpanKind.SERVER,
+    attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'trpc.type': type, ...(ctx.user ? { 'user.id': ctx.user.id } : {}), ...(ctx.requestId ? { 'threadline.request_id': ctx.requestId } : {}) },
+  });
+  try {
+    const result = await next({ ctx: { span: span as Span | undefined } });
+    if (!result.ok) {
+      span.setAttribute('error.type', result.error.code);
+      if (result.error.code === 'INTERNAL_SERVER_ERROR' || result.error.code === 'SERVICE_UNAVAILABLE') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.code });
+    }
+    return result;
+  } finally {
+    span.end();
+  }
+});
+
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapErrors).use(withServices);
+export const publicProcedure = t.procedure.use(traced).use(mapErrors).use(withServices);
 
 /** Requires a valid bearer token; `ctx.user` is the caller. */
 export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {

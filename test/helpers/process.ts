@@ -62,7 +62,7 @@ process.once('exit', () => {
 
 /** The parent's environment without anything that would steer the server elsewhere. */
 function baseEnvironment(): Record<string, string> {
-  const steering = /^(PORT|HOST|DATABASE_URL|REDIS_URL|LOG_LEVEL|THREADLINE_.*|OPENAI_.*|ANTHROPIC_.*|OLLAMA_.*)$/;
+  const steering = /^(PORT|HOST|DATABASE_URL|REDIS_URL|LOG_LEVEL|LOG_CONTENT|OTEL_.*|THREADLINE_.*|OPENAI_.*|ANTHROPIC_.*|OLLAMA_.*)$/;
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !steering.test(name)) environment[name] = value;

@@ -1,6 +1,7 @@
 import { createThreadlineClient, type ThreadlineClient } from '../../client/src/client.js';
 import { loadConfig } from '../../server/src/config.js';
 import { startServer, type RunningServer } from '../../server/src/main.js';
+import type { ServiceOptions } from '../../server/src/services.js';
 import type { DriverWrapper } from '../../server/src/store/driver-wrapper.js';
 import type { DialectName } from '../../server/src/store/open.js';
 import { createToken, createUser } from '../../server/src/store/users.js';
@@ -23,10 +24,11 @@ export interface TestServer {
 
 /**
  * Starts a test server; `environment` overrides the configuration (the built-in model's delay is 0),
- * `wrapStoreDriver` sees every statement the server sends its database.
+ * `wrapStoreDriver` sees every statement the server sends its database, `logDestination` gets its
+ * log lines (give LOG_LEVEL too: the default here is `silent`), `spanExporter` its spans.
  */
 export async function startTestServer(
-  options: { dialect?: DialectName; environment?: Record<string, string>; wrapStoreDriver?: DriverWrapper } = {},
+  options: { dialect?: DialectName; environment?: Record<string, string>; wrapStoreDriver?: DriverWrapper } & Pick<ServiceOptions, 'logDestination' | 'spanExporter'> = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(options.dialect ?? 'sqlite');
   const config = loadConfig({
@@ -37,7 +39,11 @@ export async function startTestServer(
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...options.environment,
   });
-  const server = await startServer(config, options.wrapStoreDriver ? { wrapStoreDriver: options.wrapStoreDriver } : {});
+  const server = await startServer(config, {
+    ...(options.wrapStoreDriver ? { wrapStoreDriver: options.wrapStoreDriver } : {}),
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
+  });
   const clientFor = (token?: string) => createThreadlineClient({ url: server.url, ...(token ? { token } : {}) });
   const close = async () => {
     await server.close();

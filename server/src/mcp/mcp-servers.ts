@@ -23,6 +23,11 @@ export class McpServers {
   }
 
   /** A server by name (undefined when the agents file does not declare it). */
+  /** The names of the connected servers. */
+  names(): string[] {
+    return [...this.connections.keys()];
+  }
+
   get(name: string): McpConnection | undefined {
     return this.connections.get(name);
   }

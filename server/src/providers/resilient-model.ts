@@ -33,6 +33,7 @@ export function resilient(model: ChatModel, policy: ResiliencePolicy = defaultRe
       for (let attempt = 0; ; attempt++) {
         let yielded = false;
         let retryAfterMs: number | undefined;
+        let failure: ProviderError | undefined;
         // The attempt's own signal, aborted when no part arrives within the idle timeout: one timer
         // per call, pushed back with `refresh()` on every part. (The watchdog was a generator of
         // its own around the model's, one more step on every token.)
@@ -58,11 +59,14 @@ export function resilient(model: ChatModel, policy: ResiliencePolicy = defaultRe
           const retryable = error instanceof ProviderError && error.retryable;
           if (yielded || !retryable || attempt >= policy.maxRetries) throw error;
           retryAfterMs = error.retryAfterMs;
+          failure = error;
         } finally {
           clearTimeout(timer);
           await iterator.return?.();
         }
-        await sleep(backoff(policy, attempt, retryAfterMs), undefined, { signal: request.signal });
+        const delayMs = backoff(policy, attempt, retryAfterMs);
+        request.onRetry?.({ attempt: attempt + 1, error: failure!, retryAfterMs, delayMs });
+        await sleep(delayMs, undefined, { signal: request.signal });
       }
     },
   };

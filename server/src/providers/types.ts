@@ -37,6 +37,10 @@ export interface ModelRequest {
   temperature?: number;
   /** Ask the model to reason first, this hard (models without reasoning ignore it or refuse it). */
   reasoning?: ReasoningEffort;
+  /** Told of each failed request that `resilient()` tries again (logs and metrics see retries here). */
+  onRetry?: (retry: { attempt: number; error: ProviderError; retryAfterMs: number | undefined; delayMs: number }) => void;
+  /** Told the model the provider says answers (often a dated version of the one asked for), when it says; once. */
+  onResponseModel?: (model: string) => void;
 }
 
 /** What a model streams back, keyed on `type`. A stream ends with exactly one `finish`. */

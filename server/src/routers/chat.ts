@@ -23,13 +23,13 @@ export const chatRouter = router({
     .output(ChatSendOutput)
     .mutation(async ({ ctx, input }) => {
       const { engine } = ctx.services;
-      const runId = await engine.start(startRequest(ctx.user.id, input));
+      const runId = await engine.start(startRequest(ctx.user.id, input), { requestId: ctx.requestId, span: ctx.span });
       return engine.outcome(ctx.user.id, runId);
     }),
 
   stream: authedProcedure.input(ChatStreamInput).subscription(async ({ ctx, input, signal }) => {
     const { engine } = ctx.services;
-    const runId = await engine.start(startRequest(ctx.user.id, input));
+    const runId = await engine.start(startRequest(ctx.user.id, input), { requestId: ctx.requestId, span: ctx.span });
     const events = await engine.events(ctx.user.id, runId, Number(input.lastEventId ?? 0), signal!);
     const userId = ctx.user.id;
     // The client left before the end: by default the run goes on; `cancel` stops it.

@@ -1,6 +1,7 @@
 import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
 import type { AgentOutput, LoopPause } from './loop/index.js';
+import type { RunObservation } from '../observability/types.js';
 import type { RunLease } from '../store/runs.js';
 import type { StopReason } from './record/index.js';
 
@@ -62,4 +63,6 @@ export interface ActiveRun {
   writes: Promise<void>;
   /** Tools whose calls run without asking: the session's allowed tools, and those allowed `always` during the run. */
   allowedTools: Set<string>;
+  /** Hears of its transitions (logs, metrics, traces). */
+  observation: RunObservation;
 }

@@ -9,6 +9,7 @@ import { conflict, DomainError, notFound, tooMany } from '../errors.js';
 import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel } from '../providers/types.js';
+import type { RequestOrigin, RunObserver } from '../observability/types.js';
 import type { Database } from '../store/database.js';
 import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
 import { allowToolsInSession, findSession } from '../store/sessions.js';
@@ -54,6 +55,8 @@ export interface RunEngineDependencies {
   agents: AgentRegistry;
   log: RunEventLog;
   logger: Logger;
+  /** Hears of every run's transitions (logs, metrics, traces). */
+  observer: RunObserver;
   options: RunEngineOptions;
 }
 
@@ -112,13 +115,16 @@ export class RunEngine {
     return this.background.settled();
   }
 
-  /** Starts a run, or returns the existing run of the same user + requestId. Resolves to its id. */
-  start(request: StartRequest): Promise<string> {
-    if (!request.requestId) return this.startNew(request);
+  /**
+   * Starts a run, or returns the existing run of the same user + requestId. Resolves to its id.
+   * `origin`: the HTTP request and the procedure's span that start it (its logs and trace say so).
+   */
+  start(request: StartRequest, origin?: RequestOrigin): Promise<string> {
+    if (!request.requestId) return this.startNew(request, origin);
     const key = `${request.userId}\n${request.requestId}`;
     let pending = this.starting.get(key);
     if (!pending) {
-      pending = this.findOrStart(request).finally(() => this.starting.delete(key));
+      pending = this.findOrStart(request, origin).finally(() => this.starting.delete(key));
       this.starting.set(key, pending);
     }
     return pending;
@@ -279,7 +285,8 @@ export class RunEngine {
   /** A waiting run taken over from the store, held here from now on. */
   private hold(stored: StoredRun, lease: RunLease, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
     this.deps.log.open(stored.id, parked.events);
-    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled });
+    const observation = this.deps.observer.run({ runId: stored.id, userId: stored.userId, sessionId: stored.sessionId, agent: agent.name, model: parked.model, content: stored.content ?? '', resumed: true });
+    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled, observation });
     this.gate.restore(run, parked);
     run.done = this.schedule(run, stored.content ?? '', model, parked);
   }
@@ -318,11 +325,11 @@ export class RunEngine {
     run.controller.abort(reason);
   }
 
-  private async findOrStart(request: StartRequest): Promise<string> {
+  private async findOrStart(request: StartRequest, origin: RequestOrigin | undefined): Promise<string> {
     const existing = await findRunByRequest(this.deps.db, request.userId, request.requestId!);
     if (existing) return existing.id;
     try {
-      return await this.startNew(request);
+      return await this.startNew(request, origin);
     } catch (error) {
       // Another instance may have won the unique (user, requestId) index.
       const winner = await findRunByRequest(this.deps.db, request.userId, request.requestId!);
@@ -331,7 +338,7 @@ export class RunEngine {
     }
   }
 
-  private async startNew(request: StartRequest): Promise<string> {
+  private async startNew(request: StartRequest, origin: RequestOrigin | undefined): Promise<string> {
     const { db, agents, providers } = this.deps;
     if (this.draining) throw new DomainError('unavailable', 'the server is shutting down; retry on another instance');
     if (this.fenced) throw new DomainError('unavailable', 'this instance lost contact with the other instances; retry on another instance');
@@ -371,14 +378,15 @@ export class RunEngine {
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession) });
+    const observation = this.deps.observer.run({ runId, userId: request.userId, sessionId, agent: agent.name, model: modelId, content: request.content, resumed: false, origin });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), observation });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'observation'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),
@@ -392,11 +400,17 @@ export class RunEngine {
     return run;
   }
 
+  /** The run waits at `position` (1 = next): its event, and its observers. */
+  private queued(run: ActiveRun, position: number): void {
+    run.emit({ type: 'run-queued', position });
+    run.observation.queued(position);
+  }
+
   /** Waits for a slot with the run's provider, reporting its position (1 = next). */
   private async acquireSlot(run: ActiveRun): Promise<void> {
     const provider = run.model.slice(0, run.model.indexOf('/'));
     const slot = { runId: run.id, userId: run.userId, provider, priority: run.priority, signal: run.controller.signal };
-    run.release = await this.admission.acquire(slot, (position) => run.emit({ type: 'run-queued', position }));
+    run.release = await this.admission.acquire(slot, (position) => this.queued(run, position));
   }
 
   /**
@@ -404,7 +418,7 @@ export class RunEngine {
    * executes; a run resumed from a pause gets its slot once its calls are decided. Never rejects.
    */
   private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
-    const queued = (position: number) => run.emit({ type: 'run-queued', position });
+    const queued = (position: number) => this.queued(run, position);
     let waiting = !resume;
     if (waiting) this.countWaiting(run.userId, 1);
     const started = () => {

@@ -71,6 +71,7 @@ export class RunExecutor {
     try {
       run.controller.signal.throwIfAborted();
       const { history, allowedTools } = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
+      run.observation.started(Boolean(resume));
       firstExchange = history.every((message) => message.role !== 'assistant');
       for (const tool of allowedTools) run.allowedTools.add(tool);
       checkpoints = this.checkpoints.watch(run, output, fenced);
@@ -80,6 +81,7 @@ export class RunExecutor {
         answering = this.deps.providers.resolve(modelId);
         run.agent = target;
         run.model = modelId;
+        run.observation.agentChanged(target.name, modelId);
         return { agent: target, model: answering };
       };
       const findAgent = (name: string) => this.deps.agents.find(name);
@@ -98,6 +100,7 @@ export class RunExecutor {
           handoff,
           awaitApprovals,
           isAllowed: (tool) => run.allowedTools.has(tool),
+          observer: run.observation,
           // A run resumed after a pause has used part of its budget already.
           budget: new AnswerBudget(Math.max(0, options.maxAnswerBytes - Buffer.byteLength(JSON.stringify(output.parts)))),
           ...(resume ? { resume } : {}),
@@ -114,12 +117,12 @@ export class RunExecutor {
     }
     // The server is stopping while the run waits: it stays `waiting` in the store for the next start.
     if (run.stop?.kind === 'park') {
-      logger.info({ runId: run.id }, 'run parked, waiting for approval');
+      run.observation.parked();
       return this.deps.gate.waitingOutcome(run, output);
     }
 
     // One cheap extra request; it never fails the run (see suggestions.ts).
-    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal) : undefined;
+    const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal, run.observation) : undefined;
     const answeredBy = { id: run.id, sessionId: run.sessionId, agent: run.agent.name, model: run.model };
     const message = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
@@ -147,8 +150,10 @@ export class RunExecutor {
       return false;
     });
     if (!lost && (stored || !run.sessionId)) emit({ type: 'message-end', message });
-    emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs: Date.now() - startedAt }));
+    const durationMs = Date.now() - startedAt;
+    emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs }));
     events.flush();
+    run.observation.ended({ status, usage: output.usage, finishReason: output.finishReason, errorCode: error?.code ?? null, durationMs, text: output.text });
     if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, model);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
   }
@@ -158,7 +163,7 @@ export class RunExecutor {
     const { db } = this.deps;
     this.deps.background.run('session title', async (stopped) => {
       const signal = AbortSignal.any([stopped, AbortSignal.timeout(TITLE_TIMEOUT_MS)]);
-      const title = await generateTitle('model', model, question, answer, signal);
+      const title = await generateTitle('model', model, question, answer, signal, run.observation);
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
     });
   }

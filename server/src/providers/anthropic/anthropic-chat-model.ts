@@ -59,7 +59,7 @@ export class AnthropicChatModel implements ChatModel {
         },
         { signal: request.signal },
       );
-      yield* this.parts(events, request.signal);
+      yield* this.parts(events, request.signal, request.onResponseModel);
     } catch (error) {
       // An abort is the caller's doing: it goes back as it is, never as a provider failure.
       if (request.signal.aborted) throw error;
@@ -67,7 +67,7 @@ export class AnthropicChatModel implements ChatModel {
     }
   }
 
-  private async *parts(events: AsyncIterable<unknown>, signal: AbortSignal): AsyncIterable<ModelPart> {
+  private async *parts(events: AsyncIterable<unknown>, signal: AbortSignal, onResponseModel?: (model: string) => void): AsyncIterable<ModelPart> {
     /** Tool-use blocks being streamed, by content block index: their partial JSON so far. */
     const toolBlocks = new Map<number, { callId: string; name: string; json: string; initialInput: unknown }>();
     let usage: AnthropicUsage = {};
@@ -79,9 +79,12 @@ export class AnthropicChatModel implements ChatModel {
       if (!parsed.success) throw this.protocolError(`unexpected ${(raw as { type: string }).type} event: ${z.prettifyError(parsed.error)}`);
       const event = parsed.data;
       switch (event.type) {
-        case 'message_start':
+        case 'message_start': {
           usage = event.message.usage;
+          const model = (raw as { message?: { model?: unknown } }).message?.model;
+          if (typeof model === 'string') onResponseModel?.(model);
           break;
+        }
         case 'content_block_start': {
           const block = event.content_block;
           if (block.type === 'text' && typeof block.text === 'string' && block.text) yield { type: 'text-delta', delta: block.text };

@@ -41,6 +41,7 @@ export class OllamaChatModel implements ChatModel {
         }
         if (chunk.done) {
           yield { type: 'usage', usage: { inputTokens: chunk.prompt_eval_count ?? 0, outputTokens: chunk.eval_count ?? 0 } };
+          if (chunk.model) request.onResponseModel?.(chunk.model);
           yield { type: 'finish', finishReason: mapOllamaFinishReason(chunk.done_reason, toolCalls > 0) };
           return;
         }

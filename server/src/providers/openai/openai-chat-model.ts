@@ -51,7 +51,13 @@ export class OpenAIChatModel implements ChatModel {
     const toolCalls = new OpenAIToolCallAssembler();
     let finishReason: string | undefined;
     let usage: Usage | undefined;
+    let responseModel: string | undefined;
     for await (const raw of stream) {
+      // Read from the raw chunk, once: the schema leaves `model` out (see openai-api.ts).
+      if (responseModel === undefined) {
+        responseModel = stringField(raw, 'model') ?? '';
+        if (responseModel) request.onResponseModel?.(responseModel);
+      }
       const parsed = openAIChunkSchema.safeParse(raw);
       if (!parsed.success) throw this.protocolError(`unexpected chunk: ${z.prettifyError(parsed.error)}`);
       const chunk = parsed.data;
@@ -98,4 +104,10 @@ export class OpenAIChatModel implements ChatModel {
   private protocolError(message: string): ProviderError {
     return new ProviderError({ code: 'provider_protocol', message: `${this.id}: ${message}`, retryable: true });
   }
+}
+
+/** A string field of an unparsed chunk, if it has one. */
+function stringField(raw: unknown, key: string): string | undefined {
+  const value = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

@@ -59,6 +59,7 @@ export class ApprovalGate {
         await this.write(run, () => parkRun(this.deps.db, run, this.parked(run, pause, announcements)));
         for (const event of announcements) run.emit(event);
         flush();
+        run.observation.approvalAsked(pause.approvals.filter(isPending));
       }
       pause.stored = true;
       const announced = pause.approvals.some(isPending);
@@ -109,6 +110,7 @@ export class ApprovalGate {
   private async apply(run: ActiveRun, pause: RunPause, decision: ApprovalDecision): Promise<void> {
     for (const approval of applyDecision(pause.approvals, decision)) {
       run.emit({ type: 'tool-decision', callId: approval.callId, approved: approval.decision === 'approved', reason: approval.reason });
+      run.observation.approvalDecided(approval, approval.decision === 'approved', approval.reason ?? undefined);
       // Allowed for good: the rest of the run does not ask again for this tool.
       if (decision.always && approval.decision === 'approved') run.allowedTools.add(approval.name);
     }

@@ -45,7 +45,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
         ...(agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {}),
         signal,
       };
-      result = await streamModelStep(model, request, output, emit, options.budget ? { budget: options.budget } : {});
+      result = await streamModelStep(model, request, output, emit, { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}) });
       if (result.cut || result.calls.length === 0) return;
     }
     const { text, calls, reasoning, reasoningSignature } = result;
@@ -60,7 +60,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
     const results = await Promise.all(
       calls.map((call) => {
         const approval = approvalOf(call);
-        return approval && approval.decision !== 'approved' ? deniedResult(approval) : runTool(tools, call, context);
+        return approval && approval.decision !== 'approved' ? deniedResult(approval) : runTool(tools, call, context, options.observer);
       }),
     );
     signal.throwIfAborted();

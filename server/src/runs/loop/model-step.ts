@@ -1,5 +1,6 @@
 import type { MessagePart, StreamEvent, Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from '../../providers/types.js';
+import { unobserved, type ModelCallObservation, type ModelCallResult, type RunObservation } from '../../observability/types.js';
 import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
 import type { AgentOutput, StepResult } from './types.js';
@@ -8,13 +9,43 @@ import type { AgentOutput, StepResult } from './types.js';
  * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.
  * With `textAs: 'reasoning'` the model's text is recorded and streamed as reasoning (a stage whose
  * words are not the answer, such as a planner). A stream without `finish` is a protocol error.
+ * `observer` hears of the call (its retries, first chunk, usage and outcome) and of the run's first token.
  */
 export async function streamModelStep(
   model: ChatModel,
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget } = {},
+  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget; observer?: RunObservation } = {},
+): Promise<StepResult> {
+  const observer = options.observer ?? unobserved;
+  const call = observer.modelCall(model.id);
+  const result: ModelCallResult = { usage: null, finishReason: null };
+  const observed: ModelRequest = {
+    ...request,
+    onRetry: ({ attempt, error, retryAfterMs, delayMs }) => call.retry({ attempt, code: error.code, retryAfterMs, delayMs }),
+    onResponseModel: (model) => (result.responseModel = model),
+  };
+  try {
+    const step = await streamParts(model, observed, output, emit, options, observer, call, result);
+    call.end(result);
+    return step;
+  } catch (error) {
+    call.end({ ...result, error, aborted: request.signal.aborted });
+    throw error;
+  }
+}
+
+/** The stream itself: parts into `output` and events, the call's usage and finish reason into `result`. */
+async function streamParts(
+  model: ChatModel,
+  request: ModelRequest,
+  output: AgentOutput,
+  emit: (event: StreamEvent) => void,
+  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget },
+  observer: RunObservation,
+  call: ModelCallObservation,
+  result: ModelCallResult,
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
   const { budget } = options;
@@ -22,8 +53,14 @@ export async function streamModelStep(
   const cut = () => {
     step.cut = true;
     output.finishReason = 'length';
+    result.finishReason = 'length';
   };
-  const markFirstToken = () => (output.firstTokenAt ??= Date.now());
+  const markFirstToken = () => {
+    if (output.firstTokenAt !== null) return;
+    output.firstTokenAt = Date.now();
+    observer.firstToken();
+  };
+  let chunked = false;
   const reasoning = (delta: string) => {
     appendText(output.parts, 'reasoning', delta);
     emit({ type: 'reasoning-delta', delta });
@@ -34,6 +71,10 @@ export async function streamModelStep(
   };
   let finished = false;
   for await (const part of model.stream(request)) {
+    if (!chunked) {
+      chunked = true;
+      call.firstChunk();
+    }
     if (budget && !fits(part, budget)) {
       cut();
       // Leaving the loop closes the provider's stream.
@@ -72,10 +113,12 @@ export async function streamModelStep(
       }
       case 'usage':
         output.usage = addUsage(output.usage, part.usage);
+        result.usage = result.usage ? addUsage(result.usage, part.usage) : part.usage;
         break;
       case 'finish':
         finished = true;
         output.finishReason = part.finishReason;
+        result.finishReason = part.finishReason;
         break;
     }
   }

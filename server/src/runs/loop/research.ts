@@ -24,7 +24,7 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
 
   emit({ type: 'agent-change', agent: 'planner' });
   const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
-  const budget = options.budget ? { budget: options.budget } : {};
+  const budget = { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}) };
   const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning', ...budget });
   if (plan.cut) return;
   const queries = deriveQueries(plan.text, question);
@@ -45,7 +45,7 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
         // A fixed pipeline has no step to pause at: a search tool that asks for approval is refused.
         const result = mayNeedApproval(agent, search)
           ? { output: 'the research workflow cannot wait for approval; configure a search tool that needs none', isError: true }
-          : await runTool([search], call, context);
+          : await runTool([search], call, context, options.observer);
         emit({ type: 'tool-result', callId: call.callId, ...result });
         return result;
       }),

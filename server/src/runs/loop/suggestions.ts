@@ -1,4 +1,5 @@
 import type { ChatModel } from '../../providers/types.js';
+import type { RunObservation } from '../../observability/types.js';
 import { collectText } from './collect-text.js';
 import { isScriptedModel } from './titles.js';
 
@@ -16,7 +17,7 @@ const SUGGESTION_INSTRUCTIONS =
  * Two to four follow-up questions for an answer, from one extra request without tools. Never
  * throws: the built-in model, a provider error, a timeout or a reply without usable lines give [].
  */
-export async function suggestFollowUps(model: ChatModel, question: string, answer: string, signal: AbortSignal): Promise<string[]> {
+export async function suggestFollowUps(model: ChatModel, question: string, answer: string, signal: AbortSignal, observer?: RunObservation): Promise<string[]> {
   if (isScriptedModel(model) || !answer.trim()) return [];
   const prompt = `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 4000)}\n\nFollow-up questions the user might ask next (2 to 4, one per line):`;
   try {
@@ -25,7 +26,7 @@ export async function suggestFollowUps(model: ChatModel, question: string, answe
       messages: [{ role: 'user', content: prompt }],
       maxOutputTokens: 200,
       signal: AbortSignal.any([signal, AbortSignal.timeout(SUGGESTIONS_TIMEOUT_MS)]),
-    });
+    }, observer);
     return parseSuggestions(reply);
   } catch {
     return [];

@@ -1,6 +1,7 @@
 import { parseDirectives } from '../../providers/local/directives.js';
 import type { ChatModel } from '../../providers/types.js';
 import { collectText } from './collect-text.js';
+import type { RunObservation } from '../../observability/types.js';
 
 /** Most words of a generated title. */
 export const TITLE_MAX_WORDS = 6;
@@ -27,12 +28,13 @@ export async function generateTitle(
   question: string,
   answer: string,
   signal: AbortSignal,
+  observer?: RunObservation,
 ): Promise<string> {
   const fallback = titleFromText(question);
   if (mode === 'words' || isScriptedModel(model)) return fallback;
   const prompt = `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 2000)}\n\nTitle (at most ${TITLE_MAX_WORDS} words):`;
   try {
-    const text = await collectText(model, { system: TITLE_INSTRUCTIONS, messages: [{ role: 'user', content: prompt }], maxOutputTokens: 24, signal });
+    const text = await collectText(model, { system: TITLE_INSTRUCTIONS, messages: [{ role: 'user', content: prompt }], maxOutputTokens: 24, signal }, observer);
     return cleanTitle(text) || fallback;
   } catch {
     signal.throwIfAborted();

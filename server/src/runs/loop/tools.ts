@@ -1,6 +1,7 @@
 import type { ToolContext, ToolDefinition } from '../../agents/types.js';
 import type { ToolApproval } from '@threadline/shared';
 import type { ModelTool, ModelToolCall } from '../../providers/types.js';
+import { unobserved, type RunObservation } from '../../observability/types.js';
 import { transportSafe } from './transport-safe.js';
 
 /** The tool result a denied call gets: the model sees that the user said no, and why. */
@@ -18,13 +19,21 @@ export function modelTools(tools: ToolDefinition[]): ModelTool[] {
 
 /**
  * Validates and runs one tool call. Every failure (unknown tool, bad input, a throw, the timeout)
- * becomes an error result the model sees; a tool never crashes the run.
+ * becomes an error result the model sees; a tool never crashes the run. `observer` hears of the execution.
  */
 export async function runTool(
   tools: ToolDefinition[],
   call: ModelToolCall,
   context: ToolContext,
+  observer: RunObservation = unobserved,
 ): Promise<{ output: unknown; isError: boolean }> {
+  const execution = observer.toolCall(call.name, call.callId, call.input);
+  const result = await executeTool(tools, call, context);
+  execution.end(result);
+  return result;
+}
+
+async function executeTool(tools: ToolDefinition[], call: ModelToolCall, context: ToolContext): Promise<{ output: unknown; isError: boolean }> {
   const tool = tools.find((candidate) => candidate.name === call.name);
   if (!tool) return { output: `unknown tool ${call.name}`, isError: true };
   const input = tool.validate(call.input);

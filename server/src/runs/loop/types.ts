@@ -3,6 +3,7 @@ import type { AgentDefinition } from '../../agents/types.js';
 import type { ChatModel, ModelMessage } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
+import type { RunObservation } from '../../observability/types.js';
 
 /** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
 export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
@@ -44,4 +45,6 @@ export interface AgentLoopOptions {
   budget?: AnswerBudget;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
+  /** Hears of each model call, tool call and the first token (logs, metrics, traces). */
+  observer?: RunObservation;
 }
