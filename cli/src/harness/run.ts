@@ -1,9 +1,9 @@
 import { resolveConnection, type ConnectionOptions } from '../connection.js';
+import { describeError } from '../errors.js';
 import { writeJunitReport } from './junit.js';
 import { loadScenario, ScenarioFileError, type LoadedScenario } from './load-scenario.js';
 import { formatStep, latencyTable, painter, summary } from './report.js';
 import { runScenario, type ScenarioResult } from './run-scenario.js';
-import { messageOf } from './run-turn.js';
 
 /** Options of `threadline run`. */
 export interface RunScenariosOptions extends ConnectionOptions {
@@ -41,8 +41,7 @@ export async function runScenarios(files: string[], options: RunScenariosOptions
     target = await resolveConnection(options);
     await target.client.sessions.list.query({ limit: 1 });
   } catch (error) {
-    const where = target ? ` at ${target.url} (token from ${target.tokenSource})` : '';
-    process.stderr.write(`cannot use the server${where}: ${messageOf(error)}\n`);
+    process.stderr.write(`threadline: ${describeError(error, target)}\n`);
     return 2;
   }
 
