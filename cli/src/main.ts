@@ -57,7 +57,9 @@ program
   .description('run a scripted conversation scenario (YAML or JSON) and report pass/fail and latencies')
   .argument('<files...>', 'scenario files')
   .option('--junit <file>', 'also write a JUnit XML report')
-  .action(async (files: string[], options: { junit?: string }) => {
+  .option('--start-server', "start a server for each setup the scenarios' requires name, in a temporary data dir")
+  .option('--keep-sessions', 'keep the sessions the scenarios create (default: deleted when passing, archived when failing)')
+  .action(async (files: string[], options: { junit?: string; startServer?: boolean; keepSessions?: boolean }) => {
     const { runScenarios } = await import('./harness/run.js');
     process.exitCode = await runScenarios(files, { ...program.opts(), ...options });
   });
