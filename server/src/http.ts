@@ -6,9 +6,8 @@ import { appRouter } from './routers/app.js';
 import { createSseResponder } from './sse-responder.js';
 import { stringifySuperjson } from './superjson-text.js';
 import type { Services } from './services.js';
-import { isDatabaseUnavailable } from './store/availability.js';
-import { findUserByToken } from './store/users.js';
-import { DATABASE_UNAVAILABLE, retryAfterOf, unexplainedCause, type Context } from './trpc.js';
+import { contextForToken } from './request-context.js';
+import { retryAfterOf, unexplainedCause, type Context } from './trpc.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -45,17 +44,8 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
  * (process alive) and `/readyz` (database answers) for load balancers.
  */
 export function createHttpServer(services: Services): Server {
-  const { config, logger, db } = services;
-  async function createContext(request: IncomingMessage): Promise<Context> {
-    const token = bearerToken(request);
-    try {
-      const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-      return { user, services };
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
-      throw error;
-    }
-  }
+  const { config, logger } = services;
+  const createContext = (request: IncomingMessage): Promise<Context> => contextForToken(services, bearerToken(request));
   function onError(error: TRPCError, path: string | undefined): void {
     if (error.code === 'INTERNAL_SERVER_ERROR') return logger.error({ err: error.cause ?? error, path }, 'request failed');
     // A refusal whose reason only an exception gave (the client got a generic message): worth a look, unless it is bad JSON.
