@@ -45,6 +45,36 @@ describe('the agents file', () => {
     expect(message).toMatch(expected);
   });
 
+  it('names every mistake of a file at once, of every kind', async () => {
+    const text = [
+      'agents:',
+      '  - name: one',
+      '    instructions: hi',
+      '    tools: [calculater]',
+      '  - name: two',
+      '    instructions: hi',
+      '    maxSteps: 0',
+      '  - name: three',
+      '    instructions: hi',
+      '    handoffs: [nobody]',
+      '  - name: four',
+      '    instructions: hi',
+      '    model: nope/x',
+      '  - name: one',
+      '    instructions: again',
+      '',
+    ].join('\n');
+    const { message, path } = await startupError(text);
+    expect(message.split('\n')).toEqual([
+      `agents file ${path}:`,
+      '  agents[1].maxSteps: Too small: expected number to be >=1',
+      '  agents[4].name: agent one is defined more than once',
+      expect.stringMatching(/^ {2}agents\[0\]\.tools\[0\]: unknown tool calculater \(built-in tools: /),
+      expect.stringMatching(/^ {2}agents\[2\]\.handoffs\[0\]: no agent nobody \(agents: chat, assistant, research, /),
+      '  agents[3].model: nope/x: provider nope is not configured here (configured: local)',
+    ]);
+  });
+
   it('refuses bad JSON and a tool the MCP server does not have', async () => {
     const json = await startupError('{"agents": [}', 'agents.json');
     expect(json.message).toMatch(/agents file .*agents\.json:\n {2}not valid JSON/);

@@ -41,6 +41,21 @@ describe('agents and built-in tools', () => {
     expect(next).toMatchObject({ status: 'completed', message: { content: 'Echo: thanks', agent: 'assistant' } });
   });
 
+  it('offline, local/echo calls the tool a message plainly asks for, without directives; the chat agent (no tools) just echoes', async () => {
+    await using t = await startTestServer();
+    const ask = (agent: string, content: string) => t.client.chat.send.mutate({ newSession: true, agent, content });
+    const sum = await ask('assistant', 'What is 6 * 7?');
+    expect(sum.message.parts).toMatchObject([{ type: 'tool-call', name: 'calculator', input: { expression: '6 * 7' } }, { type: 'tool-result', output: { result: 42 } }, { type: 'text' }]);
+    expect(sum.message.content).toBe('Tool calculator returned: {"expression":"6 * 7","result":42}');
+    const time = await ask('assistant', 'What time is it?');
+    expect(time.message.parts[0]).toMatchObject({ type: 'tool-call', name: 'current_time' });
+    await t.client.chat.send.mutate({ newSession: true, content: 'remember the lighthouse keeper' });
+    const search = await ask('assistant', 'Search my chats for lighthouse');
+    expect(search.message.parts[0]).toMatchObject({ type: 'tool-call', name: 'search_history', input: { query: 'lighthouse' } });
+    expect(search.message.content).toContain('lighthouse keeper');
+    expect((await ask('chat', 'What is 6 * 7?')).message.content).toBe('Echo: What is 6 * 7?');
+  });
+
   it('turns bad input, an unknown tool and a failing tool into error results the model sees', async () => {
     await using t = await startTestServer();
     const cases = [

@@ -18,8 +18,8 @@ describe('the interactive client, scripted through stdin', () => {
   it('creates a session, talks, renames, shows history and sessions, switches model and streaming, exits with 0', async () => {
     const user = await freshUser();
     await using cli = await user.start();
-    await cli.waitFor('No sessions yet.');
-    await send(cli, 'n Scripted chat', '── Scripted chat ──');
+    // From a pipe, the conversation starts in a new session at once.
+    await cli.waitFor('── (untitled) ── local/echo · agent chat');
     await send(cli, 'hello there', 'Echo: hello there\n');
     await send(cli, '/slow 20 /long 5', 'lorem ipsum dolor sit amet\n');
     await send(cli, '/rename Renamed chat', 'renamed to "Renamed chat"');
@@ -46,8 +46,7 @@ describe('the interactive client, scripted through stdin', () => {
   it('shows reasoning and tool calls on lines of their own, apart from the text', async () => {
     const user = await freshUser();
     await using cli = await user.start();
-    await cli.waitFor('No sessions yet.');
-    await send(cli, 'n', '── (untitled) ──');
+    await cli.waitFor('── (untitled) ──');
     const answer = await send(cli, '/think weighing it up /tool search {"q":"cats"}', 'unknown tool search"\n');
     expect(answer).toBe('thinking: weighing it up\n→ search({"q":"cats"})\n← error: unknown tool search\nTool search failed: "unknown tool search"\n');
     cli.child.stdin!.end();
@@ -63,9 +62,11 @@ describe('the interactive client, scripted through stdin', () => {
     const expected = 'you: remember this\nEcho: remember this\nyou: /tool lookup {}\n→ lookup({})\n← error: unknown tool lookup\nTool lookup failed: "unknown tool lookup"\n';
 
     await using picked = await user.start();
-    await picked.waitFor(/1\. Remembered {2}\(4 messages, just now\)\n {2}2\. Older {2}\(0 messages, just now\)/);
-    const output = await send(picked, '1', 'unknown tool lookup"\n');
-    expect(output).toContain(`── Remembered ── the agent's model · agent chat · id ${session.id}`);
+    await picked.waitFor('── (untitled) ──');
+    const list = await send(picked, '/sessions', 'q to go back.');
+    expect(list).toMatch(/1\. \(untitled\) {2}\(0 messages, just now\)\n {2}2\. Remembered {2}\(4 messages, just now\)\n {2}3\. Older {2}\(0 messages, just now\)/);
+    const output = await send(picked, '2', 'unknown tool lookup"\n');
+    expect(output).toContain(`── Remembered ── local/echo · agent chat · id ${session.id}`);
     expect(output.slice(output.indexOf('you:'))).toBe(expected);
     picked.child.stdin!.end();
     expect(await picked.exited).toBe(0);
@@ -83,14 +84,16 @@ describe('the interactive client, scripted through stdin', () => {
     await user.client.sessions.create.mutate({ title: 'Keep' });
     await user.client.sessions.create.mutate({ title: 'Doomed' });
     await using cli = await user.start();
-    await cli.waitFor('q to quit.');
+    await cli.waitFor('── (untitled) ──');
+    await send(cli, '/sessions', 'q to go back.');
     // Both were created within the same moment: their order is the server's to choose.
     const number = /(\d)\. Doomed/.exec(plain(cli.stdout()))![1];
-    const after = await send(cli, `d ${number}`, 'q to quit.');
-    expect(after).toContain('deleted "Doomed"\nSessions (latest activity first):\n  1. Keep  ');
-    cli.write('q\n');
+    const after = await send(cli, `d ${number}`, 'q to go back.');
+    expect(after).toMatch(/deleted "Doomed"\nSessions \(latest activity first\):\n {2}1\. \(untitled\) {2}.*\n {2}2\. Keep {2}/);
+    await send(cli, 'q', 'back in "(untitled)"');
+    cli.child.stdin!.end();
     expect(await cli.exited).toBe(0);
-    expect((await user.client.sessions.list.query()).items.map((session) => session.title)).toEqual(['Keep']);
+    expect((await user.client.sessions.list.query()).items.map((session) => session.title)).toEqual([null, 'Keep']);
   });
 
   it('Ctrl-C while an answer streams cancels the run and returns to the prompt; Ctrl-C at the prompt exits with 0', async () => {

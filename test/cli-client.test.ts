@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ describe('threadline ask', () => {
     const cwd = await freshDirectory();
     const unreachable = await runClientCli(['ask', '--url', 'http://127.0.0.1:9', 'hi'], { cwd, environment: environmentFor(server.token, cwd) });
     expect(unreachable).toMatchObject({ code: 1, stdout: '' });
-    expect(unreachable.stderr).toMatch(/^threadline: cannot reach the server at http:\/\/127\.0\.0\.1:9 \(.+\)\n$/);
+    expect(unreachable.stderr).toMatch(/^threadline: cannot reach the server at http:\/\/127\.0\.0\.1:9 \(the URL from --url\): .+\. Is it running\? To use another server, pass --url URL, set THREADLINE_URL, or save it with `threadline login URL`\n$/);
   });
 });
 
@@ -197,28 +197,28 @@ describe('finding the server and the token', () => {
 
   const good = () => server.token;
 
-  it('takes --token first, then THREADLINE_TOKEN, then ./data/token, then the saved config', async () => {
+  it('takes --token first, then THREADLINE_TOKEN, then the config saved for this URL, then ./data/token', async () => {
     const wins = await Promise.all([
       askWith({ flag: good(), environment: BAD_TOKEN, dataFile: BAD_TOKEN, config: BAD_TOKEN }),
       askWith({ environment: good(), dataFile: BAD_TOKEN, config: BAD_TOKEN }),
-      askWith({ dataFile: good(), config: BAD_TOKEN }),
-      askWith({ config: good() }),
+      askWith({ config: good(), dataFile: BAD_TOKEN }),
+      askWith({ dataFile: good() }),
     ]);
     for (const result of wins) expect(result).toEqual({ code: 0, stdout: 'Echo: who am I\n', stderr: '' });
   });
 
   it('a bad token at a level wins over good ones below it, and the one-line error names where it came from', async () => {
-    const [flag, environment, dataFile, config] = await Promise.all([
+    const [flag, environment, config, dataFile] = await Promise.all([
       askWith({ flag: BAD_TOKEN, environment: good(), dataFile: good(), config: good() }),
       askWith({ environment: BAD_TOKEN, dataFile: good(), config: good() }),
-      askWith({ dataFile: BAD_TOKEN, config: good() }),
-      askWith({ config: BAD_TOKEN }),
+      askWith({ config: BAD_TOKEN, dataFile: good() }),
+      askWith({ dataFile: BAD_TOKEN }),
     ]);
     const rejected = (source: string) => new RegExp(`^threadline: the server at \\S+ rejected the token from ${source}\\n$`);
     expect(flag).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('--token')) });
     expect(environment).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('THREADLINE_TOKEN')) });
-    expect(dataFile).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected("the local server's data/token")) });
     expect(config).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected('.*threadline/config\\.json')) });
+    expect(dataFile).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(rejected("the local server's data/token")) });
   });
 
   it('finds data/token in THREADLINE_DATA_DIR, and says what to do when there is no token at all', async () => {
@@ -228,12 +228,57 @@ describe('finding the server and the token', () => {
     const environment = cliEnvironment({ THREADLINE_URL: server.url, THREADLINE_DATA_DIR: dataDir, XDG_CONFIG_HOME: join(cwd, 'config') });
     expect(await runClientCli(['ask', 'from the data dir'], { cwd, environment })).toMatchObject({ code: 0, stdout: 'Echo: from the data dir\n' });
     const none = await runClientCli(['ask', 'hi'], { cwd, environment: cliEnvironment({ THREADLINE_URL: server.url, XDG_CONFIG_HOME: join(cwd, 'config') }) });
-    expect(none).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^threadline: no token: pass --token.*\n$/) });
+    expect(none).toMatchObject({ code: 1, stdout: '', stderr: `threadline: no token for ${server.url}: run \`threadline login ${server.url}\`, pass --token, set THREADLINE_TOKEN, or run from the server's directory (data/token)\n` });
   });
 
   it('the interactive client with a bad token: one line on stderr, exit code 1', async () => {
     const cwd = await freshDirectory();
     const result = await runClientCli([], { cwd, environment: environmentFor(BAD_TOKEN, cwd) });
     expect(result).toEqual({ code: 1, stdout: '', stderr: `threadline: the server at ${server.url} rejected the token from THREADLINE_TOKEN\n` });
+  });
+});
+
+describe('threadline login', () => {
+  it('checks the token, saves URL and token (mode 0600), and every command then finds the server by them', async () => {
+    const cwd = await freshDirectory();
+    const environment = cliEnvironment({ XDG_CONFIG_HOME: join(cwd, 'config') });
+    const refused = await runClientCli(['login', server.url, '--token', BAD_TOKEN], { cwd, environment });
+    expect(refused).toEqual({ code: 1, stdout: '', stderr: `threadline: the server at ${server.url} rejected the token from the login command\n` });
+    await expect(stat(join(cwd, 'config', 'threadline', 'config.json'))).rejects.toThrow();
+
+    const saved = await runClientCli(['login', `${server.url}/`], { cwd, environment, input: `${server.token}\n` });
+    expect(saved).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining(`Logged in to ${server.url}; saved in`) });
+    const file = join(cwd, 'config', 'threadline', 'config.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url: server.url, token: server.token });
+
+    // No --url, no THREADLINE_URL, no token in the environment: the saved config is enough.
+    expect(await runClientCli(['ask', 'after login'], { cwd, environment })).toEqual({ code: 0, stdout: 'Echo: after login\n', stderr: '' });
+  });
+
+  it('names the URL it tried and how to point elsewhere when the server is not there', async () => {
+    const cwd = await freshDirectory();
+    const result = await runClientCli(['login', 'http://127.0.0.1:9', '--token', BAD_TOKEN], { cwd, environment: cliEnvironment({ XDG_CONFIG_HOME: join(cwd, 'config') }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^threadline: cannot reach the server at http:\/\/127\.0\.0\.1:9 .*--url URL, set THREADLINE_URL, or save it with `threadline login URL`\n$/);
+  });
+});
+
+describe('threadline chat from a pipe', () => {
+  it('sends the piped lines in a new session and exits 0; --session continues one', async () => {
+    const cwd = await freshDirectory();
+    const environment = environmentFor(server.token, cwd);
+    const before = new Set((await server.client.sessions.list.query({ limit: 100 })).items.map((session) => session.id));
+    const first = await runClientCli(['chat'], { cwd, environment, input: 'hello\n' });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(plain(first.stdout)).toContain('Echo: hello\n');
+    const created = (await server.client.sessions.list.query({ limit: 100 })).items.filter((session) => !before.has(session.id));
+    expect(created).toHaveLength(1);
+    const { messages } = await server.client.sessions.history.query({ sessionId: created[0]!.id });
+    expect(messages.map((message) => message.content)).toEqual(['hello', 'Echo: hello']);
+
+    const again = await runClientCli(['chat', '--session', created[0]!.id], { cwd, environment, input: 'and again\n' });
+    expect(plain(again.stdout)).toContain('Echo: and again\n');
+    expect((await server.client.sessions.get.query({ sessionId: created[0]!.id })).messageCount).toBe(4);
   });
 });

@@ -59,9 +59,9 @@ describe('threadline run (the scenario harness)', () => {
     const files = (await readdir(EXAMPLES)).filter((file) => /\.(ya?ml|json)$/.test(file)).sort();
     expect(files.some((file) => file.endsWith('.json'))).toBe(true);
     const scenarios = await Promise.all(files.map((file) => loadScenario(join('examples', 'scenarios', file))));
-    // A scenario whose description asks for THREADLINE_CONCURRENCY_LOCAL=1 gets the limited server;
-    // the other one reads the example agents file, which approvals.yaml asks for.
-    const needsLimit = (loaded: LoadedScenario) => /THREADLINE_CONCURRENCY_LOCAL=1/.test(loaded.scenario.description ?? '');
+    // A scenario that requires one local run at a time gets the limited server; the other one reads
+    // the example agents file, which approvals.yaml requires.
+    const needsLimit = (loaded: LoadedScenario) => loaded.scenario.requires?.concurrency?.local === 1;
     const groups = [
       { target: server, scenarios: scenarios.filter((loaded) => !needsLimit(loaded)), junit: join(directory, 'default.xml') },
       { target: limitedServer, scenarios: scenarios.filter(needsLimit), junit: join(directory, 'limited.xml') },
@@ -69,7 +69,7 @@ describe('threadline run (the scenario harness)', () => {
     expect(groups.map((group) => group.scenarios.length)).not.toContain(0);
 
     const runs = await Promise.all(
-      groups.map((group) => threadlineRun([...group.scenarios.map((loaded) => loaded.file), ...connect(group.target), '--junit', group.junit], directory)),
+      groups.map((group) => threadlineRun([...group.scenarios.map((loaded) => loaded.file), ...connect(group.target), '--junit', group.junit, '--keep-sessions'], directory)),
     );
     for (const [index, group] of groups.entries()) {
       const { code, stdout, stderr } = runs[index]!;
@@ -112,6 +112,27 @@ describe('threadline run (the scenario harness)', () => {
     expect(countOf('approvals: trusted')).toBe(4);
   });
 
+  // (README's own `threadline run … --start-server` line runs every example on servers it starts: readme-commands.test.ts.)
+  it('against a plain server what a scenario requires and the server lacks is skipped with the reason, and no session is left behind', { timeout: 120_000 }, async () => {
+    const files = (await readdir(EXAMPLES)).filter((file) => /\.(ya?ml|json)$/.test(file)).map((file) => join('examples', 'scenarios', file));
+    const plain = await startProcessTarget({});
+    try {
+      const junit = join(directory, 'plain.xml');
+      const run = await threadlineRun([...files, ...connect(plain), '--junit', junit], directory);
+      expect(run.code).toBe(0);
+      expect(run.stdout.match(/^ {2}SKIP .*$/gm)).toEqual([
+        `  SKIP  this server needs the agent guarded (start it with THREADLINE_AGENTS_FILE=${EXAMPLE_AGENTS}) (or run with --start-server)`,
+        '  SKIP  this server needs THREADLINE_CONCURRENCY_LOCAL=1 (the server has 16) (or run with --start-server)',
+      ]);
+      expect(run.stdout).toMatch(new RegExp(`^${files.length - 2} scenarios, \\d+ steps: \\d+ passed, 0 failed; 2 scenarios skipped$`, 'm'));
+      expect((await readFile(junit, 'utf8')).match(/<skipped\/>/g)).toHaveLength(2);
+      // Every session a passing scenario made (named ones and `session: new` turns) is gone.
+      expect((await plain.client.sessions.list.query({ limit: 200 })).items).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('exits 1 on a failing scenario, names the failing step and its reason, and writes a JUnit failure', { timeout: 60_000 }, async () => {
     const file = join(directory, 'failing.yaml');
     await writeFile(
@@ -142,6 +163,9 @@ describe('threadline run (the scenario harness)', () => {
     expect(failures[0]!.attributes.message).toBe('text does not contain "goodbye"; text: "Echo: hello"');
     expect(failures[1]).toBeUndefined();
     expect(failures[3]!.text).toContain('status is completed, expected cancelled');
+    // A failing scenario's sessions are archived, out of the list but kept for a look.
+    // (Each of its four turns started a session of its own; no other test here archives one.)
+    expect((await server.client.sessions.list.query({ archived: true, limit: 200 })).items).toHaveLength(4);
   });
 
   it('answers approvals as a turn says; a call with no decision is denied and fails its step naming the tool, as do unused decisions', { timeout: 60_000 }, async () => {
@@ -161,7 +185,7 @@ describe('threadline run (the scenario harness)', () => {
       ].join('\n'),
     );
     const started = Date.now();
-    const { code, stdout, stderr } = await threadlineRun([file, ...connect(server)], directory);
+    const { code, stdout, stderr } = await threadlineRun([file, ...connect(server), '--keep-sessions'], directory);
     expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
     expect(stdout).toMatch(/^ {2}PASS {2}1\. allowed \(\d+ ms\)$/m);
     expect(stdout).toMatch(/^ {2}PASS {2}2\. denied \(\d+ ms\)$/m);

@@ -12,7 +12,7 @@ const ACTIVE = ['queued', 'running', 'waiting'] as const;
  */
 export async function enterSession(context: ChatContext, session: ChatContext['session']): Promise<void> {
   context.session = session;
-  printSessionHeader(context);
+  await printSessionHeader(context);
   const messages = session.messageCount > 0 ? await printHistory(context) : [];
   const shown = new Set(messages.flatMap((message) => (message.role === 'user' && message.runId ? [message.runId] : [])));
   await followActiveRuns(context, shown);

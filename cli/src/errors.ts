@@ -2,7 +2,7 @@ import { TRPCClientError } from '@trpc/client';
 import type { Connection } from './connection.js';
 
 /** The part of a Connection an error message names. */
-type Where = Pick<Connection, 'url' | 'tokenSource'>;
+type Where = Pick<Connection, 'url' | 'tokenSource'> & Partial<Pick<Connection, 'urlSource'>>;
 
 /**
  * One line saying what went wrong, for a person: a rejected token names where the token came from,
@@ -14,10 +14,22 @@ export function describeError(error: unknown, where?: Where): string {
     if (code === 'UNAUTHORIZED' && where) return `the server at ${where.url} rejected the token from ${where.tokenSource}`;
     if (code) return `${error.message} (${code})`;
     const cause = networkCause(error);
-    if (cause && where) return `cannot reach the server at ${where.url} (${cause})`;
+    if (cause && where) return unreachable(where, cause);
   }
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
+}
+
+/**
+ * "cannot reach the server at URL (ECONNREFUSED)", where that URL came from, and how to point the
+ * CLI at another server: what a user whose server runs on another port needs to read.
+ */
+export function unreachable(where: Where, cause: string): string {
+  const source = where.urlSource ? ` (the URL from ${where.urlSource})` : '';
+  return (
+    `cannot reach the server at ${where.url}${source}: ${cause}. Is it running? ` +
+    'To use another server, pass --url URL, set THREADLINE_URL, or save it with `threadline login URL`'
+  );
 }
 
 /** Why a fetch failed (ECONNREFUSED, ENOTFOUND, bad port, …), if that is what the error is. */

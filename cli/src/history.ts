@@ -30,9 +30,13 @@ export function printMessage(context: ChatContext, message: Message): void {
   else renderer.line(style.notice(`[${message.role}] ${message.content}`));
 }
 
-/** One line naming the session, its model and agent, and where to get help. */
-export function printSessionHeader(context: ChatContext): void {
+/**
+ * One line naming the session, the model that answers it (the session's own, else its agent's) and
+ * its agent, and where to get help.
+ */
+export async function printSessionHeader(context: ChatContext): Promise<void> {
   const { session, style } = context;
-  const details = [session.model ?? "the agent's model", `agent ${session.agent}`, `id ${session.id}`].join(' · ');
+  const model = session.model ?? (await context.client.agents.get.query({ agent: session.agent })).model;
+  const details = [model, `agent ${session.agent}`, `id ${session.id}`].join(' · ');
   context.renderer.line(`${style.strong(`── ${titleOf(session)} ──`)} ${style.notice(`${details} · /help for commands`)}`);
 }

@@ -23,7 +23,7 @@ const INTERRUPTED = 130;
 
 /**
  * The interactive terminal client: finds the server, lets the user pick, create or delete a
- * session, prints its history, then reads lines: slash commands (/help) or messages, whose answers
+ * session (from a pipe: starts a new one, or --session's), prints its history, then reads lines: slash commands (/help) or messages, whose answers
  * stream with reasoning and tool calls shown apart from the text. At a terminal it uses line
  * editing and @clack/prompts pickers; from a pipe it reads plain lines, so it can be scripted.
  * Resolves with the exit code: 0 when the user leaves (/exit, end of input, Ctrl-C at the prompt).
@@ -51,9 +51,13 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   });
   try {
     const pickerContext = { client: connection.client, input, output, style, newSessionModel: options.model };
+    // From a pipe there is nobody to pick: the lines are a conversation, in a new session unless
+    // --session names one (/sessions still lists and switches).
     const session = options.session
       ? await connection.client.sessions.get.query({ sessionId: options.session })
-      : await pickSession(pickerContext, 'quit');
+      : terminal
+        ? await pickSession(pickerContext, 'quit')
+        : await connection.client.sessions.create.mutate(options.model ? { model: options.model } : {});
     if (!session) return 0;
     const context: ChatContext = {
       ...pickerContext,

@@ -43,11 +43,23 @@ program
   });
 
 program
+  .command('login')
+  .description('check a token against a server and save both for every other command (mode 0600)')
+  .argument('[url]', 'server base URL (default: --url, THREADLINE_URL, the saved one, or http://127.0.0.1:3000)')
+  .addHelpText('after', '\nThe token comes from --token, else it is asked for (hidden) at a terminal, else read from stdin.')
+  .action(async (url: string | undefined) => {
+    const { runLogin } = await import('./login.js');
+    process.exitCode = await runLogin(url, program.opts());
+  });
+
+program
   .command('run')
   .description('run a scripted conversation scenario (YAML or JSON) and report pass/fail and latencies')
   .argument('<files...>', 'scenario files')
   .option('--junit <file>', 'also write a JUnit XML report')
-  .action(async (files: string[], options: { junit?: string }) => {
+  .option('--start-server', "start a server for each setup the scenarios' requires name, in a temporary data dir")
+  .option('--keep-sessions', 'keep the sessions the scenarios create (default: deleted when passing, archived when failing)')
+  .action(async (files: string[], options: { junit?: string; startServer?: boolean; keepSessions?: boolean }) => {
     const { runScenarios } = await import('./harness/run.js');
     process.exitCode = await runScenarios(files, { ...program.opts(), ...options });
   });

@@ -1,6 +1,7 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import superjson from 'superjson';
+import NodeWebSocket from 'ws';
 import type { AppRouter } from '@threadline/server';
 
 /** Options of createThreadlineClient. */
@@ -11,6 +12,13 @@ export interface ThreadlineClientOptions {
   token?: string;
   /** A fetch to use instead of the global one (proxies, tests). */
   fetch?: typeof fetch;
+  /**
+   * `http` (default): queries and mutations batched over HTTP, subscriptions over SSE.
+   * `websocket`: every call over one WebSocket to `${url}/trpc` on the same port, the token in its
+   * connection params; it reconnects by itself and resumes subscriptions from their last event id.
+   * Close it with `closeThreadlineClient` when done (an open socket keeps a Node process alive).
+   */
+  transport?: 'http' | 'websocket';
 }
 
 /** The typed tRPC client of a Threadline server. */
@@ -22,6 +30,7 @@ export type ThreadlineClient = TRPCClient<AppRouter>;
  */
 export function createThreadlineClient(options: ThreadlineClientOptions): ThreadlineClient {
   const url = `${options.url.replace(/\/+$/, '')}/trpc`;
+  if (options.transport === 'websocket') return webSocketClient(url, options.token);
   const baseFetch = options.fetch ?? globalThis.fetch;
   const authorization: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   return createTRPCClient<AppRouter>({
@@ -42,4 +51,27 @@ export function createThreadlineClient(options: ThreadlineClientOptions): Thread
       }),
     ],
   });
+}
+
+/** The WebSocket connections of clients made with `transport: 'websocket'`, to close them. */
+const sockets = new WeakMap<ThreadlineClient, { close(): Promise<void> | void }>();
+
+function webSocketClient(url: string, token: string | undefined): ThreadlineClient {
+  const socket = createWSClient({
+    url: url.replace(/^http/, 'ws'),
+    // Browsers and Node 22 have a WebSocket; Node 20 gets the `ws` package's.
+    WebSocket: globalThis.WebSocket ?? (NodeWebSocket as unknown as typeof WebSocket),
+    connectionParams: token ? { token } : {},
+    retryDelayMs: (attempt) => Math.min(200 * 2 ** attempt, 5_000),
+    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+  });
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: socket, transformer: superjson })] });
+  sockets.set(client, socket);
+  return client;
+}
+
+/** Closes the WebSocket of a client made with `transport: 'websocket'` (nothing to do for `http`). */
+export async function closeThreadlineClient(client: ThreadlineClient): Promise<void> {
+  await sockets.get(client)?.close();
+  sockets.delete(client);
 }

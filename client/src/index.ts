@@ -1,4 +1,4 @@
-export { createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
+export { closeThreadlineClient, createThreadlineClient, type ThreadlineClient, type ThreadlineClientOptions } from './client.js';
 export {
   initialAnswerState,
   isAnswerEnded,

@@ -6,9 +6,8 @@ import { appRouter } from './routers/app.js';
 import { createSseResponder } from './sse-responder.js';
 import { stringifySuperjson } from './superjson-text.js';
 import type { Services } from './services.js';
-import { isDatabaseUnavailable } from './store/availability.js';
-import { findUserByToken } from './store/users.js';
-import { DATABASE_UNAVAILABLE, retryAfterOf, unexplainedCause, type Context } from './trpc.js';
+import { contextForToken } from './request-context.js';
+import { retryAfterOf, unexplainedCause, type Context } from './trpc.js';
 import { corsRefusalLogger, createHttpLogger, type ObservedRequest } from './observability/http-log.js';
 import { serveMetrics } from './observability/metrics-endpoint.js';
 
@@ -51,19 +50,13 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
  * (process alive) and `/readyz` (database answers) for load balancers.
  */
 export function createHttpServer(services: Services): Server {
-  const { config, logger, db } = services;
+  const { config, logger } = services;
   const logRequest = createHttpLogger(logger);
   const corsRefused = corsRefusalLogger(logger, config.corsOrigins);
   async function createContext(request: ObservedRequest): Promise<Context> {
-    const token = bearerToken(request);
-    try {
-      const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-      if (user) request.userId = user.id;
-      return { user, services, ...(request.id !== undefined ? { requestId: String(request.id) } : {}) };
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
-      throw error;
-    }
+    const context = await contextForToken(services, bearerToken(request));
+    if (context.user) request.userId = context.user.id;
+    return request.id !== undefined ? { ...context, requestId: String(request.id) } : context;
   }
   function onError(error: TRPCError, path: string | undefined): void {
     if (error.code === 'INTERNAL_SERVER_ERROR') return logger.error({ err: error.cause ?? error, path }, 'request failed');

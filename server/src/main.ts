@@ -6,6 +6,7 @@ import { ensurePrivateDir } from './data-dir.js';
 import { createHttpServer } from './http.js';
 import { startupSummary } from './observability/index.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
+import { attachWebSocket } from './websocket.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -28,6 +29,7 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
   const services = await createServices(config, undefined, options);
   const first = await bootstrapFirstUser(services.db, config.dataDir);
   const server = createHttpServer(services);
+  const websocket = attachWebSocket(server, services);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -48,6 +50,8 @@ export async function startServer(config: Config, options: ServiceOptions = {}):
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await services.close(graceMs);
+        // Every run has ended: WebSocket clients are told to reconnect elsewhere, then let go.
+        await websocket.close();
         // Every run has ended, so every stream has its terminal event: give them a moment to
         // reach their clients, then cut what is left (idle keep-alives, stalled readers).
         const flushed = setInterval(() => server.closeIdleConnections(), 50);

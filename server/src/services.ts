@@ -73,7 +73,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   let agents: AgentRegistry;
   try {
     const tools = builtInTools(db);
-    const definitions = file ? agentsWithFile(builtInAgents(tools), file, { builtInTools: tools, mcp }) : builtInAgents(tools);
+    const definitions = file ? agentsWithFile(builtInAgents(tools), file, { builtInTools: tools, mcp, providers: providers.list().map((provider) => provider.name) }) : builtInAgents(tools);
     agents = new AgentRegistry(definitions, config.defaultModel);
   } catch (error) {
     await mcp.close();

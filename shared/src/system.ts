@@ -20,6 +20,8 @@ export const SystemInfo = z.object({
   providers: z.array(ProviderInfo),
   defaultModel: z.string(),
   database: z.enum(['sqlite', 'postgres']),
+  /** Runs executing at once per provider (THREADLINE_CONCURRENCY[_<PROVIDER>]), for clients that check what a server is set up for. */
+  concurrency: z.record(z.string(), z.number().int().positive()),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 

@@ -9,12 +9,16 @@ const junitReportBuilder = ((junitModule as unknown as { default?: Builder }).de
 /**
  * Writes a JUnit XML report: one testsuite per scenario (with its file and latency percentiles as
  * properties), one testcase per step; a failed step gets a `<failure>` whose message is its first
- * reason and whose body lists them all.
+ * reason and whose body lists them all; a skipped scenario one `<skipped/>` testcase with its reasons.
  */
 export function writeJunitReport(file: string, results: ScenarioResult[]): void {
   const builder = junitReportBuilder.newBuilder().name('threadline scenarios');
   for (const result of results) {
     const suite = builder.testSuite().name(result.name).time(seconds(result.durationMs)).property('file', result.file);
+    if (result.skipped) {
+      suite.testCase().className(result.name).name('requires').file(result.file).skipped().standardOutput(result.skipped.join('\n'));
+      continue;
+    }
     const turns = result.steps.flatMap((step) => step.turns);
     const firstTokens = turns.flatMap((turn) => (turn.firstTokenMs === null ? [] : [turn.firstTokenMs]));
     const totals = turns.flatMap((turn) => (turn.status === null || turn.status === 'rejected' ? [] : [turn.totalMs]));

@@ -47,12 +47,14 @@ function row(label: string, values: number[]): string[] {
   return [label, String(values.length), milliseconds(percentile(values, 50)), milliseconds(percentile(values, 95)), milliseconds(Math.max(...values))];
 }
 
-/** `3 scenarios, 14 steps: 13 passed, 1 failed`. */
+/** `3 scenarios, 14 steps: 13 passed, 1 failed`, and `; 1 scenario skipped` when one did not run. */
 export function summary(results: ScenarioResult[]): string {
   const steps = results.flatMap((result) => result.steps);
   const failed = steps.filter((step) => !step.passed).length;
+  const skipped = results.filter((result) => result.skipped).length;
   const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-  return `${plural(results.length, 'scenario')}, ${plural(steps.length, 'step')}: ${steps.length - failed} passed, ${failed} failed`;
+  const ran = `${plural(results.length - skipped, 'scenario')}, ${plural(steps.length, 'step')}: ${steps.length - failed} passed, ${failed} failed`;
+  return skipped > 0 ? `${ran}; ${plural(skipped, 'scenario')} skipped` : ran;
 }
 
 function milliseconds(value: number): string {

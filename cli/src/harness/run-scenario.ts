@@ -22,6 +22,14 @@ export interface ScenarioResult {
   name: string;
   steps: StepResult[];
   durationMs: number;
+  /** Why it did not run (the server does not meet its `requires`); absent when it ran. */
+  skipped?: string[];
+}
+
+/** How a scenario runs. */
+export interface ScenarioOptions {
+  /** Keep the sessions it creates; by default they are deleted when it passes and archived when it fails. */
+  keepSessions: boolean;
 }
 
 /** Where to run: the server's base URL, a token, and a client for both. */
@@ -35,7 +43,12 @@ export interface Target {
  * Runs a scenario's steps in order. Named sessions are created (sessions.create) on first use and
  * continued by every later turn that names them. `onStep` hears each verdict as soon as it is known.
  */
-export async function runScenario(loaded: LoadedScenario, target: Target, onStep: (step: StepResult) => void = () => {}): Promise<ScenarioResult> {
+export async function runScenario(
+  loaded: LoadedScenario,
+  target: Target,
+  onStep: (step: StepResult) => void = () => {},
+  options: ScenarioOptions = { keepSessions: false },
+): Promise<ScenarioResult> {
   const { scenario, name } = loaded;
   const sessions = new Map<string, Promise<string>>();
   const context: TurnContext = {
@@ -88,7 +101,22 @@ export async function runScenario(loaded: LoadedScenario, target: Target, onStep
     steps.push(result);
     onStep(result);
   }
+  if (!options.keepSessions) await tidySessions(target.client, [...sessions.values()], steps);
   return { file: loaded.file, name, steps, durationMs: performance.now() - started };
+}
+
+/**
+ * Removes the sessions a scenario made (named ones, and those `session: new` turns started) so
+ * that runs do not crowd the user's session list: deleted when every step passed, archived (kept
+ * for a look, out of the list) when one failed. A session that cannot go (a run still waiting) stays.
+ */
+async function tidySessions(client: ThreadlineClient, named: Promise<string>[], steps: StepResult[]): Promise<void> {
+  const started = steps.flatMap((step) => step.turns.flatMap((turn) => turn.events.flatMap((event) => (event.type === 'run-start' ? [event.sessionId] : []))));
+  const ids = new Set([...(await Promise.all(named.map((id) => id.catch(() => undefined)))), ...started].filter((id): id is string => typeof id === 'string'));
+  const passed = steps.every((step) => step.passed);
+  await Promise.all(
+    [...ids].map((sessionId) => (passed ? client.sessions.delete.mutate({ sessionId }) : client.sessions.archive.mutate({ sessionId })).catch(() => undefined)),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { FinishReason, RunErrorCode, StreamEvent } from '@threadline/shared';
 import { z } from 'zod';
+import { Requirements } from './requirements.js';
 
 /** tRPC error codes a refused request can carry (the `errorCode` of a `rejected` turn). */
 const REQUEST_ERROR_CODES = [
@@ -143,12 +144,14 @@ export type ScenarioStep =
 export const Scenario = z.strictObject({
   /** Shown in the report and as the JUnit testsuite name (default: the file name). */
   name: z.string().min(1).max(150).optional(),
-  /** What the scenario checks and what the server needs (for example an environment variable). */
+  /** What the scenario checks. */
   description: z.string().optional(),
   /** Values every turn gets unless it sets its own. */
   defaults: z
     .strictObject({ session: SessionChoice.optional(), model: z.string().min(1).optional(), agent: z.string().min(1).optional() })
     .optional(),
+  /** What the scenario needs of its server (checked before it runs; --start-server sets it up). */
+  requires: Requirements.optional(),
   /** How long one turn may take before it fails, ms (default 60000). */
   timeoutMs: z.number().int().positive().default(60_000),
   steps: z.array(Step).min(1),

@@ -74,8 +74,15 @@ export type McpServerConfig =
 export interface AgentsFile {
   /** Absolute path, for messages. */
   path: string;
-  agents: AgentsFileAgent[];
+  /** The well-formed agents, each with its place in the file (`agents[position]` in messages). */
+  agents: (AgentsFileAgent & { position: number })[];
   mcpServers: Record<string, McpServerConfig>;
+  /**
+   * What is wrong with its shape (fields, duplicate names). The file's agents are checked further
+   * when they are built (agentsWithFile: tools, approvals, handoffs, models), which reports these
+   * together with its own, so that one start names every mistake.
+   */
+  problems: string[];
 }
 
 /** A problem in the agents file: the message names the file and where in it. */
@@ -98,7 +105,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /**
  * Reads and validates an agents file (`.json` is read as JSON, anything else as YAML). Relative
- * `cwd`s are resolved against the file's folder. Throws an `AgentsFileError` listing every problem.
+ * `cwd`s are resolved against the file's folder. Throws an `AgentsFileError` when it cannot be read
+ * or parsed; problems of shape come back in `problems` (see AgentsFile).
  */
 export async function readAgentsFile(path: string): Promise<AgentsFile> {
   let text: string;
@@ -112,25 +120,46 @@ export async function readAgentsFile(path: string): Promise<AgentsFile> {
 
 /** Validates the text of an agents file; see `readAgentsFile`. */
 export function parseAgentsFile(path: string, text: string): AgentsFile {
-  const raw = extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text);
-  const parsed = AgentsFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new AgentsFileError(path, parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
-  }
-  const duplicates = parsed.data.agents
-    .map((agent, index) => ({ agent, index }))
-    .filter(({ agent }, position, all) => all.findIndex((other) => other.agent.name === agent.name) !== position)
-    .map(({ agent, index }) => `agents[${index}].name: agent ${agent.name} is defined more than once`);
-  if (duplicates.length > 0) throw new AgentsFileError(path, duplicates);
+  const raw = (extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text)) ?? {};
+  const { data, problems } = wellFormedParts(path, raw);
+  const agents = data.agents.filter((agent, index, all) => {
+    if (all.findIndex((other) => other.name === agent.name) === index) return true;
+    problems.push(`agents[${agent.position}].name: agent ${agent.name} is defined more than once`);
+    return false;
+  });
 
   const folder = dirname(path);
   const mcpServers: Record<string, McpServerConfig> = {};
-  for (const [name, entry] of Object.entries(parsed.data.mcpServers)) {
+  for (const [name, entry] of Object.entries(data.mcpServers)) {
     mcpServers[name] = entry.url
       ? { transport: 'http', url: entry.url, headers: entry.headers ?? {} }
       : { transport: 'stdio', command: entry.command!, args: entry.args ?? [], env: entry.env ?? {}, cwd: entry.cwd && resolve(folder, entry.cwd) };
   }
-  return { path, agents: parsed.data.agents, mcpServers };
+  return { path, agents, mcpServers, problems };
+}
+
+/**
+ * The file's well-formed agents and MCP servers, and a line for every problem of shape. A broken
+ * agent or server is left out (and reported) so that the rest can still be checked; a broken top
+ * level (not a mapping, an unknown key) stops here.
+ */
+function wellFormedParts(path: string, raw: unknown): { data: { agents: AgentsFile['agents']; mcpServers: z.infer<typeof AgentsFileSchema>['mcpServers'] }; problems: string[] } {
+  const parsed = AgentsFileSchema.safeParse(raw);
+  if (parsed.success) return { data: { ...parsed.data, agents: parsed.data.agents.map((agent, position) => ({ ...agent, position })) }, problems: [] };
+  const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const brokenAgents = new Set<number>();
+  const brokenServers = new Set<string>();
+  for (const { path: where } of parsed.error.issues) {
+    if (where[0] === 'agents' && typeof where[1] === 'number') brokenAgents.add(where[1]);
+    else if (where[0] === 'mcpServers' && typeof where[1] === 'string') brokenServers.add(where[1]);
+    else throw new AgentsFileError(path, problems);
+  }
+  const document = raw as { agents?: unknown[]; mcpServers?: Record<string, unknown> };
+  const agents = (document.agents ?? []).flatMap((entry, position) => (brokenAgents.has(position) ? [] : [{ ...AgentEntry.parse(entry), position }]));
+  const mcpServers = Object.fromEntries(
+    Object.entries(document.mcpServers ?? {}).flatMap(([name, entry]) => (brokenServers.has(name) ? [] : [[name, McpServerEntry.parse(entry)]])),
+  );
+  return { data: { agents, mcpServers }, problems };
 }
 
 function parseJson(path: string, text: string): unknown {

@@ -6,16 +6,29 @@ import type { AgentDefinition, ToolDefinition } from './types.js';
 export interface ToolSources {
   builtInTools: ToolDefinition[];
   mcp: McpServers;
+  /** The providers configured here (`local`, `openai`, …): an agent's model must name one. */
+  providers: string[];
 }
 
 /**
  * The built-in agents with the file's agents applied: a file agent with a built-in's name replaces
- * it in place, the others follow in file order. Throws an `AgentsFileError` naming every tool that
- * does not exist.
+ * it in place, the others follow in file order. Throws one `AgentsFileError` naming every problem:
+ * the file's own (shape, duplicates), every tool or approval that does not exist, every handoff to
+ * no agent, every model of a provider that is not configured.
  */
 export function agentsWithFile(builtIn: AgentDefinition[], file: AgentsFile, sources: ToolSources): AgentDefinition[] {
-  const problems: string[] = [];
-  const defined = file.agents.map((entry, index) => toAgentDefinition(entry, index, file, sources, problems));
+  const problems: string[] = [...file.problems];
+  const defined = file.agents.map((entry) => toAgentDefinition(entry, entry.position, file, sources, problems));
+  const names = new Set([...builtIn, ...defined].map((agent) => agent.name));
+  for (const entry of file.agents) {
+    (entry.handoffs ?? []).forEach((name, position) => {
+      if (!names.has(name)) problems.push(`agents[${entry.position}].handoffs[${position}]: no agent ${name} (agents: ${[...names].join(', ')})`);
+    });
+    const provider = entry.model?.slice(0, entry.model.indexOf('/'));
+    if (provider && !sources.providers.includes(provider)) {
+      problems.push(`agents[${entry.position}].model: ${entry.model}: provider ${provider} is not configured here (configured: ${sources.providers.join(', ')})`);
+    }
+  }
   if (problems.length > 0) throw new AgentsFileError(file.path, problems);
   const byName = new Map(defined.map((agent) => [agent.name, agent]));
   const replaced = builtIn.map((agent) => byName.get(agent.name) ?? agent);

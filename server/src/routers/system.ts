@@ -16,6 +16,7 @@ export const systemRouter = router({
       providers: providers.list().map((provider) => ({ name: provider.name, configured: true, baseUrl: provider.baseUrl })),
       defaultModel: config.defaultModel,
       database: dialect,
+      concurrency: Object.fromEntries(providers.list().map((provider) => [provider.name, config.concurrency(provider.name)])),
     };
   }),
 

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import type { Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelMessage, type ModelPart, type ModelRequest } from '../types.js';
 import { parseDirectives, type EchoScript } from './directives.js';
+import { toolIntent } from './intents.js';
 
 const LOREM =
   'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(
@@ -16,7 +17,8 @@ export interface EchoModelOptions {
 
 /**
  * `local/echo`: offline and deterministic. Streams `Echo: <last user message>` word by word, scripted
- * by directives (see directives.ts); after a tool result it answers with that result.
+ * by directives (see directives.ts); offered tools, it calls the one a message plainly asks for
+ * (intents.ts); after a tool result it answers with that result.
  */
 export class EchoModel implements ChatModel {
   readonly id = 'local/echo';
@@ -25,6 +27,10 @@ export class EchoModel implements ChatModel {
   async *stream(request: ModelRequest): AsyncIterable<ModelPart> {
     const last = request.messages.at(-1);
     const script = last?.role === 'user' ? parseDirectives(last.content) : { text: '' };
+    if (last?.role === 'user' && !script.tool && request.tools?.length) {
+      const intent = toolIntent(script.text, new Set(request.tools.map((tool) => tool.name)));
+      if (intent) script.tool = intent;
+    }
     const delayMs = script.delayMs ?? this.options.delayMs;
     const inputTokens = countInputTokens(request);
     throwIfFailsEarly(script);
