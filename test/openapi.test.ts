@@ -119,6 +119,25 @@ describe('the OpenAPI document', () => {
   });
 });
 
+describe('the docs routes', () => {
+  it('serve the page and only the listed swagger-ui-dist files, without a token', async () => {
+    const page = await fetch(`${server.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('docs/swagger-ui-bundle.js');
+    const bundle = await fetch(`${server.url}/docs/swagger-ui-bundle.js`);
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    for (const path of ['/docs/package.json', '/docs/..%2Fpackage.json', '/docs/swagger-ui-bundle.js.map', '/docs/index.html']) {
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(404);
+    }
+    expect((await fetch(`${server.url}/openapi.json`, { method: 'POST' })).status).toBe(405);
+    const head = await fetch(`${server.url}/openapi.json`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect((await fetch(`${server.url}/docs/`, { redirect: 'manual' })).headers.get('location')).toBe('../docs');
+  });
+});
+
 /**
  * A valid input for every query and mutation, in an order that makes each succeed; `state` carries
  * ids from earlier answers. A procedure added to the router without a line here fails the test.
