@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUT_PLACEHOLDER } from '../server/src/docs/openapi-document.js';
 import { appRouter } from '../server/src/routers/app.js';
+import { createToken, findUserByName } from '../server/src/store/users.js';
 import { runCurl, sseFrames, startCommand } from './helpers/curl.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -146,6 +147,7 @@ const plan: [string, (state: Record<string, string>) => unknown][] = [
   ['system.health', () => undefined],
   ['system.info', () => undefined],
   ['system.status', () => undefined],
+  ['system.operatorStatus', () => undefined],
   ['agents.list', () => undefined],
   ['agents.get', () => ({ agent: 'chat' })],
   ['models.list', () => undefined],
@@ -181,11 +183,12 @@ describe('every query and mutation, called with its documented curl line', () =>
       return answer.runId;
     };
     const state: Record<string, string> = { approveRunId: await waiting(), denyRunId: await waiting(), cancelRunId: await waiting() };
-    const variables = { THREADLINE_URL: server.url, THREADLINE_TOKEN: server.token };
+    const { token: operatorToken } = await createToken(server.server.services.db, (await findUserByName(server.server.services.db, 'local'))!.id, 'ops', { operator: true });
     for (const [procedure, inputOf] of plan) {
       const input = inputOf(state);
       const command = curlLine(procedure).replace(INPUT_PLACEHOLDER, JSON.stringify(input));
-      const { status, body } = await runCurl(command, variables);
+      const token = procedures.get(procedure)!.meta?.access === 'operator' ? operatorToken : server.token;
+      const { status, body } = await runCurl(command, { THREADLINE_URL: server.url, THREADLINE_TOKEN: token });
       expect({ procedure, status, body: status === 200 ? 'ok' : body }).toEqual({ procedure, status: 200, body: 'ok' });
       const answer = JSON.parse(body) as { result: { data: { json: Json } } };
       const validate = validatorFor(answerSchema(procedure));

@@ -126,3 +126,9 @@ export const authedProcedure = publicProcedure.meta({ access: 'user' }).use(func
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
   return next({ ctx: { user: ctx.user } });
 });
+
+/** Requires an operator token (`threadline-server token create NAME --operator`); any other token gets FORBIDDEN. */
+export const operatorProcedure = authedProcedure.meta({ access: 'operator' }).use(function isOperator({ ctx, next }) {
+  if (!ctx.user.operator) throw new TRPCError({ code: 'FORBIDDEN', message: 'an operator token is required' });
+  return next();
+});
