@@ -52,7 +52,7 @@ program
     if (server.firstToken) {
       console.log(`\nCreated user "local". Its token (shown once, also saved to ${server.services.config.dataDir}/token):\n\n  ${server.firstToken}\n`);
     }
-    console.log(`Threadline listening on ${server.url} (tRPC at ${server.url}/trpc)`);
+    console.log(`Threadline listening on ${server.url} (tRPC at ${server.url}/trpc, API reference at ${server.url}/docs)`);
     const stop = (signal: string) => {
       server.services.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
       server.close(config.shutdownGraceMs).then(
