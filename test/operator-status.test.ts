@@ -38,6 +38,8 @@ for (const dialect of DIALECTS) {
       const created = await runCli(['token', 'create', 'local', '--operator', '--label', 'ops'], { dataDir: t.database.dataDir, databaseUrl: t.database.databaseUrl });
       expect(created).toMatchObject({ code: 0, stderr: '' });
       const operator = t.clientFor(created.stdout.trim());
+      // `token list` marks it (a process start: it runs while the calls below are made).
+      const listed = runCli(['token', 'list', 'local'], { dataDir: t.database.dataDir, databaseUrl: t.database.databaseUrl });
       const full = await operator.system.operatorStatus.query();
       expect(full).toMatchObject({
         waitingRuns: 1,
@@ -51,8 +53,10 @@ for (const dialect of DIALECTS) {
       // The user's everyday token gained nothing.
       expect(await errorOf(t.client.system.operatorStatus.query())).toMatchObject({ code: 'FORBIDDEN' });
 
-      const listed = await runCli(['token', 'list', 'local'], { dataDir: t.database.dataDir, databaseUrl: t.database.databaseUrl });
-      expect(listed.stdout.split('\n').filter((line) => line.includes('\tops\t'))).toEqual([expect.stringMatching(/\tlive\toperator$/)]);
+
+      const tokens = (await listed).stdout.split('\n').filter(Boolean);
+      expect(tokens.filter((line) => line.endsWith('\toperator'))).toEqual([expect.stringMatching(/\tops\t.*\tlive\toperator$/)]);
+      expect(tokens).toHaveLength(2);
 
       // Once bob's run has ended, nobody has unfinished runs.
       await bob.client.runs.cancel.mutate({ runId: waiting.runId });
