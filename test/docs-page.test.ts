@@ -72,4 +72,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the /docs page in Chr
     expect(await answer.locator('.response-col_description').textContent()).toContain('"name": "assistant"');
     expect(problems).toEqual([]);
   });
+
+  it('offers examples a newcomer can send as they are: a mutation with its example body', async () => {
+    const operation = page.locator('.opblock').filter({ has: page.locator('.opblock-summary-path', { hasText: /^\/trpc\/sessions\.create$/ }) });
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('.btn.execute').click();
+    const answer = operation.locator('.live-responses-table tbody .response');
+    await expect.poll(() => answer.locator('.response-col_status').textContent()).toContain('200');
+    const { items } = await server.client.sessions.list.query();
+    expect(items).toHaveLength(1);
+    expect(problems).toEqual([]);
+  });
 });

@@ -112,6 +112,17 @@ describe('the OpenAPI document', () => {
     expect(documented).toEqual(expected);
   });
 
+  it('gives every input an example that the procedure accepts as it is', () => {
+    for (const [path, definition] of procedures) {
+      const input = (definition as unknown as { inputs: { safeParse(value: unknown): { success: boolean } }[] }).inputs[0];
+      if (!input) continue;
+      const operation = operationOf(path);
+      const content = ((operation.requestBody as Json | undefined)?.content ?? ((operation.parameters as Json[]).find((parameter) => parameter.name === 'input')!.content)) as Record<string, { example: { json: unknown } }>;
+      const example = content['application/json']!.example;
+      expect(input.safeParse(example.json).success, `${path}: ${JSON.stringify(example)}`).toBe(true);
+    }
+  });
+
   it('says which calls need a token as the procedures themselves do (each declares it)', () => {
     for (const [path, definition] of procedures) {
       expect(definition.meta?.access, `${path} declares its access`).toMatch(/^(public|user|operator)$/);

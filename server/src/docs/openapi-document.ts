@@ -1,5 +1,6 @@
 import type { AnyRouter } from '@trpc/server';
 import { StreamEvent } from '@threadline/shared';
+import { minimalExample } from './examples.js';
 import { wireSchema, type JsonSchema, type SchemaComponents } from './json-schema.js';
 import { routerProcedures, type ProcedureEntry } from './procedures.js';
 import { errorEnvelopeSchema, superjsonMetaSchema } from './wire-schemas.js';
@@ -43,6 +44,11 @@ function superjsonOf(schema: JsonSchema): JsonSchema {
   return { type: 'object', required: ['json'], properties: { json: schema } };
 }
 
+/** An input's media type: its superjson envelope, with the smallest input as the example to start from. */
+function inputContent(input: JsonSchema): JsonSchema {
+  return { 'application/json': { schema: superjsonOf(input), example: { json: minimalExample(input) } } };
+}
+
 function operation(procedure: ProcedureEntry, components: SchemaComponents): JsonSchema {
   const input = procedure.input ? wireSchema(procedure.input, 'input', components) : undefined;
   const needs = { public: 'Public: no token needed.', user: 'Needs a bearer token.', operator: 'Needs an operator token (`threadline-server token create NAME --operator`); other tokens get FORBIDDEN.' }[procedure.access];
@@ -61,7 +67,7 @@ function operation(procedure: ProcedureEntry, components: SchemaComponents): Jso
       in: 'query',
       required: !procedure.inputOptional,
       description: 'The input as superjson, `{"json": <input>}`, URL-encoded.',
-      content: { 'application/json': { schema: superjsonOf(input) } },
+      content: inputContent(input),
     });
   }
   if (streamed) parameters.push({ name: 'Last-Event-ID', in: 'header', required: false, description: 'Resume after this event id.', schema: { type: 'string' } });
@@ -99,7 +105,7 @@ function operation(procedure: ProcedureEntry, components: SchemaComponents): Jso
     security: procedure.access === 'public' ? [] : [{ [SECURITY_SCHEME]: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(procedure.type === 'mutation' && input
-      ? { requestBody: { required: !procedure.inputOptional, content: { 'application/json': { schema: superjsonOf(input) } } } }
+      ? { requestBody: { required: !procedure.inputOptional, content: inputContent(input) } }
       : {}),
     responses: {
       '200': success,
