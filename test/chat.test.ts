@@ -254,7 +254,7 @@ describe('system', () => {
     expect(info.features).not.toContain('redis');
     await expect(anonymous.system.status.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
     await t.addUser('second');
-    expect(await t.client.system.status.query()).toMatchObject({ activeRuns: 0, queuedRuns: 0, users: 2 });
+    expect(await t.client.system.status.query()).toMatchObject({ activeRuns: 0, queuedRuns: 0, own: { queued: 0, running: 0, waiting: 0 } });
     expect(await t.client.models.list.query()).toContainEqual({ id: 'local/echo', provider: 'local', name: 'echo' });
     expect((await t.client.agents.list.query()).map((agent) => agent.name)).toContain('chat');
     expect(await t.client.agents.get.query({ agent: 'chat' })).toMatchObject({ model: 'local/echo' });
@@ -264,7 +264,7 @@ describe('system', () => {
     expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
   });
 
-  it('counts active runs and their users in system.status', async () => {
+  it('counts active runs, and the caller\'s own, in system.status', async () => {
     await using t = await startTestServer({ environment: { THREADLINE_LOCAL_DELAY_MS: '20' } });
     const requestId = randomUUID();
     let status: unknown;
@@ -274,6 +274,6 @@ describe('system', () => {
         if (Number(event.id) === 3) void t.client.system.status.query().then((value) => (status = value));
       },
     );
-    expect(status).toMatchObject({ activeRuns: 1, activeUsers: 1 });
+    expect(status).toMatchObject({ activeRuns: 1, own: { running: 1 } });
   });
 });

@@ -35,6 +35,7 @@ const procedures: [path: string, kind: Kind, keys: string[], required: string[]]
   ['system.health', 'query', [], []],
   ['system.info', 'query', [], []],
   ['system.status', 'query', [], []],
+  ['system.operatorStatus', 'query', [], []],
 ];
 
 /** Ids that exist (seeded, then every id a response names), so inputs reach past validation into the store. */

@@ -52,7 +52,7 @@ program
     if (server.firstToken) {
       console.log(`\nCreated user "local". Its token (shown once, also saved to ${server.services.config.dataDir}/token):\n\n  ${server.firstToken}\n`);
     }
-    console.log(`Threadline listening on ${server.url} (tRPC at ${server.url}/trpc)`);
+    console.log(`Threadline listening on ${server.url} (tRPC at ${server.url}/trpc, API reference at ${server.url}/docs)`);
     const stop = (signal: string) => {
       server.services.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
       server.close(config.shutdownGraceMs).then(
@@ -98,11 +98,12 @@ token
   .command('create <user>')
   .description("issue a new token for a user and print it (it is shown only once)")
   .option('-l, --label <label>', 'what the token is for', 'cli')
-  .action((name: string, options: { label: string }) =>
+  .option('--operator', 'an operator token: it may also read every user\'s figures (system.operatorStatus)')
+  .action((name: string, options: { label: string; operator?: boolean }) =>
     withStore(async (db) => {
       const row = await findUserByName(db, name);
       if (!row) fail(`no user ${name}`);
-      console.log((await createToken(db, row.id, options.label)).token);
+      console.log((await createToken(db, row.id, options.label, { operator: options.operator === true })).token);
     }),
   );
 token
@@ -123,7 +124,7 @@ token
       if (!row) fail(`no user ${name}`);
       for (const entry of await listTokens(db, row.id)) {
         const state = entry.revoked_at ? `revoked ${new Date(entry.revoked_at).toISOString()}` : 'live';
-        console.log(`${entry.id}\t${entry.label}\t${new Date(entry.created_at).toISOString()}\t${state}`);
+        console.log(`${entry.id}\t${entry.label}\t${new Date(entry.created_at).toISOString()}\t${state}${entry.operator ? '\toperator' : ''}`);
       }
     }),
   );

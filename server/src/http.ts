@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
 import { appRouter } from './routers/app.js';
+import { createDocsRoutes } from './docs/docs-routes.js';
 import { createSseResponder } from './sse-responder.js';
 import { stringifySuperjson } from './superjson-text.js';
 import type { Services } from './services.js';
@@ -10,6 +11,7 @@ import { contextForToken } from './request-context.js';
 import { retryAfterOf, unexplainedCause, type Context } from './trpc.js';
 import { corsRefusalLogger, createHttpLogger, type ObservedRequest } from './observability/http-log.js';
 import { serveMetrics } from './observability/metrics-endpoint.js';
+import { version } from './version.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -47,7 +49,7 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
 
 /**
  * The HTTP server: `/trpc/*` (queries and mutations, batched; subscriptions over SSE), `/healthz`
- * (process alive) and `/readyz` (database answers) for load balancers.
+ * (process alive) and `/readyz` (database answers) for load balancers, `/openapi.json` and `/docs`.
  */
 export function createHttpServer(services: Services): Server {
   const { config, logger } = services;
@@ -83,6 +85,8 @@ export function createHttpServer(services: Services): Server {
     // The router's output transformer is superjson (trpc.ts); this writes the same text, faster.
     serialize: stringifySuperjson,
   });
+  // The API reference: `/openapi.json` and the `/docs` page.
+  const docs = createDocsRoutes(appRouter, { version });
 
   const server = createServer((request, response) => {
     logRequest(request, response);
@@ -97,6 +101,8 @@ export function createHttpServer(services: Services): Server {
         });
       }
       else trpc(request, response);
+    } else if (docs.serves(path)) {
+      docs.respond(request, response, path);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {

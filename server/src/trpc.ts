@@ -21,7 +21,15 @@ export interface Context {
   requestId?: string;
 }
 
-const t = initTRPC.context<Context>().create({
+/** Who may call a procedure: anyone, any user with a token, or an operator (a token made with `--operator`). */
+export type ProcedureAccess = 'public' | 'user' | 'operator';
+
+/** Procedure metadata; the API document (docs/openapi-document.ts) reads `access` to say which calls need a token. */
+export interface ProcedureMeta {
+  access: ProcedureAccess;
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   transformer: { input: guardedInput(superjson), output: superjson },
   sse: {
     ping: { enabled: true, intervalMs: 10_000 },
@@ -138,10 +146,16 @@ const traced = t.middleware(async function traced({ ctx, path, type, next }) {
 });
 
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(traced).use(mapErrors).use(withServices);
+export const publicProcedure = t.procedure.meta({ access: 'public' }).use(traced).use(mapErrors).use(withServices);
 
 /** Requires a valid bearer token; `ctx.user` is the caller. */
-export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
+export const authedProcedure = publicProcedure.meta({ access: 'user' }).use(function isAuthed({ ctx, next }) {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
   return next({ ctx: { user: ctx.user } });
+});
+
+/** Requires an operator token (`threadline-server token create NAME --operator`); any other token gets FORBIDDEN. */
+export const operatorProcedure = authedProcedure.meta({ access: 'operator' }).use(function isOperator({ ctx, next }) {
+  if (!ctx.user.operator) throw new TRPCError({ code: 'FORBIDDEN', message: 'an operator token is required' });
+  return next();
 });

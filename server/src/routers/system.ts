@@ -1,6 +1,8 @@
-import { Health, SystemInfo, SystemStatus } from '@threadline/shared';
+import { Health, OperatorStatus, SystemInfo, SystemStatus } from '@threadline/shared';
+import type { Services } from '../services.js';
+import { ownRunCounts, unfinishedRunCounts } from '../store/run-counts.js';
 import { countUsers } from '../store/users.js';
-import { authedProcedure, publicProcedure, router } from '../trpc.js';
+import { authedProcedure, operatorProcedure, publicProcedure, router } from '../trpc.js';
 import { version } from '../version.js';
 
 /** Liveness, what this server is, and what it is doing. */
@@ -20,17 +22,22 @@ export const systemRouter = router({
     };
   }),
 
-  status: authedProcedure.output(SystemStatus).query(async ({ ctx }) => {
-    const { engine, db, startedAt } = ctx.services;
-    const status = engine.status();
-    return {
-      uptimeMs: Date.now() - startedAt,
-      activeRuns: status.active,
-      queuedRuns: status.queued,
-      waitingRuns: status.waiting,
-      users: await countUsers(db),
-      activeUsers: status.users,
-      queues: status.queues,
-    };
+  /** How busy this instance is (anonymous counts) and the caller's own runs; nothing about other users. */
+  status: authedProcedure.output(SystemStatus).query(async ({ ctx }) => ({
+    ...instanceStatus(ctx.services),
+    own: await ownRunCounts(ctx.services.db, ctx.user.id),
+  })),
+
+  /** Operator tokens only (FORBIDDEN otherwise): every figure of `status`, plus the users and each one's runs. */
+  operatorStatus: operatorProcedure.output(OperatorStatus).query(async ({ ctx }) => {
+    const { db } = ctx.services;
+    const [users, runsByUser, own] = await Promise.all([countUsers(db), unfinishedRunCounts(db), ownRunCounts(db, ctx.user.id)]);
+    return { ...instanceStatus(ctx.services), own, users, activeUsers: runsByUser.length, runsByUser };
   }),
 });
+
+/** This instance's anonymous figures: uptime, runs by state, each provider's queue. */
+function instanceStatus({ engine, startedAt }: Services) {
+  const status = engine.status();
+  return { uptimeMs: Date.now() - startedAt, activeRuns: status.active, queuedRuns: status.queued, waitingRuns: status.waiting, queues: status.queues };
+}

@@ -28,6 +28,8 @@ export interface TokenTable {
   token_hash: string;
   created_at: number;
   revoked_at: number | null;
+  /** 1: an operator token (sees every user's figures in `system.operatorStatus`); 0 otherwise. */
+  operator: Generated<number>;
 }
 
 export interface SessionTable {

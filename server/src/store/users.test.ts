@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
       const secret = token.slice('tl_'.length);
       for (const value of Object.values(stored[0]!)) expect(String(value)).not.toContain(secret);
 
-      expect(await findUserByToken(store.db, token)).toEqual({ id: alice.id, name: 'alice' });
+      expect(await findUserByToken(store.db, token)).toEqual({ id: alice.id, name: 'alice', operator: false });
     });
 
     it('keeps each user’s tokens apart', async () => {
@@ -64,8 +64,8 @@ for (const dialect of DIALECTS) {
       const bobs = await createToken(store.db, bob.id, 'cli');
       expect(first.token).not.toBe(second.token);
       expect((await listTokens(store.db, alice.id)).map((row) => row.id).sort()).toEqual([first.row.id, second.row.id].sort());
-      expect(await findUserByToken(store.db, second.token)).toEqual({ id: alice.id, name: 'alice' });
-      expect(await findUserByToken(store.db, bobs.token)).toEqual({ id: bob.id, name: 'bob' });
+      expect(await findUserByToken(store.db, second.token)).toEqual({ id: alice.id, name: 'alice', operator: false });
+      expect(await findUserByToken(store.db, bobs.token)).toEqual({ id: bob.id, name: 'bob', operator: false });
     });
 
     it('revokes by the token itself, once, leaving the user’s other tokens alive', async () => {
@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       const before = Date.now();
       expect(await revokeToken(store.db, revoked.token)).toBe(true);
       expect(await findUserByToken(store.db, revoked.token)).toBeUndefined();
-      expect(await findUserByToken(store.db, alive.token)).toEqual({ id: alice.id, name: 'alice' });
+      expect(await findUserByToken(store.db, alive.token)).toEqual({ id: alice.id, name: 'alice', operator: false });
       expect(await revokeToken(store.db, revoked.token)).toBe(false);
 
       const row = (await listTokens(store.db, alice.id)).find((token) => token.id === revoked.row.id)!;
@@ -101,7 +101,7 @@ for (const dialect of DIALECTS) {
       expect(await revokeToken(store.db, generateToken())).toBe(false);
       expect(await revokeToken(store.db, alice.id)).toBe(false);
       expect(await revokeToken(store.db, token.slice(3))).toBe(false);
-      expect(await findUserByToken(store.db, token)).toEqual({ id: alice.id, name: 'alice' });
+      expect(await findUserByToken(store.db, token)).toEqual({ id: alice.id, name: 'alice', operator: false });
     });
 
     it('resolves malformed, unknown and near-miss tokens to no user', async () => {
@@ -125,6 +125,19 @@ for (const dialect of DIALECTS) {
         generateToken(),
       ];
       for (const attempt of attempts) expect(await findUserByToken(store.db, attempt), attempt).toBeUndefined();
+    });
+
+    it('marks operator tokens: only that token carries the rights, and revoking it takes them away', async () => {
+      await using store = await openTestStore(dialect);
+      const alice = await createUser(store.db, 'alice');
+      const everyday = await createToken(store.db, alice.id, 'cli');
+      const operator = await createToken(store.db, alice.id, 'ops', { operator: true });
+      expect([everyday.row.operator, operator.row.operator]).toEqual([0, 1]);
+      expect(await findUserByToken(store.db, operator.token)).toEqual({ id: alice.id, name: 'alice', operator: true });
+      expect(await findUserByToken(store.db, everyday.token)).toEqual({ id: alice.id, name: 'alice', operator: false });
+      expect((await listTokens(store.db, alice.id)).map((token) => [token.label, token.operator]).sort()).toEqual([['cli', 0], ['ops', 1]]);
+      expect(await revokeToken(store.db, operator.token)).toBe(true);
+      expect(await findUserByToken(store.db, operator.token)).toBeUndefined();
     });
   });
 }

@@ -7,6 +7,8 @@ import type { Database, TokenRow, UserRow } from './database.js';
 export interface AuthUser {
   id: string;
   name: string;
+  /** The token is an operator token (`token create NAME --operator`). */
+  operator: boolean;
 }
 
 const TOKEN_PREFIX = 'tl_';
@@ -40,11 +42,12 @@ export async function countUsers(db: Kysely<Database>): Promise<number> {
   return Number(row.count);
 }
 
-/** Issues a token for the user; returns the token (shown once) and its stored row. */
+/** Issues a token for the user (an operator token with `operator`); returns the token (shown once) and its stored row. */
 export async function createToken(
   db: Kysely<Database>,
   userId: string,
   label: string,
+  options: { operator?: boolean } = {},
 ): Promise<{ token: string; row: TokenRow }> {
   const token = generateToken();
   const row: TokenRow = {
@@ -54,6 +57,7 @@ export async function createToken(
     token_hash: hashToken(token),
     created_at: Date.now(),
     revoked_at: null,
+    operator: options.operator ? 1 : 0,
   };
   await db.insertInto('tokens').values(row).execute();
   return { token, row };
@@ -79,11 +83,12 @@ export async function revokeToken(db: Kysely<Database>, tokenOrId: string): Prom
 /** The user a live (not revoked) token belongs to. */
 export async function findUserByToken(db: Kysely<Database>, token: string): Promise<AuthUser | undefined> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  return db
+  const row = await db
     .selectFrom('tokens')
     .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['users.id', 'users.name'])
+    .select(['users.id', 'users.name', 'tokens.operator'])
     .where('tokens.token_hash', '=', hashToken(token))
     .where('tokens.revoked_at', 'is', null)
     .executeTakeFirst();
+  return row && { id: row.id, name: row.name, operator: row.operator === 1 };
 }
