@@ -2,7 +2,11 @@ import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
 import { openStore } from '../src/store/open.js';
-import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken } from '../src/store/users.js';
+import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken, tokenIdOf } from '../src/store/users.js';
+import { cliSource } from '../src/audit/actors.js';
+import { AUDIT_ACTIONS, recordAudit } from '../src/store/audit.js';
+import { registerAuditCommand } from '../src/operator/audit-command.js';
+import { registerRetentionCommands } from '../src/operator/retention-commands.js';
 import { displayUrl } from '../src/url-credentials.js';
 import { version } from '../src/version.js';
 
@@ -80,7 +84,8 @@ user
     withStore(async (db) => {
       if (await findUserByName(db, name)) fail(`user ${name} already exists`);
       const created = await createUser(db, name);
-      const { token } = await createToken(db, created.id, 'created with the user');
+      const { token, row } = await createToken(db, created.id, 'created with the user');
+      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.userCreate, target: `user:${name}`, details: { userId: created.id, tokenId: row.id } });
       console.log(token);
     }),
   );
@@ -102,7 +107,9 @@ token
     withStore(async (db) => {
       const row = await findUserByName(db, name);
       if (!row) fail(`no user ${name}`);
-      console.log((await createToken(db, row.id, options.label)).token);
+      const created = await createToken(db, row.id, options.label);
+      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.tokenCreate, target: `user:${name}`, details: { tokenId: created.row.id, label: options.label } });
+      console.log(created.token);
     }),
   );
 token
@@ -110,7 +117,9 @@ token
   .description('revoke a token, given the token itself or its id')
   .action((tokenOrId: string) =>
     withStore(async (db) => {
+      const tokenId = await tokenIdOf(db, tokenOrId);
       if (!(await revokeToken(db, tokenOrId))) fail('no such live token');
+      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.tokenRevoke, target: `token:${tokenId}` });
       console.log('revoked');
     }),
   );
@@ -127,6 +136,9 @@ token
       }
     }),
   );
+
+registerRetentionCommands(program, fail);
+registerAuditCommand(program, fail);
 
 loadDotEnv();
 await program.parseAsync();

@@ -172,7 +172,7 @@ class Batches {
       for (const session of found) {
         if (session.rows > this.size) {
           await flush();
-          await this.drain(session.id, which, kind);
+          await this.drain(session.id, session.rows - 1, which, kind);
           continue;
         }
         if (rows + session.rows > this.size) await flush();
@@ -185,13 +185,19 @@ class Batches {
     }
   }
 
-  /** A session too big for one batch: its messages and runs a batch at a time, then itself. */
-  private async drain(id: string, which: ExpiredSessions, kind: 'archivedSessions' | 'sessions'): Promise<void> {
-    while (this.go()) {
+  /**
+   * A session too big for one batch: its messages and runs a batch at a time until the rest fits
+   * in one with the session itself, then those. `children`: its messages and runs when found.
+   */
+  private async drain(id: string, children: number, which: ExpiredSessions, kind: 'archivedSessions' | 'sessions'): Promise<void> {
+    let left = children;
+    while (left >= this.size && this.go()) {
       const trimmed = await trimExpiredSession(this.db, id, which, this.size);
       if (!trimmed) return;
       await this.committed(trimmed, kind);
-      if (trimmed.messages + trimmed.runs < this.size) break;
+      const count = trimmed.messages + trimmed.runs;
+      if (count === 0) break;
+      left -= count;
     }
     if (this.go()) await this.committed(await deleteExpiredSessions(this.db, [id], which), kind);
   }

@@ -87,3 +87,11 @@ export async function findUserByToken(db: Kysely<Database>, token: string): Prom
     .where('tokens.revoked_at', 'is', null)
     .executeTakeFirst();
 }
+
+/** The id of a token given either the token itself or its id (for the audit trail, which never keeps the token). */
+export async function tokenIdOf(db: Kysely<Database>, tokenOrId: string): Promise<string | undefined> {
+  const column = tokenOrId.startsWith(TOKEN_PREFIX) ? 'token_hash' : 'id';
+  const value = column === 'token_hash' ? hashToken(tokenOrId) : tokenOrId;
+  const row = await db.selectFrom('tokens').select('id').where(column, '=', value).executeTakeFirst();
+  return row?.id;
+}
