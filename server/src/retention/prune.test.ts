@@ -61,11 +61,12 @@ for (const dialect of DIALECTS) {
       const seed = new RetentionFixtures(store.db, user.id);
       const active: string[] = [];
       for (const status of ['queued', 'running', 'waiting'] as const) {
-        active.push(await seed.session({ idleDays: 90, archived: status === 'waiting', messages: 3, runs: [{ status: 'completed', endedDaysAgo: 90 }, { status }] }));
+        active.push(await seed.session({ idleDays: status === 'waiting' ? 50 : 90, archived: status === 'waiting', messages: 3, runs: [{ status: 'completed', endedDaysAgo: 90 }, { status }] }));
       }
       await seed.session({ idleDays: 90, messages: 3 });
 
-      const summary = await prune(store.db, { dialect, policy: { archivedSessionsMs: 30 * DAY_MS, sessionsMs: 30 * DAY_MS } });
+      // Archived sessions go after 30 days, the others after 80: the archived one (50 days) is old enough for its policy only.
+      const summary = await prune(store.db, { dialect, policy: { archivedSessionsMs: 30 * DAY_MS, sessionsMs: 80 * DAY_MS } });
 
       expect(summary.deleted).toEqual({ archivedSessions: 0, sessions: 1, messages: 3, runs: 0 });
       expect(summary.keptActive).toBe(3);

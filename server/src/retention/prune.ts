@@ -115,9 +115,7 @@ export async function prune(db: Kysely<Database>, options: PruneOptions): Promis
   if (archivedCutoff !== null) policies.push([{ cutoff: archivedCutoff, archivedOnly: true }, 'archivedSessions']);
   if (sessionsCutoff !== null) policies.push([{ cutoff: sessionsCutoff, archivedOnly: false }, 'sessions']);
 
-  // Old sessions kept for an unfinished run: counted once, by the widest policy.
-  const widest = policies.at(-1)?.[0];
-  if (widest) summary.keptActive = await countKeptActive(db, widest);
+  summary.keptActive = await countKeptActive(db, policies.map(([which]) => which));
 
   if (summary.dryRun) {
     const earlier: ExpiredSessions[] = [];

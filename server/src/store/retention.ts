@@ -90,13 +90,18 @@ export async function countExpiredSessions(db: Kysely<Database>, which: ExpiredS
   return { sessions: Number(sessions.count), messages: Number(messages.count), runs: Number(runs.count) };
 }
 
-/** Sessions old enough for `which` that are kept because a run of theirs is queued, running or waiting. */
-export async function countKeptActive(db: Kysely<Database>, which: ExpiredSessions): Promise<number> {
+/** Sessions old enough for any of `policies` that are kept because a run of theirs is queued, running or waiting. */
+export async function countKeptActive(db: Kysely<Database>, policies: ExpiredSessions[]): Promise<number> {
+  if (policies.length === 0) return 0;
   const row = await db
     .selectFrom('sessions')
     .select((eb) => eb.fn.countAll().as('count'))
-    .where('updated_at', '<', which.cutoff)
-    .where((eb) => eb.and([...(which.archivedOnly ? [eb('sessions.archived', '=', 1)] : []), hasUnfinishedRun(eb)]))
+    .where((eb) =>
+      eb.and([
+        eb.or(policies.map((which) => eb.and([eb('sessions.updated_at', '<', which.cutoff), ...(which.archivedOnly ? [eb('sessions.archived', '=', 1)] : [])]))),
+        hasUnfinishedRun(eb),
+      ]),
+    )
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
