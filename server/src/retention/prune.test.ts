@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
@@ -8,7 +9,7 @@ import type { Database } from '../store/database.js';
 import { acquireLease } from '../store/leases.js';
 import { openStore } from '../store/open.js';
 import { RUN_REFERENCES_KEPT, SESSION_CHILD_TABLES, SESSION_REFERENCES_KEPT } from '../store/retention.js';
-import { spaceReclaimOf, sqlitePages } from '../store/space.js';
+import { spaceReclaimOf, sqlitePages, vacuumSqlite } from '../store/space.js';
 import { createUser } from '../store/users.js';
 import { createTestDatabase, DIALECTS, openTestStore } from '../testing/databases.js';
 import { countRows, DAY_MS, RetentionFixtures } from '../testing/retention-fixtures.js';
@@ -124,6 +125,28 @@ for (const dialect of DIALECTS) {
       expect(await sessionIds(store.db)).toEqual([fresh]);
     });
 
+    it('lets other queries through between its transactions: a reader sees it part done', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const seed = new RetentionFixtures(store.db, user.id);
+      for (let index = 0; index < 30; index++) await seed.session({ idleDays: 40, messages: 2 });
+      let done = false;
+      const running = prune(store.db, { dialect, policy: { sessionsMs: 30 * DAY_MS }, batchSize: 6 }).then((summary) => {
+        done = true;
+        return summary;
+      });
+      // A reader meanwhile, as the server's requests: one prune transaction of everything would
+      // only ever show it 30 sessions or none.
+      const seen = new Set<number>();
+      for (let reads = 0; !done && reads < 10_000; reads++) {
+        seen.add(await countRows(store.db, 'sessions'));
+        // Requests arrive from the network, each in a turn of its own.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await running).deleted.sessions).toBe(30);
+      expect([...seen].filter((count) => count > 0 && count < 30).length).toBeGreaterThan(1);
+    });
+
     it('never deletes the audit trail, and a timer prunes once per interval for instances sharing the database', async () => {
       await using store = await openTestStore(dialect);
       const user = await createUser(store.db, 'alice');
@@ -195,6 +218,35 @@ describe('SQLite space after a prune', () => {
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
       expect(statSync(file).size).toBeLessThan(before.bytes / 4);
       expect(await countRows(db, 'messages')).toBe(5);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('an older database (auto_vacuum NONE) reuses the space; `vacuum` converts it once, and it shrinks', async () => {
+    await using database = await createTestDatabase('sqlite');
+    const file = join(database.dataDir, 'threadline.db');
+    // As a file from before retention: its first table made without auto_vacuum.
+    const older = new SQLite(file);
+    older.exec('create table before_retention (id integer primary key)');
+    older.close();
+    const { db } = await openStore({ dataDir: database.dataDir });
+    try {
+      expect(await spaceReclaimOf(db, 'sqlite')).toBe('not-enabled');
+      const user = await createUser(db, 'alice');
+      const seed = new RetentionFixtures(db, user.id);
+      for (let index = 0; index < 10; index++) await seed.session({ idleDays: 40, messages: 40, messageBytes: 4000 });
+      const summary = await prune(db, { dialect: 'sqlite', policy: { sessionsMs: 30 * DAY_MS } });
+      expect(summary.space).toEqual({ reclaim: 'not-enabled', reclaimedBytes: 0 });
+      const kept = await sqlitePages(db);
+      expect(kept.free).toBeGreaterThan(kept.pages / 2);
+
+      const reclaimed = await vacuumSqlite(db);
+      expect(await spaceReclaimOf(db, 'sqlite')).toBe('incremental');
+      const after = await sqlitePages(db);
+      expect(after.free).toBe(0);
+      expect(reclaimed).toBe((kept.pages - after.pages) * kept.pageSize);
+      expect(after.pages).toBeLessThan(kept.pages / 2);
     } finally {
       await db.destroy();
     }
