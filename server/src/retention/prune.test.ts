@@ -156,9 +156,13 @@ for (const dialect of DIALECTS) {
       const timer = (instanceId: string) =>
         new RetentionTimer({ db: store.db, dialect, policy: THIRTY_DAYS, intervalMs: 60 * 60 * 1000, batchSize: 500, instanceId, logger: pino({ level: 'silent' }) });
 
-      const [first, second] = await Promise.all([timer('instance-a').runOnce(), timer('instance-b').runOnce()]);
+      const heard: PruneSummary[] = [];
+      const timers = [timer('instance-a'), timer('instance-b')];
+      for (const each of timers) each.onPrune((summary) => heard.push(summary));
+      const [first, second] = await Promise.all(timers.map((each) => each.runOnce()));
       const summaries = [first, second].filter((summary): summary is PruneSummary => summary !== undefined);
       expect(summaries).toHaveLength(1);
+      expect(heard).toEqual(summaries);
       expect(summaries[0]!.deleted.sessions).toBe(1);
       // Still the interval of the first: nobody prunes again.
       expect(await timer('instance-b').runOnce()).toBeUndefined();

@@ -21,8 +21,6 @@ export interface RetentionTimerOptions {
   /** This instance's id: the lease's holder, and the audit trail's actor. */
   instanceId: string;
   logger: Logger;
-  /** Told every prune's summary (metrics). */
-  onPrune?: (summary: PruneSummary) => void;
 }
 
 /** True when the policy deletes anything at all. */
@@ -41,6 +39,7 @@ export class RetentionTimer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private readonly stopping = new AbortController();
+  private readonly listeners: ((summary: PruneSummary) => void)[] = [];
   /** The last prune's summary on this instance. */
   last: PruneSummary | undefined;
 
@@ -66,7 +65,7 @@ export class RetentionTimer {
       if (!(await acquireLease(db, RETENTION_LEASE, instanceId, intervalMs))) return undefined;
       const summary = await prune(db, { policy, dialect, batchSize, signal: this.stopping.signal });
       this.last = summary;
-      this.options.onPrune?.(summary);
+      for (const listener of this.listeners) listener(summary);
       if (deletedRows(summary) > 0) {
         logger.info({ prune: summary }, 'retention: pruned');
         // A prune that deleted nothing is not recorded: the trail would grow by one entry an hour for nothing.
@@ -79,6 +78,11 @@ export class RetentionTimer {
       logger.warn({ err: error }, 'retention: the prune failed; the next interval tries again');
       return undefined;
     }
+  }
+
+  /** Tells `listener` every prune's summary on this instance (metrics: counts by kind, duration). */
+  onPrune(listener: (summary: PruneSummary) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Stops the timer and any prune between two batches; resolves when it has stopped. */
