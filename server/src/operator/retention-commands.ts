@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { cliSource } from '../audit/actors.js';
 import { loadConfig } from '../config.js';
-import { parseDuration } from '../retention/duration.js';
-import { prune, type PruneSummary, type RetentionPolicy } from '../retention/prune.js';
-import { hasRetention } from '../retention/retention-timer.js';
+import { prune, type PruneSummary } from '../retention/prune.js';
+import { prunePolicy } from '../retention/prune-policy.js';
 import { AUDIT_ACTIONS, recordAudit } from '../store/audit.js';
 import { openStore, type Store } from '../store/open.js';
 import { vacuumSqlite } from '../store/space.js';
@@ -50,25 +49,21 @@ export function registerRetentionCommands(program: Command, fail: Fail): void {
     .command('prune')
     .description('delete sessions, messages and finished runs past the retention policy (THREADLINE_RETENTION_*, or --older-than)')
     .option('--older-than <duration>', 'keep what had activity within this long (e.g. 30d, 12h), for every kind; default: the configured policy')
+    .option('--kinds <kinds>', 'only these, comma-separated: archived-sessions, sessions, runs (default: all)')
     .option('--dry-run', 'count what would be deleted, delete nothing')
     .option('--batch-size <rows>', 'most rows per transaction (default THREADLINE_RETENTION_BATCH, 500)')
     .option('--format <format>', 'text or json', 'text')
-    .action((options: { olderThan?: string; dryRun?: boolean; batchSize?: string; format: string }) =>
+    .action((options: { olderThan?: string; kinds?: string; dryRun?: boolean; batchSize?: string; format: string }) =>
       withOperatorStore(async ({ db, dialect }) => {
         const config = loadConfig();
         if (options.format !== 'text' && options.format !== 'json') fail(`--format must be text or json, not ${options.format}`);
-        let policy: RetentionPolicy = config.retention;
-        if (options.olderThan !== undefined) {
-          const ms = parseDuration(options.olderThan);
-          if (!ms) fail(`--older-than takes a duration such as 30d, 12h or 90m, not ${JSON.stringify(options.olderThan)}`);
-          policy = { archivedSessionsMs: ms, sessionsMs: ms, runsMs: ms };
-        }
-        if (!hasRetention(policy)) fail('no retention policy: pass --older-than (e.g. 30d) or set THREADLINE_RETENTION_DAYS');
+        const policy = prunePolicy(options, config.retention);
+        if (typeof policy === 'string') fail(policy);
         const batchSize = options.batchSize === undefined ? config.retention.batchSize : Number(options.batchSize);
         if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size takes a positive whole number, not ${options.batchSize}`);
         const summary = await prune(db, { policy, dialect, dryRun: options.dryRun ?? false, batchSize });
         if (!summary.dryRun) {
-          await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.retentionPrune, details: { olderThan: options.olderThan ?? null, ...summary } });
+          await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.retentionPrune, details: { olderThan: options.olderThan ?? null, kinds: options.kinds ?? null, ...summary } });
         }
         console.log(options.format === 'json' ? JSON.stringify(summary) : describePrune(summary));
       }),
