@@ -52,11 +52,14 @@ for (const dialect of DIALECTS) {
         await store.db.destroy();
       }
 
-      const [dry, noPolicy, revoked] = await Promise.all([
+      const [dry, noPolicy, revoked, createdUser, createdToken] = await Promise.all([
         runCli(['prune', '--older-than', '30d', '--dry-run'], options),
         runCli(['prune'], options),
         runCli(['token', 'revoke', token], options),
+        runCli(['user', 'create', 'bob'], options),
+        runCli(['token', 'create', 'alice', '--label', 'ci'], options),
       ]);
+      expect([createdUser.code, createdToken.code]).toEqual([0, 0]);
       expect(dry).toMatchObject({ code: 0, stderr: '' });
       expect(dry.stdout).toMatch(/would delete \(dry run, nothing deleted\)/);
       expect(dry.stdout).toMatch(/^ {2}sessions +1 /m);
@@ -76,11 +79,20 @@ for (const dialect of DIALECTS) {
       // The trail never holds a token, however it was given.
       expect(jsonl.stdout).not.toMatch(TOKEN_PATTERN);
       const events = jsonl.stdout.trim().split('\n').map((line) => JSON.parse(line) as { action: string; actor: { kind: string; name: string }; origin: string; target: string | null; details: Record<string, unknown> });
-      expect(events.map((event) => event.action)).toEqual(['token.revoke', 'retention.prune']);
+      // The three commands ran at once: their entries in any order, the prune's last.
+      expect(events.map((event) => event.action).sort()).toEqual(['retention.prune', 'token.create', 'token.revoke', 'user.create']);
       for (const event of events) expect(event).toMatchObject({ actor: { kind: 'cli', name: userInfo().username }, origin: `cli@${hostname()}` });
-      expect(events[0]!.target).toMatch(/^token:[0-9a-f-]{36}$/);
-      expect(events[1]!.details).toMatchObject({ olderThan: '30d', deleted: { sessions: 1 } });
-      expect(text.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\S+Z\ttoken\.revoke\ttoken:\S+\tcli:\S+\tcli@\S+\t\{\}$/)]);
+      const byAction = Object.fromEntries(events.map((event) => [event.action, event]));
+      expect(byAction['token.revoke']!.target).toMatch(/^token:[0-9a-f-]{36}$/);
+      expect(byAction['user.create']).toMatchObject({ target: 'user:bob', details: { userId: expect.any(String), tokenId: expect.any(String) } });
+      expect(byAction['token.create']).toMatchObject({ target: 'user:alice', details: { label: 'ci', tokenId: expect.any(String) } });
+      expect(events.at(-1)!.details).toMatchObject({ olderThan: '30d', deleted: { sessions: 1 } });
+      const lines = text.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^\S+Z\ttoken\.create\tuser:alice\tcli:\S+\tcli@\S+\t\{"tokenId":"[0-9a-f-]{36}","label":"ci"\}$/),
+        expect.stringMatching(/^\S+Z\ttoken\.revoke\ttoken:\S+\tcli:\S+\tcli@\S+\t\{\}$/),
+      ]));
     });
   });
 }

@@ -83,9 +83,13 @@ user
   .action((name: string) =>
     withStore(async (db) => {
       if (await findUserByName(db, name)) fail(`user ${name} already exists`);
-      const created = await createUser(db, name);
-      const { token, row } = await createToken(db, created.id, 'created with the user');
-      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.userCreate, target: `user:${name}`, details: { userId: created.id, tokenId: row.id } });
+      // The change and its audit entry commit together, or neither does.
+      const token = await db.transaction().execute(async (trx) => {
+        const created = await createUser(trx, name);
+        const { token, row } = await createToken(trx, created.id, 'created with the user');
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.userCreate, target: `user:${name}`, details: { userId: created.id, tokenId: row.id } });
+        return token;
+      });
       console.log(token);
     }),
   );
@@ -107,8 +111,11 @@ token
     withStore(async (db) => {
       const row = await findUserByName(db, name);
       if (!row) fail(`no user ${name}`);
-      const created = await createToken(db, row.id, options.label);
-      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.tokenCreate, target: `user:${name}`, details: { tokenId: created.row.id, label: options.label } });
+      const created = await db.transaction().execute(async (trx) => {
+        const created = await createToken(trx, row.id, options.label);
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.tokenCreate, target: `user:${name}`, details: { tokenId: created.row.id, label: options.label } });
+        return created;
+      });
       console.log(created.token);
     }),
   );
@@ -117,9 +124,13 @@ token
   .description('revoke a token, given the token itself or its id')
   .action((tokenOrId: string) =>
     withStore(async (db) => {
-      const tokenId = await tokenIdOf(db, tokenOrId);
-      if (!(await revokeToken(db, tokenOrId))) fail('no such live token');
-      await recordAudit(db, { ...cliSource(), action: AUDIT_ACTIONS.tokenRevoke, target: `token:${tokenId}` });
+      const revoked = await db.transaction().execute(async (trx) => {
+        const tokenId = await tokenIdOf(trx, tokenOrId);
+        if (!(await revokeToken(trx, tokenOrId))) return false;
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.tokenRevoke, target: `token:${tokenId}` });
+        return true;
+      });
+      if (!revoked) fail('no such live token');
       console.log('revoked');
     }),
   );
