@@ -50,7 +50,7 @@ export function createHttpServer(services: Services): Server {
     const token = bearerToken(request);
     try {
       const user = token ? ((await findUserByToken(db, token)) ?? null) : null;
-      return { user, services, remoteAddress: request.socket.remoteAddress };
+      return { user, services };
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: error });
       throw error;

@@ -16,8 +16,6 @@ import type { AuthUser } from './store/users.js';
 export interface Context {
   user: AuthUser | null;
   services: unknown;
-  /** The HTTP peer's address (the audit trail's "from where"; a proxy's when behind one). */
-  remoteAddress?: string | undefined;
 }
 
 const t = initTRPC.context<Context>().create({

@@ -36,7 +36,7 @@ export function describePrune(summary: PruneSummary): string {
   if (summary.keptActive > 0) lines.push(`kept: ${summary.keptActive} old session(s) with a queued, running or waiting run`);
   if (!summary.dryRun) {
     if (summary.space.reclaim === 'incremental') lines.push(`${formatBytes(summary.space.reclaimedBytes)} given back to the file system`);
-    if (summary.space.reclaim === 'not-enabled') lines.push('the freed space is reused by new data; to shrink the file, run `threadline-server vacuum` once (see docs/OPERATIONS.md)');
+    if (summary.space.reclaim === 'not-enabled') lines.push('the freed space is reused by new data; to shrink the file, run `threadline-server vacuum` once (see docs/RETENTION.md)');
   }
   if (summary.interrupted) lines.push('interrupted: run it again to finish');
   lines.push(`${summary.transactions} transaction(s), ${summary.durationMs} ms`);
