@@ -2,7 +2,11 @@ import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
 import { openStore } from '../src/store/open.js';
-import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken } from '../src/store/users.js';
+import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken, tokenIdOf } from '../src/store/users.js';
+import { cliSource } from '../src/audit/actors.js';
+import { AUDIT_ACTIONS, recordAudit } from '../src/store/audit.js';
+import { registerAuditCommand } from '../src/operator/audit-command.js';
+import { registerRetentionCommands } from '../src/operator/retention-commands.js';
 import { displayUrl } from '../src/url-credentials.js';
 import { version } from '../src/version.js';
 
@@ -79,8 +83,13 @@ user
   .action((name: string) =>
     withStore(async (db) => {
       if (await findUserByName(db, name)) fail(`user ${name} already exists`);
-      const created = await createUser(db, name);
-      const { token } = await createToken(db, created.id, 'created with the user');
+      // The change and its audit entry commit together, or neither does.
+      const token = await db.transaction().execute(async (trx) => {
+        const created = await createUser(trx, name);
+        const { token, row } = await createToken(trx, created.id, 'created with the user');
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.userCreate, target: `user:${name}`, details: { userId: created.id, tokenId: row.id } });
+        return token;
+      });
       console.log(token);
     }),
   );
@@ -103,7 +112,12 @@ token
     withStore(async (db) => {
       const row = await findUserByName(db, name);
       if (!row) fail(`no user ${name}`);
-      console.log((await createToken(db, row.id, options.label, { operator: options.operator === true })).token);
+      const created = await db.transaction().execute(async (trx) => {
+        const created = await createToken(trx, row.id, options.label, { operator: options.operator === true });
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.tokenCreate, target: `user:${name}`, details: { tokenId: created.row.id, label: options.label, operator: options.operator === true } });
+        return created;
+      });
+      console.log(created.token);
     }),
   );
 token
@@ -111,7 +125,13 @@ token
   .description('revoke a token, given the token itself or its id')
   .action((tokenOrId: string) =>
     withStore(async (db) => {
-      if (!(await revokeToken(db, tokenOrId))) fail('no such live token');
+      const revoked = await db.transaction().execute(async (trx) => {
+        const tokenId = await tokenIdOf(trx, tokenOrId);
+        if (!(await revokeToken(trx, tokenOrId))) return false;
+        await recordAudit(trx, { ...cliSource(), action: AUDIT_ACTIONS.tokenRevoke, target: `token:${tokenId}` });
+        return true;
+      });
+      if (!revoked) fail('no such live token');
       console.log('revoked');
     }),
   );
@@ -128,6 +148,9 @@ token
       }
     }),
   );
+
+registerRetentionCommands(program, fail);
+registerAuditCommand(program, fail);
 
 loadDotEnv();
 await program.parseAsync();

@@ -1,6 +1,8 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
+import { AUDIT_ACTIONS, recordAudit } from './store/audit.js';
 import type { Database } from './store/database.js';
 import { countUsers, createToken, createUser } from './store/users.js';
 
@@ -13,8 +15,13 @@ export const FIRST_USER = 'local';
  */
 export async function bootstrapFirstUser(db: Kysely<Database>, dataDir: string): Promise<{ token: string; file: string } | null> {
   if ((await countUsers(db)) > 0) return null;
-  const user = await createUser(db, FIRST_USER);
-  const { token } = await createToken(db, user.id, 'first start');
+  const source = { actor: { kind: 'server', name: 'first start' }, origin: `server@${hostname()}` } as const;
+  const token = await db.transaction().execute(async (trx) => {
+    const user = await createUser(trx, FIRST_USER);
+    const { token, row } = await createToken(trx, user.id, 'first start');
+    await recordAudit(trx, { ...source, action: AUDIT_ACTIONS.userCreate, target: `user:${FIRST_USER}`, details: { userId: user.id, tokenId: row.id } });
+    return token;
+  });
   const file = join(dataDir, 'token');
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   await chmod(file, 0o600);

@@ -8,6 +8,7 @@ const positiveInt = z.coerce.number().int().positive();
 const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
 const optionalUrl = z.preprocess(emptyIsUnset, z.url().optional());
 const optionalText = z.preprocess(emptyIsUnset, z.string().optional());
+const optionalDays = z.preprocess(emptyIsUnset, z.coerce.number().min(0).max(100_000).optional());
 
 /** Environment → typed configuration, in one place. Every field is documented in the README. */
 const Environment = z.object({
@@ -87,6 +88,18 @@ const Environment = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   /** The traces' `service.name`. */
   OTEL_SERVICE_NAME: z.string().default('threadline'),
+  /** Days data is kept after its last activity, for each kind below without a setting of its own; unset or 0: kept forever. */
+  THREADLINE_RETENTION_DAYS: optionalDays,
+  /** Days every session (archived or not) is kept after its last update; 0: kept forever. */
+  THREADLINE_RETENTION_SESSION_DAYS: optionalDays,
+  /** Days an archived session is kept after its last update; 0: kept forever. */
+  THREADLINE_RETENTION_ARCHIVED_DAYS: optionalDays,
+  /** Days a finished run's record is kept after its end (its answer stays in its session); 0: kept forever. */
+  THREADLINE_RETENTION_RUN_DAYS: optionalDays,
+  /** How often the server applies the retention policy, ms (one instance per interval when several share a database). */
+  THREADLINE_RETENTION_INTERVAL_MS: positiveInt.default(60 * 60 * 1000),
+  /** Most rows the prune deletes in one transaction. */
+  THREADLINE_RETENTION_BATCH: positiveInt.max(100_000).default(500),
 });
 
 const enabled = (flag: string) => flag === '1' || flag === 'true';
@@ -141,6 +154,25 @@ export interface Config {
   metrics: { enabled: boolean; token: string | undefined };
   /** OpenTelemetry traces: exported to `endpoint` over OTLP/HTTP when set; off (no SDK loaded) otherwise. */
   tracing: { endpoint: string | undefined; serviceName: string };
+  /** What the retention timer prunes, and how. */
+  retention: RetentionSettings;
+}
+
+/** The retention policy (THREADLINE_RETENTION_*): how long each kind is kept, ms; undefined keeps it forever. */
+export interface RetentionSettings {
+  archivedSessionsMs: number | undefined;
+  sessionsMs: number | undefined;
+  runsMs: number | undefined;
+  intervalMs: number;
+  batchSize: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A kind's days (its own setting, else THREADLINE_RETENTION_DAYS) in ms; 0 or unset: undefined (kept forever). */
+function retentionMs(own: number | undefined, fallback: number | undefined): number | undefined {
+  const days = own ?? fallback;
+  return days ? days * DAY_MS : undefined;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -222,6 +254,13 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     logContent: enabled(env.LOG_CONTENT),
     metrics: { enabled: enabled(env.THREADLINE_METRICS), token: env.THREADLINE_METRICS_TOKEN },
     tracing: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+    retention: {
+      archivedSessionsMs: retentionMs(env.THREADLINE_RETENTION_ARCHIVED_DAYS, env.THREADLINE_RETENTION_DAYS),
+      sessionsMs: retentionMs(env.THREADLINE_RETENTION_SESSION_DAYS, env.THREADLINE_RETENTION_DAYS),
+      runsMs: retentionMs(env.THREADLINE_RETENTION_RUN_DAYS, env.THREADLINE_RETENTION_DAYS),
+      intervalMs: env.THREADLINE_RETENTION_INTERVAL_MS,
+      batchSize: env.THREADLINE_RETENTION_BATCH,
+    },
   };
 }
 

@@ -19,6 +19,7 @@ import type { Database } from './store/database.js';
 import type { StoreHealth } from './store/availability.js';
 import type { DriverWrapper } from './store/driver-wrapper.js';
 import { openStore, type DialectName } from './store/open.js';
+import { RetentionTimer } from './retention/retention-timer.js';
 
 /** Everything a request handler may use; built once per server. */
 export interface Services {
@@ -39,6 +40,8 @@ export interface Services {
   /** The tracer while traces are on (OTEL_EXPORTER_OTLP_ENDPOINT), else undefined. */
   tracer: Tracer | undefined;
   startedAt: number;
+  /** Applies THREADLINE_RETENTION_* (prune) once per interval; idle without a policy. */
+  retention: RetentionTimer;
   /** Lets active runs finish for up to `graceMs` (default: none), interrupts the rest, closes the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -94,6 +97,9 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');
   if (resumed > 0) logger.info({ waiting: resumed }, 'runs waiting for approvals are held again');
   engine.startSweeping(config.instanceTtlMs);
+  const { intervalMs, batchSize, ...policy } = config.retention;
+  const retention = new RetentionTimer({ db, dialect, policy, intervalMs, batchSize, instanceId, logger });
+  retention.start();
   return {
     config,
     db,
@@ -108,7 +114,9 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
     metrics: observability.metrics,
     tracer: observability.tracer,
     startedAt: Date.now(),
+    retention,
     async close(graceMs = 0) {
+      await retention.stop();
       await engine.drain(graceMs);
       await cluster?.close();
       await mcp.close();

@@ -11,6 +11,8 @@ export interface Database {
   sessions: SessionTable;
   messages: MessageTable;
   runs: RunTable;
+  audit_events: AuditEventTable;
+  leases: LeaseTable;
 }
 
 export interface UserTable {
@@ -114,3 +116,31 @@ export type NewMessageRow = Insertable<MessageTable>;
 export type RunRow = Selectable<RunTable>;
 export type NewRunRow = Insertable<RunTable>;
 export type RunUpdate = Updateable<RunTable>;
+
+/** One entry of the audit trail (append-only: the database refuses UPDATE and DELETE). */
+export interface AuditEventTable {
+  id: string;
+  at: number;
+  /** `cli` (an operator at the command line), `user` (a token's owner over HTTP) or `server` (the server itself). */
+  actor_kind: string;
+  /** The OS user, the user's name, or the instance id. */
+  actor: string;
+  actor_user_id: string | null;
+  actor_token_id: string | null;
+  /** `cli@<hostname>`, the remote address of an HTTP request, or `server@<instance id>`. */
+  origin: string;
+  /** `<resource>.<verb>`, e.g. `token.revoke`. */
+  action: string;
+  target: string | null;
+  /** JSON object, never with secrets. */
+  details: string;
+}
+
+/** A named lease: `holder` has it until `expires_at` (epoch ms). */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export type AuditEventRow = Selectable<AuditEventTable>;

@@ -92,3 +92,11 @@ export async function findUserByToken(db: Kysely<Database>, token: string): Prom
     .executeTakeFirst();
   return row && { id: row.id, name: row.name, operator: row.operator === 1 };
 }
+
+/** The id of a token given either the token itself or its id (for the audit trail, which never keeps the token). */
+export async function tokenIdOf(db: Kysely<Database>, tokenOrId: string): Promise<string | undefined> {
+  const column = tokenOrId.startsWith(TOKEN_PREFIX) ? 'token_hash' : 'id';
+  const value = column === 'token_hash' ? hashToken(tokenOrId) : tokenOrId;
+  const row = await db.selectFrom('tokens').select('id').where(column, '=', value).executeTakeFirst();
+  return row?.id;
+}

@@ -17,6 +17,10 @@ export function createSqliteDatabase(
   // Created private before SQLite opens it: SQLite creates its -wal and -shm files with the database's mode.
   ensurePrivateFile(filename);
   const connection = new SQLite(filename);
+  // Before any table exists (a new file), this makes deleted rows' space returnable to the file
+  // system in steps (`pragma incremental_vacuum`, after a prune); on an existing file it is a no-op
+  // until a VACUUM (`threadline-server vacuum`). See store/space.ts.
+  connection.pragma('auto_vacuum = INCREMENTAL');
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
