@@ -5,6 +5,7 @@ import type { ResiliencePolicy } from './providers/resilient-model.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
 const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
 const optionalUrl = z.preprocess(emptyIsUnset, z.url().optional());
 const optionalText = z.preprocess(emptyIsUnset, z.string().optional());
@@ -77,6 +78,19 @@ const Environment = z.object({
   THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
+  /** Per-user defaults (0 = unlimited); `threadline-server user limits NAME` overrides them for one user. */
+  THREADLINE_LIMIT_REQUESTS_PER_MINUTE: nonNegativeInt.default(600),
+  THREADLINE_LIMIT_RUNS_PER_MINUTE: nonNegativeInt.default(60),
+  THREADLINE_LIMIT_ACTIVE_RUNS: nonNegativeInt.default(8),
+  THREADLINE_LIMIT_OPEN_STREAMS: nonNegativeInt.default(32),
+  THREADLINE_LIMIT_TOKENS_PER_DAY: nonNegativeInt.default(0),
+  THREADLINE_LIMIT_TOKENS_PER_MONTH: nonNegativeInt.default(0),
+  /** Cost budget per user per calendar month (UTC), in the price table's currency (USD); 0 = unlimited. */
+  THREADLINE_LIMIT_COST_PER_MONTH: z.coerce.number().min(0).default(0),
+  /** How long a user's limit overrides are cached by each instance (a change takes effect within this), ms. */
+  THREADLINE_LIMITS_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Model prices overriding the built-in table, JSON or YAML (see docs/API.md, "Usage and cost"). */
+  THREADLINE_PRICES_FILE: optionalText,
 });
 
 /** Bounds that keep one user, or one answer, from exhausting the server. */
@@ -123,6 +137,23 @@ export interface Config {
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
+  /** Per-user rate, concurrency and budget defaults (0 = unlimited), and how long overrides are cached. */
+  userLimits: UserLimitDefaults;
+  /** Absolute path of the prices file, or undefined for the built-in table. */
+  pricesFile: string | undefined;
+}
+
+/** The limits every user has unless an override says otherwise; 0 means unlimited. */
+export interface UserLimitDefaults {
+  requestsPerMinute: number;
+  runsPerMinute: number;
+  activeRuns: number;
+  openStreams: number;
+  tokensPerDay: number;
+  tokensPerMonth: number;
+  costPerMonth: number;
+  /** How long an instance caches a user's overrides, ms. */
+  cacheMs: number;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -201,6 +232,17 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       : existsSync(defaultAgentsFile)
         ? defaultAgentsFile
         : undefined,
+    userLimits: {
+      requestsPerMinute: env.THREADLINE_LIMIT_REQUESTS_PER_MINUTE,
+      runsPerMinute: env.THREADLINE_LIMIT_RUNS_PER_MINUTE,
+      activeRuns: env.THREADLINE_LIMIT_ACTIVE_RUNS,
+      openStreams: env.THREADLINE_LIMIT_OPEN_STREAMS,
+      tokensPerDay: env.THREADLINE_LIMIT_TOKENS_PER_DAY,
+      tokensPerMonth: env.THREADLINE_LIMIT_TOKENS_PER_MONTH,
+      costPerMonth: env.THREADLINE_LIMIT_COST_PER_MONTH,
+      cacheMs: env.THREADLINE_LIMITS_CACHE_MS,
+    },
+    pricesFile: env.THREADLINE_PRICES_FILE ? resolve(env.THREADLINE_PRICES_FILE) : undefined,
   };
 }
 

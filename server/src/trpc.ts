@@ -113,8 +113,13 @@ const withServices = t.middleware(function withServices({ ctx, next }) {
 /** Anyone may call it. */
 export const publicProcedure = t.procedure.use(mapErrors).use(withServices);
 
-/** Requires a valid bearer token; `ctx.user` is the caller. */
-export const authedProcedure = publicProcedure.use(function isAuthed({ ctx, next }) {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
-  return next({ ctx: { user: ctx.user } });
-});
+/** Requires a valid bearer token; `ctx.user` is the caller. Counts against the caller's requests per minute. */
+export const authedProcedure = publicProcedure
+  .use(function isAuthed({ ctx, next }) {
+    if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
+    return next({ ctx: { user: ctx.user } });
+  })
+  .use(async function withinRequestLimit({ ctx, next }) {
+    await ctx.services.limiter.countRequest(ctx.user.id);
+    return next();
+  });

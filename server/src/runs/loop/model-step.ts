@@ -2,7 +2,7 @@ import type { MessagePart, StreamEvent, Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from '../../providers/types.js';
 import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
-import type { AgentOutput, StepResult } from './types.js';
+import type { AgentOutput, StepResult, UsageMeter } from './types.js';
 
 /**
  * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.
@@ -14,7 +14,7 @@ export async function streamModelStep(
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget } = {},
+  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget; meter?: UsageMeter } = {},
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
   const { budget } = options;
@@ -34,6 +34,7 @@ export async function streamModelStep(
   };
   let finished = false;
   for await (const part of model.stream(request)) {
+    if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
     if (budget && !fits(part, budget)) {
       cut();
       // Leaving the loop closes the provider's stream.
@@ -72,6 +73,7 @@ export async function streamModelStep(
       }
       case 'usage':
         output.usage = addUsage(output.usage, part.usage);
+        output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
         break;
       case 'finish':
         finished = true;
@@ -108,7 +110,7 @@ function appendText(parts: MessagePart[], type: 'text' | 'reasoning', delta: str
 /** Sums usage over steps; optional counters stay absent unless some step reported them. */
 export function addUsage(total: Usage, more: Usage): Usage {
   const sum: Usage = { inputTokens: total.inputTokens + more.inputTokens, outputTokens: total.outputTokens + more.outputTokens };
-  for (const key of ['reasoningTokens', 'cachedInputTokens'] as const) {
+  for (const key of ['reasoningTokens', 'cachedInputTokens', 'cacheWriteInputTokens'] as const) {
     if (total[key] !== undefined || more[key] !== undefined) sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
   }
   return sum;
