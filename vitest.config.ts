@@ -5,7 +5,9 @@ import { PATIENCE_MS, POLL_INTERVAL_MS, TEST_TIMEOUT_MS } from './test/helpers/p
 export default defineConfig({
   // Tests run in Node (Vite's server environment) and use @threadline/client from source through its
   // `@threadline/source` export, as tsc does (customConditions): no test waits for, or races, its build.
-  ssr: { resolve: { conditions: ['@threadline/source', ...defaultServerConditions] } },
+  // Not `module`: a package whose `module` build is not valid Node ESM (@opentelemetry/api's, which
+  // the Anthropic SDK imports, has extensionless imports) must load its Node build, as in production.
+  ssr: { resolve: { conditions: ['@threadline/source', ...defaultServerConditions.filter((condition) => condition !== 'module')] } },
   test: {
     include: [
       'shared/src/**/*.test.ts',
