@@ -33,58 +33,85 @@ export async function streamModelStep(
     reasoning(delta);
   };
   let finished = false;
-  for await (const part of model.stream(request)) {
-    if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
-    if (budget && !fits(part, budget)) {
-      cut();
-      // Leaving the loop closes the provider's stream.
-      return step;
-    }
-    switch (part.type) {
-      case 'text-delta':
-        markFirstToken();
-        step.text += part.delta;
-        if (options.textAs === 'reasoning') {
-          reasoning(part.delta);
+  /** What streamed before the model reported usage: estimated into the ledger if it never does (a stop, a cut). */
+  const unreported = { chars: 0, reported: false };
+  try {
+    return await streamParts();
+  } catch (error) {
+    if (!unreported.reported && unreported.chars > 0) estimateUnreported(output, model.id, request, unreported.chars);
+    throw error;
+  }
+
+  async function streamParts(): Promise<StepResult> {
+    for await (const part of model.stream(request)) {
+      if (part.type === 'text-delta' || part.type === 'reasoning-delta') unreported.chars += part.delta.length;
+      else if (part.type === 'usage') unreported.reported = true;
+      if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
+      if (budget && !fits(part, budget)) {
+        cut();
+        if (!unreported.reported) estimateUnreported(output, model.id, request, unreported.chars);
+        // Leaving the loop closes the provider's stream.
+        return step;
+      }
+      switch (part.type) {
+        case 'text-delta':
+          markFirstToken();
+          step.text += part.delta;
+          if (options.textAs === 'reasoning') {
+            reasoning(part.delta);
+            break;
+          }
+          output.text += part.delta;
+          appendText(output.parts, 'text', part.delta);
+          emit({ type: 'text-delta', delta: part.delta });
+          break;
+        case 'reasoning-delta':
+          markFirstToken();
+          ownReasoning(part.delta);
+          break;
+        case 'reasoning-signature': {
+          // Kept with the reasoning it signs: the part (stored, replayed later) and the step (sent back in the loop).
+          const signed = output.parts.findLast((candidate) => candidate.type === 'reasoning');
+          if (signed?.type === 'reasoning') signed.signature = part.signature;
+          step.reasoningSignature = part.signature;
           break;
         }
-        output.text += part.delta;
-        appendText(output.parts, 'text', part.delta);
-        emit({ type: 'text-delta', delta: part.delta });
-        break;
-      case 'reasoning-delta':
-        markFirstToken();
-        ownReasoning(part.delta);
-        break;
-      case 'reasoning-signature': {
-        // Kept with the reasoning it signs: the part (stored, replayed later) and the step (sent back in the loop).
-        const signed = output.parts.findLast((candidate) => candidate.type === 'reasoning');
-        if (signed?.type === 'reasoning') signed.signature = part.signature;
-        step.reasoningSignature = part.signature;
-        break;
+        case 'tool-call': {
+          markFirstToken();
+          const input = transportSafe(part.input);
+          step.calls.push({ callId: part.callId, name: part.name, input });
+          output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input });
+          emit({ type: 'tool-call', callId: part.callId, name: part.name, input });
+          break;
+        }
+        case 'usage':
+          output.usage = addUsage(output.usage, part.usage);
+          output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
+          break;
+        case 'finish':
+          finished = true;
+          output.finishReason = part.finishReason;
+          break;
       }
-      case 'tool-call': {
-        markFirstToken();
-        const input = transportSafe(part.input);
-        step.calls.push({ callId: part.callId, name: part.name, input });
-        output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input });
-        emit({ type: 'tool-call', callId: part.callId, name: part.name, input });
-        break;
-      }
-      case 'usage':
-        output.usage = addUsage(output.usage, part.usage);
-        output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
-        break;
-      case 'finish':
-        finished = true;
-        output.finishReason = part.finishReason;
-        break;
     }
+    if (!finished) {
+      throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
+    }
+    return step;
   }
-  if (!finished) {
-    throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
-  }
-  return step;
+}
+
+/** Characters per token, for what a model streamed but never reported (about four in English). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * A model call stopped before it reported usage (cancelled, cut, over budget) was still paid for:
+ * its usage is estimated from the request and what streamed, for the ledger (not the message).
+ */
+function estimateUnreported(output: AgentOutput, modelId: string, request: ModelRequest, streamedChars: number): void {
+  const promptChars = (request.system?.length ?? 0) + JSON.stringify(request.messages).length;
+  const estimate: Usage = { inputTokens: Math.ceil(promptChars / CHARS_PER_TOKEN), outputTokens: Math.ceil(streamedChars / CHARS_PER_TOKEN) };
+  output.usageByModel = { ...output.usageByModel, [modelId]: addUsage(output.usageByModel?.[modelId] ?? { inputTokens: 0, outputTokens: 0 }, estimate) };
 }
 
 /** Takes a part's size from the budget; false when it does not fit. */
