@@ -12,12 +12,20 @@ export function describeError(error: unknown, where?: Where): string {
   if (error instanceof TRPCClientError) {
     const code = (error.data as { code?: string } | undefined)?.code;
     if (code === 'UNAUTHORIZED' && where) return `the server at ${where.url} rejected the token from ${where.tokenSource}`;
+    const retryAfterMs = (error.data as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+    if (code === 'TOO_MANY_REQUESTS' && retryAfterMs) return `${error.message} (${code}: try again in ${Math.ceil(retryAfterMs / 1000)} s)`;
     if (code) return `${error.message} (${code})`;
     const cause = networkCause(error);
     if (cause && where) return `cannot reach the server at ${where.url} (${cause})`;
   }
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
+}
+
+/** A run's error for a person: a spent budget says what to do about it. */
+export function describeRunError(error: { code: string; message: string; retryable: boolean }): string {
+  if (error.code === 'quota_exceeded') return `usage budget reached: ${error.message} (see \`threadline usage\`)`;
+  return `the run failed (${error.code}): ${error.message}${error.retryable ? ' (you can try again)' : ''}`;
 }
 
 /** Why a fetch failed (ECONNREFUSED, ENOTFOUND, bad port, …), if that is what the error is. */
