@@ -30,6 +30,6 @@ describe('threadline-server user limits', () => {
 
     const cleared = await runCli(['user', 'limits', 'alice', '--clear'], options);
     expect(cleared.stdout).toMatch(/cost-per-month\s+unlimited\s+default/);
-    expect(cleared.stdout).toMatch(/runs-per-minute\s+60\s+default/);
+    expect(cleared.stdout).toMatch(/runs-per-minute\s+120\s+default/);
   });
 });

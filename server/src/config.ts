@@ -79,10 +79,10 @@ const Environment = z.object({
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
   /** Per-user defaults (0 = unlimited); `threadline-server user limits NAME` overrides them for one user. */
-  THREADLINE_LIMIT_REQUESTS_PER_MINUTE: nonNegativeInt.default(600),
-  THREADLINE_LIMIT_RUNS_PER_MINUTE: nonNegativeInt.default(60),
-  THREADLINE_LIMIT_ACTIVE_RUNS: nonNegativeInt.default(8),
-  THREADLINE_LIMIT_OPEN_STREAMS: nonNegativeInt.default(32),
+  THREADLINE_LIMIT_REQUESTS_PER_MINUTE: nonNegativeInt.default(1200),
+  THREADLINE_LIMIT_RUNS_PER_MINUTE: nonNegativeInt.default(120),
+  THREADLINE_LIMIT_ACTIVE_RUNS: nonNegativeInt.default(16),
+  THREADLINE_LIMIT_OPEN_STREAMS: nonNegativeInt.default(64),
   THREADLINE_LIMIT_TOKENS_PER_DAY: nonNegativeInt.default(0),
   THREADLINE_LIMIT_TOKENS_PER_MONTH: nonNegativeInt.default(0),
   /** Cost budget per user per calendar month (UTC), in the price table's currency (USD); 0 = unlimited. */
