@@ -87,6 +87,8 @@ export class RedisLeaseSet implements LeaseSet {
   ) {}
 
   async take(key: string, holder: string, limit: number, ttlMs: number): Promise<LeaseAttempt> {
+    // Not connected now: fail at once rather than queue behind a reconnect (the caller allows the hold).
+    if (this.redis.status !== 'ready') throw new Error(`redis is ${this.redis.status}`);
     const answer = (await this.redis.eval(TAKE, 1, this.prefix + key, holder, limit, ttlMs)) as number[];
     if (answer[0] === 1) return { taken: true };
     return { taken: false, held: Number(answer[1]), retryAfterMs: Math.max(1, Number(answer[2])) };

@@ -128,7 +128,7 @@ export class UserLimiter {
       const keyPrefix = `${this.options.keyPrefix}:limit:${limit}`;
       const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
       limiter = this.options.redis
-        ? new RateLimiterRedis({ storeClient: this.options.redis, points, duration: WINDOW_SECONDS, keyPrefix, insuranceLimiter: memory })
+        ? new RateLimiterRedis({ storeClient: this.options.redis, points, duration: WINDOW_SECONDS, keyPrefix, insuranceLimiter: memory, rejectIfRedisNotReady: true })
         : memory;
       this.rates.set(id, limiter);
     }
