@@ -4,6 +4,19 @@ import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
 import type { AgentOutput, StepResult, UsageMeter } from './types.js';
 
+/** What a model call streamed before it reported usage (none reported yet: `reported` false). */
+interface Unreported {
+  chars: number;
+  reported: boolean;
+}
+
+/** Options of one model call: its text as reasoning, the answer's size budget, the user's usage meter. */
+export interface ModelStepOptions {
+  textAs?: 'text' | 'reasoning';
+  budget?: AnswerBudget;
+  meter?: UsageMeter;
+}
+
 /**
  * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.
  * With `textAs: 'reasoning'` the model's text is recorded and streamed as reasoning (a stage whose
@@ -14,7 +27,25 @@ export async function streamModelStep(
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget; meter?: UsageMeter } = {},
+  options: ModelStepOptions = {},
+): Promise<StepResult> {
+  const unreported: Unreported = { chars: 0, reported: false };
+  try {
+    return await streamStep(model, request, output, emit, options, unreported);
+  } catch (error) {
+    // Stopped before the model reported usage (cancelled, over budget, broken): what streamed was paid for.
+    if (!unreported.reported && unreported.chars > 0) estimateUnreported(output, model.id, request, unreported.chars);
+    throw error;
+  }
+}
+
+async function streamStep(
+  model: ChatModel,
+  request: ModelRequest,
+  output: AgentOutput,
+  emit: (event: StreamEvent) => void,
+  options: ModelStepOptions,
+  unreported: Unreported,
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
   const { budget } = options;
@@ -33,72 +64,61 @@ export async function streamModelStep(
     reasoning(delta);
   };
   let finished = false;
-  /** What streamed before the model reported usage: estimated into the ledger if it never does (a stop, a cut). */
-  const unreported = { chars: 0, reported: false };
-  try {
-    return await streamParts();
-  } catch (error) {
-    if (!unreported.reported && unreported.chars > 0) estimateUnreported(output, model.id, request, unreported.chars);
-    throw error;
-  }
-
-  async function streamParts(): Promise<StepResult> {
-    for await (const part of model.stream(request)) {
-      if (part.type === 'text-delta' || part.type === 'reasoning-delta') unreported.chars += part.delta.length;
-      else if (part.type === 'usage') unreported.reported = true;
-      if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
-      if (budget && !fits(part, budget)) {
-        cut();
-        if (!unreported.reported) estimateUnreported(output, model.id, request, unreported.chars);
-        // Leaving the loop closes the provider's stream.
-        return step;
-      }
-      switch (part.type) {
-        case 'text-delta':
-          markFirstToken();
-          step.text += part.delta;
-          if (options.textAs === 'reasoning') {
-            reasoning(part.delta);
-            break;
-          }
-          output.text += part.delta;
-          appendText(output.parts, 'text', part.delta);
-          emit({ type: 'text-delta', delta: part.delta });
-          break;
-        case 'reasoning-delta':
-          markFirstToken();
-          ownReasoning(part.delta);
-          break;
-        case 'reasoning-signature': {
-          // Kept with the reasoning it signs: the part (stored, replayed later) and the step (sent back in the loop).
-          const signed = output.parts.findLast((candidate) => candidate.type === 'reasoning');
-          if (signed?.type === 'reasoning') signed.signature = part.signature;
-          step.reasoningSignature = part.signature;
+  for await (const part of model.stream(request)) {
+    if (part.type === 'text-delta' || part.type === 'reasoning-delta') unreported.chars += part.delta.length;
+    else if (part.type === 'usage') unreported.reported = true;
+    if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
+    if (budget && !fits(part, budget)) {
+      cut();
+      if (!unreported.reported) estimateUnreported(output, model.id, request, unreported.chars);
+      // Leaving the loop closes the provider's stream.
+      return step;
+    }
+    switch (part.type) {
+      case 'text-delta':
+        markFirstToken();
+        step.text += part.delta;
+        if (options.textAs === 'reasoning') {
+          reasoning(part.delta);
           break;
         }
-        case 'tool-call': {
-          markFirstToken();
-          const input = transportSafe(part.input);
-          step.calls.push({ callId: part.callId, name: part.name, input });
-          output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input });
-          emit({ type: 'tool-call', callId: part.callId, name: part.name, input });
-          break;
-        }
-        case 'usage':
-          output.usage = addUsage(output.usage, part.usage);
-          output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
-          break;
-        case 'finish':
-          finished = true;
-          output.finishReason = part.finishReason;
-          break;
+        output.text += part.delta;
+        appendText(output.parts, 'text', part.delta);
+        emit({ type: 'text-delta', delta: part.delta });
+        break;
+      case 'reasoning-delta':
+        markFirstToken();
+        ownReasoning(part.delta);
+        break;
+      case 'reasoning-signature': {
+        // Kept with the reasoning it signs: the part (stored, replayed later) and the step (sent back in the loop).
+        const signed = output.parts.findLast((candidate) => candidate.type === 'reasoning');
+        if (signed?.type === 'reasoning') signed.signature = part.signature;
+        step.reasoningSignature = part.signature;
+        break;
       }
+      case 'tool-call': {
+        markFirstToken();
+        const input = transportSafe(part.input);
+        step.calls.push({ callId: part.callId, name: part.name, input });
+        output.parts.push({ type: 'tool-call', callId: part.callId, name: part.name, input });
+        emit({ type: 'tool-call', callId: part.callId, name: part.name, input });
+        break;
+      }
+      case 'usage':
+        output.usage = addUsage(output.usage, part.usage);
+        output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
+        break;
+      case 'finish':
+        finished = true;
+        output.finishReason = part.finishReason;
+        break;
     }
-    if (!finished) {
-      throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
-    }
-    return step;
   }
+  if (!finished) {
+    throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
+  }
+  return step;
 }
 
 /** Characters per token, for what a model streamed but never reported (about four in English). */
