@@ -51,7 +51,7 @@ export class MemoryLeaseSet implements LeaseSet {
 
 /**
  * Take, atomically: drop expired leases, then add the holder's if the set has room (a holder that
- * has one renews it). Scores are expiry times in Redis's own clock, so instances' clocks do not matter.
+ * has one renews it); the set itself expires with its last lease. Scores are expiry times in Redis's own clock, so instances' clocks do not matter.
  * Returns {1} when taken, else {0, held, ms until the first lease expires}.
  */
 const TAKE = `
@@ -61,7 +61,8 @@ redis.call('zremrangebyscore', KEYS[1], '-inf', nowMs)
 local held = redis.call('zcard', KEYS[1])
 if redis.call('zscore', KEYS[1], ARGV[1]) or held < tonumber(ARGV[2]) then
   redis.call('zadd', KEYS[1], nowMs + tonumber(ARGV[3]), ARGV[1])
-  redis.call('pexpire', KEYS[1], tonumber(ARGV[3]))
+  local last = redis.call('zrange', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('pexpireat', KEYS[1], tonumber(last[2]))
   return {1}
 end
 local first = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
@@ -74,7 +75,8 @@ local now = redis.call('time')
 local untilMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[1])
 for index = 1, #KEYS do
   redis.call('zadd', KEYS[index], 'XX', untilMs, ARGV[index + 1])
-  redis.call('pexpire', KEYS[index], tonumber(ARGV[1]))
+  local last = redis.call('zrange', KEYS[index], -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('pexpireat', KEYS[index], tonumber(last[2])) end
 end
 return 1
 `;
