@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../server/src/testing/databases.js';
@@ -21,6 +22,7 @@ for (const dialect of DIALECTS) {
     it("every run's usage (cached read and write, reasoning) is in the ledger with its model and cost; usage.summary totals and groups the caller's own", async () => {
       await using anthropic = await startAnthropicFake();
       await using openai = await startOpenAIFake();
+      await using prices = await pricesFile();
       anthropic.script({ text: ['Hi', ' there'], usage: anthropicUsage });
       openai.script({ reasoning: ['hmm'], text: ['Hello'], usage: openaiUsage });
       await using t = await startTestServer({
@@ -30,7 +32,7 @@ for (const dialect of DIALECTS) {
           ANTHROPIC_BASE_URL: anthropic.url,
           OPENAI_API_KEY: 'sk-test',
           OPENAI_BASE_URL: `${openai.url}/v1`,
-          THREADLINE_PRICES_FILE: await pricesFile(),
+          THREADLINE_PRICES_FILE: prices.path,
         },
       });
 
@@ -89,10 +91,10 @@ for (const dialect of DIALECTS) {
   });
 }
 
-async function pricesFile(): Promise<string> {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const path = join(await mkdtemp(join(tmpdir(), 'threadline-prices-')), 'prices.yaml');
+/** A prices file setting gpt-4o-mini's price, removed on dispose. */
+async function pricesFile(): Promise<{ path: string } & AsyncDisposable> {
+  const dir = await mkdtemp(join(tmpdir(), 'threadline-prices-'));
+  const path = join(dir, 'prices.yaml');
   await writeFile(path, 'models:\n  openai/gpt-4o-mini: { input: 1, output: 2 }\n');
-  return path;
+  return { path, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
 }
