@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ describe('prices', () => {
 
   it('a prices file (JSON or YAML) adds and overrides entries; a bad one says what is wrong', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'threadline-prices-'));
+    await using _cleanup = { [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
     await writeFile(join(dir, 'prices.json'), JSON.stringify({ models: { 'local/*': { input: 1, output: 1 }, 'acme/*': { input: 3, output: 4 } } }));
     const fromJson = await loadPrices(join(dir, 'prices.json'));
     expect(fromJson.priceOf('local/echo')).toEqual({ input: 1, output: 1 });
