@@ -175,7 +175,8 @@ describe('fuzzing every procedure over raw HTTP (sqlite)', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestServer({ dialect: 'sqlite' });
+    // Thousands of calls of one user: its requests per minute unlimited (limits have their own tests).
+    t = await startTestServer({ dialect: 'sqlite', environment: { THREADLINE_LIMIT_REQUESTS_PER_MINUTE: '0', THREADLINE_LIMIT_RUNS_PER_MINUTE: '0' } });
     // Runs that wait for approval, so approve and deny reach past validation into real pauses.
     t.server.services.agents.register({ ...t.server.services.agents.get('assistant'), name: 'guarded', approval: ['calculator'] });
     for (let index = 0; index < 3; index++) {

@@ -18,6 +18,8 @@ import { collectEvents } from './helpers/stream.js';
 
 /** The interval of the fixed-cost tests: longer than any run here. */
 const NO_CHECKPOINT_MS = '600000';
+/** A user's limits are read once per this interval (not per run): the warm-up run reads them, the measured ones find them cached. */
+const LIMITS_CACHE_MS = '600000';
 
 /** What a run costs: the counts, without the statements themselves. */
 function cost(work: StoreWork) {
@@ -39,7 +41,7 @@ for (const dialect of DIALECTS) {
   describe(`store work per run on ${dialect}`, () => {
     it('chat.send into a session: the same statements and transactions for a short and a long answer', async () => {
       const counter = new StatementCounter();
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS }, wrapStoreDriver: counter.wrap });
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS, THREADLINE_LIMITS_CACHE_MS: LIMITS_CACHE_MS }, wrapStoreDriver: counter.wrap });
       const session = await t.client.sessions.create.mutate({ title: 'counted' });
       const send = (content: string) => () => t.client.chat.send.mutate({ sessionId: session.id, content });
       // A first run warms up what is done once per process.
@@ -48,15 +50,15 @@ for (const dialect of DIALECTS) {
       const long = await measure(t, counter, send('/long 5000'));
       // Reads: the token, the session (start), the history (begin). Writes: the run queued (one
       // insert); begin (run, user message, session counters returning its allowed tools); end
-      // (run, session counters, assistant message).
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 3, writes: 7, transactions: 2, writeTransactions: 3 });
+      // (run, its usage ledger row, session counters, assistant message).
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 3, writes: 8, transactions: 2, writeTransactions: 3 });
       expect(cost(long)).toEqual(cost(short));
       expect(short.statements.filter(isCheckpoint)).toEqual([]);
     });
 
     it('chat.stream into a session: the same writes and transactions for a short and a long answer', async () => {
       const counter = new StatementCounter();
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS }, wrapStoreDriver: counter.wrap });
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS, THREADLINE_LIMITS_CACHE_MS: LIMITS_CACHE_MS }, wrapStoreDriver: counter.wrap });
       const session = await t.client.sessions.create.mutate({ title: 'counted' });
       const stream = (content: string) => () =>
         collectEvents((handlers) => t.client.chat.stream.subscribe({ sessionId: session.id, content, requestId: randomUUID() }, handlers));
@@ -64,21 +66,21 @@ for (const dialect of DIALECTS) {
       const short = await measure(t, counter, stream('/long 10'));
       const long = await measure(t, counter, stream('/long 5000'));
       // As chat.send, plus the lookup of the requestId (a reconnecting stream joins its run).
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 4, writes: 7, transactions: 2, writeTransactions: 3 });
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 4, writes: 8, transactions: 2, writeTransactions: 3 });
       expect(cost(long)).toEqual(cost(short));
     });
 
     it('chat.send with a new session (titled by its end): the same for a short and a long answer', async () => {
       const counter = new StatementCounter();
-      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS }, wrapStoreDriver: counter.wrap });
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS, THREADLINE_LIMITS_CACHE_MS: LIMITS_CACHE_MS }, wrapStoreDriver: counter.wrap });
       const send = (content: string) => () => t.client.chat.send.mutate({ newSession: true, content: `${content} name it` });
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
       // Reads: the token only (a new session has no history to read). Writes: the session and the
       // run in one transaction, begin and end as above; the title (the question's first words) is
-      // set by the end's session update.
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 8, transactions: 3, writeTransactions: 3 });
+      // set by the end's session update; the end also writes the run's usage ledger row.
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 9, transactions: 3, writeTransactions: 3 });
       const titled = await t.client.sessions.list.query();
       expect(titled.items.map((session) => session.title)).toEqual(['name it', 'name it', 'name it']);
       expect(cost(long)).toEqual(cost(short));

@@ -19,6 +19,11 @@ export const RAISED_LIMITS: Record<string, string> = {
   THREADLINE_CONCURRENCY: '100000',
   THREADLINE_USER_SHARE: '1',
   THREADLINE_MAX_QUEUED_RUNS: '100000',
+  // Per-user limits off (0): the bench is one user at the rate of many.
+  THREADLINE_LIMIT_REQUESTS_PER_MINUTE: '0',
+  THREADLINE_LIMIT_RUNS_PER_MINUTE: '0',
+  THREADLINE_LIMIT_ACTIVE_RUNS: '0',
+  THREADLINE_LIMIT_OPEN_STREAMS: '0',
 };
 
 /** A server under load: where to send streams and which process to measure. */

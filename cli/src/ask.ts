@@ -3,7 +3,7 @@ import { initialAnswerState, reduceAnswer, streamChat, type StreamChatInput } fr
 import { sendDecision } from './approvals.js';
 import { approvalDecider, type ApprovalDecider, type AskApprovalOptions } from './ask-approvals.js';
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection.js';
-import { describeError } from './errors.js';
+import { describeError, describeRunError } from './errors.js';
 import { Interrupts } from './interrupts.js';
 
 /** Options of `threadline ask`. */
@@ -111,7 +111,7 @@ async function answer(connection: Connection, input: StreamChatInput, decide: Ap
         if (lastText && !lastText.endsWith('\n')) process.stdout.write('\n');
         lastText = '';
         if (event.type === 'run-cancel') return stop === 'interrupted' ? EXIT.interrupted : reportCancel();
-        process.stderr.write(`threadline: the run failed (${event.code}): ${event.message}\n`);
+        process.stderr.write(`threadline: ${describeRunError(event)}\n`);
         return EXIT.failed;
       }
     }

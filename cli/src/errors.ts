@@ -12,6 +12,8 @@ export function describeError(error: unknown, where?: Where): string {
   if (error instanceof TRPCClientError) {
     const code = (error.data as { code?: string } | undefined)?.code;
     if (code === 'UNAUTHORIZED' && where) return `the server at ${where.url} rejected the token from ${where.tokenSource}`;
+    const retryAfterMs = (error.data as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+    if (code === 'TOO_MANY_REQUESTS' && retryAfterMs) return `${error.message} (${code}: try again in ${Math.ceil(retryAfterMs / 1000)} s)`;
     if (code) return `${error.message} (${code})`;
     const cause = networkCause(error);
     if (cause && where) return unreachable(where, cause);
@@ -30,6 +32,12 @@ export function unreachable(where: Where, cause: string): string {
     `cannot reach the server at ${where.url}${source}: ${cause}. Is it running? ` +
     'To use another server, pass --url URL, set THREADLINE_URL, or save it with `threadline login URL`'
   );
+}
+
+/** A run's error for a person: a spent budget says what to do about it. */
+export function describeRunError(error: { code: string; message: string; retryable: boolean }): string {
+  if (error.code === 'quota_exceeded') return `usage budget reached: ${error.message} (see \`threadline usage\`)`;
+  return `the run failed (${error.code}): ${error.message}${error.retryable ? ' (you can try again)' : ''}`;
 }
 
 /** Why a fetch failed (ECONNREFUSED, ENOTFOUND, bad port, …), if that is what the error is. */

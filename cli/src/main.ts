@@ -3,8 +3,8 @@ import { Command, Option } from 'commander';
 import type { AskOptions } from './ask.js';
 
 /**
- * `threadline`: the interactive chat (default), `ask` (one answer, pipe-friendly) and `run` (the
- * scripted scenario harness). Every command finds the server and token the same way (connection.ts).
+ * `threadline`: the interactive chat (default), `ask` (one answer, pipe-friendly), `run` (the
+ * scripted scenario harness) and `usage` (your tokens and cost). Every command finds the server and token the same way (connection.ts).
  */
 const program = new Command('threadline')
   .description('Chat with a Threadline server from the terminal')
@@ -62,6 +62,17 @@ program
   .action(async (files: string[], options: { junit?: string; startServer?: boolean; keepSessions?: boolean }) => {
     const { runScenarios } = await import('./harness/run.js');
     process.exitCode = await runScenarios(files, { ...program.opts(), ...options });
+  });
+
+program
+  .command('usage')
+  .description('your token usage and cost (default: this month, UTC)')
+  .option('--from <when>', 'from (ISO date or time, or 30d / 12h ago)')
+  .option('--to <when>', 'until, exclusive (default: now)')
+  .option('--by <group>', 'also by day, model, session or agent')
+  .action(async (options: { from?: string; to?: string; by?: string }) => {
+    const { runUsage } = await import('./usage.js');
+    process.exitCode = await runUsage({ ...program.opts(), ...options });
   });
 
 await program.parseAsync();

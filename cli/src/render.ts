@@ -1,4 +1,5 @@
 import type { AnswerState, Message, MessagePart, StreamEvent } from '@threadline/client';
+import { describeRunError } from './errors.js';
 import type { Style } from './style.js';
 
 /** What the renderer is in the middle of: a reasoning block, answer text, or nothing. */
@@ -43,7 +44,7 @@ export class AnswerRenderer {
       case 'agent-change':
         return this.line(this.style.notice(`(agent ${event.agent} answers)`));
       case 'run-error':
-        return this.line(this.style.error(`error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
+        return this.line(this.style.error(event.code === 'quota_exceeded' ? describeRunError(event) : `error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
       case 'run-cancel':
         return this.line(this.style.notice('(cancelled)'));
       case 'run-finish':

@@ -29,5 +29,6 @@ export type {
   ThreadlineErrorData,
   ToolApproval,
   Usage,
+  UsageSummary,
 } from './types.js';
 export { isTerminalEvent, limits } from '@threadline/shared';

@@ -36,3 +36,5 @@ export type StreamEvent = shared.StreamEvent;
 /** Token counts of one model answer (or the sum over a run's steps). */
 export type Usage = shared.Usage;
 export type { StreamEventOf, StreamEventType, TerminalEvent, ThreadlineErrorData } from '@threadline/shared';
+/** The caller's token usage and cost over a time range (`usage.summary`). */
+export type UsageSummary = shared.UsageSummary;

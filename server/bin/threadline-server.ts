@@ -9,6 +9,9 @@ import { registerAuditCommand } from '../src/operator/audit-command.js';
 import { registerRetentionCommands } from '../src/operator/retention-commands.js';
 import { displayUrl } from '../src/url-credentials.js';
 import { version } from '../src/version.js';
+import { periodStarts } from '../src/limits/index.js';
+import { describeUserLimits, userLimitsCommand, type UserLimitsCommandOptions } from '../src/operator/user-limits-command.js';
+import { parseWhen, usageReport } from '../src/operator/usage-report.js';
 
 /** Loads `.env` from the working directory when there is one (Node's own loader). */
 function loadDotEnv(): void {
@@ -99,6 +102,53 @@ user
   .action(() =>
     withStore(async (db) => {
       for (const row of await listUsers(db)) console.log(`${row.name}\t${row.id}\t${new Date(row.created_at).toISOString()}`);
+    }),
+  );
+user
+  .command('limits <name>')
+  .description("show or set a user's rate, concurrency and budget limits (a number, 0 = unlimited, or \"default\")")
+  .option('--requests-per-minute <n>', 'requests (any call) per minute')
+  .option('--runs-per-minute <n>', 'runs started per minute')
+  .option('--active-runs <n>', 'runs active at once')
+  .option('--open-streams <n>', 'streams open at once')
+  .option('--tokens-per-day <n>', 'input + output tokens per UTC day')
+  .option('--tokens-per-month <n>', 'input + output tokens per UTC month')
+  .option('--cost-per-month <usd>', 'cost per UTC month, USD')
+  .option('--clear', "remove all of the user's own limits (back to the defaults)")
+  .action((name: string, options: UserLimitsCommandOptions) =>
+    withStore(async (db) => {
+      try {
+        const change = await userLimitsCommand(db, loadConfig().userLimits, name, options);
+        // A change of limits or budgets is an operator action: the audit trail records it (showing them is not).
+        if (change.changed !== null) {
+          const budgets = change.changed === 'clear' || ['tokensPerDay', 'tokensPerMonth', 'costPerMonth'].some((key) => key in (change.changed as object));
+          const action = budgets ? AUDIT_ACTIONS.budgetUpdate : AUDIT_ACTIONS.limitsUpdate;
+          await recordAudit(db, { ...cliSource(), action, target: `user:${name}`, details: { changed: change.changed } });
+        }
+        console.log(describeUserLimits(change));
+      } catch (error) {
+        fail((error as Error).message);
+      }
+    }),
+  );
+
+program
+  .command('usage')
+  .description("every user's token usage and cost, from the usage ledger")
+  .option('--from <when>', 'from (ISO date or time, or 30d / 12h ago; default: start of this month, UTC)')
+  .option('--to <when>', 'until, exclusive (default: now)')
+  .option('--by <group>', 'group by user, model, day, session or agent')
+  .action((options: { from?: string; to?: string; by?: string }) =>
+    withStore(async (db) => {
+      const groups = ['user', 'model', 'day', 'session', 'agent'] as const;
+      if (options.by !== undefined && !groups.includes(options.by as (typeof groups)[number])) fail(`--by must be one of ${groups.join(', ')}`);
+      try {
+        const to = options.to ? parseWhen(options.to) : new Date();
+        const from = options.from ? parseWhen(options.from) : new Date(periodStarts(to).month);
+        console.log(await usageReport(db, { from, to, ...(options.by ? { by: options.by as (typeof groups)[number] } : {}) }));
+      } catch (error) {
+        fail((error as Error).message);
+      }
     }),
   );
 

@@ -5,6 +5,7 @@ import type { ResiliencePolicy } from './providers/resilient-model.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
 const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
 const optionalUrl = z.preprocess(emptyIsUnset, z.url().optional());
 const optionalText = z.preprocess(emptyIsUnset, z.string().optional());
@@ -100,6 +101,19 @@ const Environment = z.object({
   THREADLINE_RETENTION_INTERVAL_MS: positiveInt.default(60 * 60 * 1000),
   /** Most rows the prune deletes in one transaction. */
   THREADLINE_RETENTION_BATCH: positiveInt.max(100_000).default(500),
+  /** Per-user defaults (0 = unlimited); `threadline-server user limits NAME` overrides them for one user. */
+  THREADLINE_LIMIT_REQUESTS_PER_MINUTE: nonNegativeInt.default(1200),
+  THREADLINE_LIMIT_RUNS_PER_MINUTE: nonNegativeInt.default(120),
+  THREADLINE_LIMIT_ACTIVE_RUNS: nonNegativeInt.default(16),
+  THREADLINE_LIMIT_OPEN_STREAMS: nonNegativeInt.default(64),
+  THREADLINE_LIMIT_TOKENS_PER_DAY: nonNegativeInt.default(0),
+  THREADLINE_LIMIT_TOKENS_PER_MONTH: nonNegativeInt.default(0),
+  /** Cost budget per user per calendar month (UTC), in the price table's currency (USD); 0 = unlimited. */
+  THREADLINE_LIMIT_COST_PER_MONTH: z.coerce.number().min(0).default(0),
+  /** How long a user's limit overrides are cached by each instance (a change takes effect within this), ms. */
+  THREADLINE_LIMITS_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Model prices overriding the built-in table, JSON or YAML (see docs/API.md, "Usage and cost"). */
+  THREADLINE_PRICES_FILE: optionalText,
 });
 
 const enabled = (flag: string) => flag === '1' || flag === 'true';
@@ -156,6 +170,10 @@ export interface Config {
   tracing: { endpoint: string | undefined; serviceName: string };
   /** What the retention timer prunes, and how. */
   retention: RetentionSettings;
+  /** Per-user rate, concurrency and budget defaults (0 = unlimited), and how long overrides are cached. */
+  userLimits: UserLimitDefaults;
+  /** Absolute path of the prices file, or undefined for the built-in table. */
+  pricesFile: string | undefined;
 }
 
 /** The retention policy (THREADLINE_RETENTION_*): how long each kind is kept, ms; undefined keeps it forever. */
@@ -173,6 +191,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function retentionMs(own: number | undefined, fallback: number | undefined): number | undefined {
   const days = own ?? fallback;
   return days ? days * DAY_MS : undefined;
+}
+
+/** The limits every user has unless an override says otherwise; 0 means unlimited. */
+export interface UserLimitDefaults {
+  requestsPerMinute: number;
+  runsPerMinute: number;
+  activeRuns: number;
+  openStreams: number;
+  tokensPerDay: number;
+  tokensPerMonth: number;
+  costPerMonth: number;
+  /** How long an instance caches a user's overrides, ms. */
+  cacheMs: number;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -261,6 +292,17 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       intervalMs: env.THREADLINE_RETENTION_INTERVAL_MS,
       batchSize: env.THREADLINE_RETENTION_BATCH,
     },
+    userLimits: {
+      requestsPerMinute: env.THREADLINE_LIMIT_REQUESTS_PER_MINUTE,
+      runsPerMinute: env.THREADLINE_LIMIT_RUNS_PER_MINUTE,
+      activeRuns: env.THREADLINE_LIMIT_ACTIVE_RUNS,
+      openStreams: env.THREADLINE_LIMIT_OPEN_STREAMS,
+      tokensPerDay: env.THREADLINE_LIMIT_TOKENS_PER_DAY,
+      tokensPerMonth: env.THREADLINE_LIMIT_TOKENS_PER_MONTH,
+      costPerMonth: env.THREADLINE_LIMIT_COST_PER_MONTH,
+      cacheMs: env.THREADLINE_LIMITS_CACHE_MS,
+    },
+    pricesFile: env.THREADLINE_PRICES_FILE ? resolve(env.THREADLINE_PRICES_FILE) : undefined,
   };
 }
 

@@ -20,6 +20,8 @@ import type { StoreHealth } from './store/availability.js';
 import type { DriverWrapper } from './store/driver-wrapper.js';
 import { openStore, type DialectName } from './store/open.js';
 import { RetentionTimer } from './retention/retention-timer.js';
+import { Budgets, UserLimiter } from './limits/index.js';
+import { loadPrices, type PriceTable } from './usage/prices.js';
 
 /** Everything a request handler may use; built once per server. */
 export interface Services {
@@ -39,6 +41,12 @@ export interface Services {
   metrics: ServerMetrics;
   /** The tracer while traces are on (OTEL_EXPORTER_OTLP_ENDPOINT), else undefined. */
   tracer: Tracer | undefined;
+  /** Per-user rate and concurrency limits (shared through Redis with REDIS_URL). */
+  limiter: UserLimiter;
+  /** Per-user token and cost budgets. */
+  budgets: Budgets;
+  /** Model prices (built-in, or THREADLINE_PRICES_FILE): the usage ledger's costs. */
+  prices: PriceTable;
   startedAt: number;
   /** Applies THREADLINE_RETENTION_* (prune) once per interval; idle without a policy. */
   retention: RetentionTimer;
@@ -71,6 +79,13 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
     ...(serviceOptions.wrapStoreDriver ? { wrapDriver: serviceOptions.wrapStoreDriver } : {}),
   });
 
+  let prices: PriceTable;
+  try {
+    prices = await loadPrices(config.pricesFile, (model) => logger.warn({ model }, 'usage: no price for this model; its runs cost 0 in the ledger'));
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const providers = await createProviderRegistry(config);
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
   let agents: AgentRegistry;
@@ -92,7 +107,9 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
     ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
     : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes };
-  const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, observer: observability.observer, options });
+  const limiter = new UserLimiter({ db, defaults: config.userLimits, ...(cluster ? { redis: cluster.connection } : {}), keyPrefix: config.redisPrefix, leaseTtlMs: config.instanceTtlMs, logger });
+  const budgets = new Budgets({ db, prices, limitsOf: (userId) => limiter.limitsOf(userId), logger });
+  const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, observer: observability.observer, options, prices, limiter, budgets });
   const { interrupted, resumed } = await engine.adoptOrphans(true);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');
   if (resumed > 0) logger.info({ waiting: resumed }, 'runs waiting for approvals are held again');
@@ -113,11 +130,15 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
     mcp,
     metrics: observability.metrics,
     tracer: observability.tracer,
+    limiter,
+    budgets,
+    prices,
     startedAt: Date.now(),
     retention,
     async close(graceMs = 0) {
       await retention.stop();
       await engine.drain(graceMs);
+      limiter.close();
       await cluster?.close();
       await mcp.close();
       await log.close();

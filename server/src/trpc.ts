@@ -148,11 +148,17 @@ const traced = t.middleware(async function traced({ ctx, path, type, next }) {
 /** Anyone may call it. */
 export const publicProcedure = t.procedure.meta({ access: 'public' }).use(traced).use(mapErrors).use(withServices);
 
-/** Requires a valid bearer token; `ctx.user` is the caller. */
-export const authedProcedure = publicProcedure.meta({ access: 'user' }).use(function isAuthed({ ctx, next }) {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
-  return next({ ctx: { user: ctx.user } });
-});
+/** Requires a valid bearer token; `ctx.user` is the caller. Counts against the caller's requests per minute. */
+export const authedProcedure = publicProcedure
+  .meta({ access: 'user' })
+  .use(function isAuthed({ ctx, next }) {
+    if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
+    return next({ ctx: { user: ctx.user } });
+  })
+  .use(async function withinRequestLimit({ ctx, next }) {
+    await ctx.services.limiter.countRequest(ctx.user.id);
+    return next();
+  });
 
 /** Requires an operator token (`threadline-server token create NAME --operator`); any other token gets FORBIDDEN. */
 export const operatorProcedure = authedProcedure.meta({ access: 'operator' }).use(function isOperator({ ctx, next }) {

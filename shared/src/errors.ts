@@ -23,6 +23,8 @@ export const RunErrorCode = z.enum([
   'interrupted',
   /** A bug on our side; the message says what happened. */
   'internal',
+  /** The user's token or cost budget (per day or month) is spent: refused before the run, or stopped where it ran out. */
+  'quota_exceeded',
 ]);
 export type RunErrorCode = z.infer<typeof RunErrorCode>;
 

@@ -20,6 +20,8 @@ export const Usage = z.object({
   reasoningTokens: z.number().int().nonnegative().optional(),
   /** Input tokens served from the provider's prompt cache, where reported. */
   cachedInputTokens: z.number().int().nonnegative().optional(),
+  /** Input tokens written to the provider's prompt cache (Anthropic's cache creation), where reported; part of `inputTokens`. */
+  cacheWriteInputTokens: z.number().int().nonnegative().optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 

@@ -99,6 +99,7 @@ function framesOf(turn: FakeTurn, model: string): Frame[] {
   const text = turn.text ?? [];
   const toolCalls = turn.toolCalls ?? [];
   const cached = turn.usage?.cachedInputTokens ?? 0;
+  const cacheWrite = turn.usage?.cacheWriteInputTokens ?? 0;
   const inputTokens = turn.usage?.inputTokens ?? 12;
   const outputTokens = turn.usage?.outputTokens ?? reasoning.length + text.length + toolCalls.length * 5;
   const frames: Frame[] = [
@@ -112,7 +113,7 @@ function framesOf(turn: FakeTurn, model: string): Frame[] {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: inputTokens - cached, cache_creation_input_tokens: 0, cache_read_input_tokens: cached, output_tokens: 1, service_tier: 'standard' },
+        usage: { input_tokens: inputTokens - cached - cacheWrite, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: cached, output_tokens: 1, service_tier: 'standard' },
       },
     }),
   ];

@@ -23,7 +23,7 @@ export interface FakeTurn {
   text?: string[];
   /** Tool calls after the text. */
   toolCalls?: { id: string; name: string; input: unknown }[];
-  usage?: { inputTokens: number; outputTokens: number; reasoningTokens?: number; cachedInputTokens?: number };
+  usage?: { inputTokens: number; outputTokens: number; reasoningTokens?: number; cachedInputTokens?: number; cacheWriteInputTokens?: number };
   /** The provider's own stop/finish reason string (default: its normal "stop"). */
   stopReason?: string;
   /** Delay between frames, ms. */

@@ -76,6 +76,11 @@ export class Cluster {
     }
   }
 
+  /** The connection to the shared Redis, for other state every instance shares (the per-user limits). */
+  get connection(): Redis {
+    return this.redis;
+  }
+
   get instanceId(): string {
     return this.options.instanceId;
   }

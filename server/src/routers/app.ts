@@ -5,6 +5,7 @@ import { modelsRouter } from './models.js';
 import { runsRouter } from './runs.js';
 import { sessionsRouter } from './sessions.js';
 import { systemRouter } from './system.js';
+import { usageRouter } from './usage.js';
 
 /** The whole API. */
 export const appRouter = router({
@@ -14,6 +15,7 @@ export const appRouter = router({
   agents: agentsRouter,
   models: modelsRouter,
   system: systemRouter,
+  usage: usageRouter,
 });
 
 /** The API's type: all a client needs from the server (`import type`). */

@@ -1,6 +1,7 @@
 import { ChatSendInput, ChatSendOutput, ChatStreamInput } from '@threadline/shared';
 import type { StartRequest } from '../runs/index.js';
 import { authedProcedure, router } from '../trpc.js';
+import { heldStream } from './held-stream.js';
 import { trackedEvents } from './tracked-events.js';
 
 function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): StartRequest {
@@ -28,12 +29,14 @@ export const chatRouter = router({
     }),
 
   stream: authedProcedure.input(ChatStreamInput).subscription(async ({ ctx, input, signal }) => {
-    const { engine } = ctx.services;
-    const runId = await engine.start(startRequest(ctx.user.id, input), { requestId: ctx.requestId, span: ctx.span });
-    const events = await engine.events(ctx.user.id, runId, Number(input.lastEventId ?? 0), signal!);
+    const { engine, limiter } = ctx.services;
     const userId = ctx.user.id;
-    // The client left before the end: by default the run goes on; `cancel` stops it.
-    const cancel = () => void engine.cancel(userId, runId, 'the client disconnected').catch(() => {});
-    return trackedEvents(events, input.onDisconnect === 'cancel' ? cancel : undefined);
+    return heldStream(limiter, userId, signal, async () => {
+      const runId = await engine.start(startRequest(userId, input), { requestId: ctx.requestId, span: ctx.span });
+      const events = await engine.events(userId, runId, Number(input.lastEventId ?? 0), signal!);
+      // The client left before the end: by default the run goes on; `cancel` stops it.
+      const cancel = () => void engine.cancel(userId, runId, 'the client disconnected').catch(() => {});
+      return trackedEvents(events, input.onDisconnect === 'cancel' ? cancel : undefined);
+    });
   }),
 });

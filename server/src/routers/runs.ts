@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { findRun, listRuns, toRun } from '../store/runs.js';
 import { findSession } from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
+import { heldStream } from './held-stream.js';
 import { trackedEvents } from './tracked-events.js';
 
 /** Runs: their record, their events (join or resume), cancel, and the approvals a run waits for. */
@@ -31,10 +32,9 @@ export const runsRouter = router({
       return runRecord(ctx.services.db, ctx.user.id, input.runId);
     }),
 
-  events: authedProcedure.input(RunEventsInput).subscription(async ({ ctx, input, signal }) => {
-    const events = await ctx.services.engine.events(ctx.user.id, input.runId, Number(input.lastEventId ?? 0), signal!);
-    return trackedEvents(events);
-  }),
+  events: authedProcedure.input(RunEventsInput).subscription(({ ctx, input, signal }) =>
+    heldStream(ctx.services.limiter, ctx.user.id, signal, async () => trackedEvents(await ctx.services.engine.events(ctx.user.id, input.runId, Number(input.lastEventId ?? 0), signal!))),
+  ),
 
   /** Cancels a queued, running or waiting run, by its id or by the requestId of its send (also before that send arrives); idempotent. */
   cancel: authedProcedure

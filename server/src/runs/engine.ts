@@ -22,6 +22,8 @@ import type { ParkedRun } from '../store/run-shapes.js';
 import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
 import { AdmissionQueue, type QueueDepth, SessionOrder } from './scheduling/index.js';
+import type { Budgets } from '../limits/index.js';
+import type { PriceTable } from '../usage/prices.js';
 
 /** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
 export type StartRequest = ChatSendInput & { userId: string };
@@ -58,6 +60,19 @@ export interface RunEngineDependencies {
   /** Hears of every run's transitions (logs, metrics, traces). */
   observer: RunObserver;
   options: RunEngineOptions;
+  /** Prices of the models, for the usage ledger. */
+  prices: PriceTable;
+  /** Per-user limits on starting runs (none: unlimited). */
+  limiter?: RunAdmission;
+  /** Per-user token and cost budgets (none: unlimited). */
+  budgets?: Budgets;
+}
+
+/** The per-user limits a new run must pass: runs started per minute, runs active at once. Each refuses with TOO_MANY_REQUESTS. */
+export interface RunAdmission {
+  countRunStart(userId: string): Promise<void>;
+  /** Resolves to the release of the hold, called when the run ends. */
+  holdActiveRun(userId: string): Promise<() => void>;
 }
 
 const DEFAULT_PRIORITY = 5;
@@ -72,6 +87,8 @@ const QUEUE_FULL_RETRY_MS = 1_000;
  */
 export class RunEngine {
   private readonly active = new Map<string, ActiveRun>();
+  /** The active-run holds of runs started here, released when they end. */
+  private readonly holds = new Map<string, () => void>();
   /** New runs waiting to start, per user. */
   private readonly waiting = new Map<string, number>();
   private readonly starting = new Map<string, Promise<string>>();
@@ -350,30 +367,39 @@ export class RunEngine {
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
-    // With several instances, the session may be busy on another one.
-    const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
-    if (session && (this.sessionOrder.busy(session.id) || elsewhere.length > 0)) {
-      if (session.busyPolicy === 'reject') throw conflict('the session already has an active run');
-      if (session.busyPolicy === 'interrupt') {
-        const reason = 'interrupted by a newer message';
-        for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason });
-        await this.remote?.interrupt(elsewhere, reason);
-      }
-    }
-
+    // Refused here, a new run changes nothing: no record, and no run already going is touched (not even by `interrupt`).
+    const release = await this.admit(request.userId);
+    let created: Awaited<ReturnType<typeof createRun>>;
     const priority = request.priority ?? DEFAULT_PRIORITY;
-    const { id: runId, sessionId, lease } = await createRun(db, {
-      userId: request.userId,
-      sessionId: session?.id ?? null,
-      newSession: request.newSession,
-      requestId: request.requestId ?? null,
-      content: request.content,
-      agent: agent.name,
-      requestedModel: request.model ?? null,
-      model: modelId,
-      priority,
-      owner: this.deps.instanceId,
-    });
+    try {
+      // With several instances, the session may be busy on another one.
+      const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
+      if (session && (this.sessionOrder.busy(session.id) || elsewhere.length > 0)) {
+        if (session.busyPolicy === 'reject') throw conflict('the session already has an active run');
+        if (session.busyPolicy === 'interrupt') {
+          const reason = 'interrupted by a newer message';
+          for (const run of this.runsOfSession(request.userId, session.id)) this.stop(run, { kind: 'cancel', reason });
+          await this.remote?.interrupt(elsewhere, reason);
+        }
+      }
+      created = await createRun(db, {
+        userId: request.userId,
+        sessionId: session?.id ?? null,
+        newSession: request.newSession,
+        requestId: request.requestId ?? null,
+        content: request.content,
+        agent: agent.name,
+        requestedModel: request.model ?? null,
+        model: modelId,
+        priority,
+        owner: this.deps.instanceId,
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const { id: runId, sessionId, lease } = created;
+    this.holds.set(runId, release);
 
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
@@ -383,6 +409,20 @@ export class RunEngine {
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
+  }
+
+  /** Holds one of the user's active runs, then counts a run started (a run refused by the rate keeps no hold). */
+  private async admit(userId: string): Promise<() => void> {
+    const limiter = this.deps.limiter;
+    if (!limiter) return () => {};
+    const release = await limiter.holdActiveRun(userId);
+    try {
+      await limiter.countRunStart(userId);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
   }
 
   /** A run held by this process from now on. */
@@ -436,6 +476,8 @@ export class RunEngine {
     } finally {
       started();
       run.release?.();
+      this.holds.get(run.id)?.();
+      this.holds.delete(run.id);
       if (run.sessionId) this.sessionOrder.leave(run.sessionId, run.id);
       this.active.delete(run.id);
     }

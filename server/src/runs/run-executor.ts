@@ -16,6 +16,9 @@ import { answerStatus, assistantMessage, beginRun, Checkpoints, classifyEnd, con
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
 import { RunDeadline } from './scheduling/index.js';
+import type { BudgetStop, Budgets, MeteredPart } from '../limits/index.js';
+import type { LedgerEntry } from '../store/usage-ledger.js';
+import type { PriceTable } from '../usage/prices.js';
 
 export interface RunExecutorDependencies {
   db: Kysely<Database>;
@@ -28,8 +31,12 @@ export interface RunExecutorDependencies {
   background: BackgroundTasks;
   /** Aborted when the server stops for good: end writes that wait for the database give up. */
   storeRetries: AbortSignal;
-  /** Stops a run from outside (its maximum duration passed). */
+  /** Stops a run from outside (its maximum duration passed, its user's budget ran out). */
   stop(run: ActiveRun, reason: StopReason): void;
+  /** Prices of the models: each run's cost in the usage ledger. */
+  prices: PriceTable;
+  /** Token and cost budgets of users (none: unlimited). */
+  budgets?: Budgets;
 }
 
 /**
@@ -72,6 +79,15 @@ export class RunExecutor {
       run.controller.signal.throwIfAborted();
       const { history, allowedTools } = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
       run.observation.started(Boolean(resume));
+      // The user's budget, checked before the model is called and metered while it answers.
+      const budget = await this.deps.budgets?.open(run.userId);
+      const stopAtBudget = (stop: BudgetStop | undefined) => {
+        if (!stop || run.stop) return;
+        void this.deps.budgets?.refused(run.userId, run.id, stop);
+        this.deps.stop(run, { kind: 'quota', message: stop.message });
+      };
+      if (budget) stopAtBudget(budget.exhausted(run.model));
+      run.controller.signal.throwIfAborted();
       firstExchange = history.every((message) => message.role !== 'assistant');
       for (const tool of allowedTools) run.allowedTools.add(tool);
       checkpoints = this.checkpoints.watch(run, output, fenced);
@@ -103,6 +119,7 @@ export class RunExecutor {
           observer: run.observation,
           // A run resumed after a pause has used part of its budget already.
           budget: new AnswerBudget(Math.max(0, options.maxAnswerBytes - Buffer.byteLength(JSON.stringify(output.parts)))),
+          ...(budget ? { meter: (modelId: string, part: MeteredPart) => stopAtBudget(budget.meter(modelId, part)) } : {}),
           ...(resume ? { resume } : {}),
         },
         output,
@@ -132,7 +149,8 @@ export class RunExecutor {
     // known now and goes into the end's own transaction (a model-written one follows, below).
     const naming = status === 'completed' && run.untitled && firstExchange;
     const wordsTitle = naming && !titledByModel(run.agent, model) ? titleFromText(content) : undefined;
-    const ending = { message, status, output, error, cancelReason, ...(wordsTitle ? { title: wordsTitle } : {}) };
+    const ledger = ledgerOf({ ...answeredBy, userId: run.userId }, output, this.deps.prices);
+    const ending = { message, status, output, error, cancelReason, ledger, ...(wordsTitle ? { title: wordsTitle } : {}) };
     const onRetry = (caught: unknown, attempt: number) =>
       attempt === 1 && logger.warn({ err: caught, runId: run.id }, 'the database does not take the end of a run; retrying while the answer is held');
     const stored = await retryWhileUnavailable(() => endRun(db, { ...run, agent: run.agent.name }, ending), this.deps.storeRetries, onRetry).catch((caught) => {
@@ -167,6 +185,23 @@ export class RunExecutor {
       await setTitleIfUnset(db, run.userId, run.sessionId!, title);
     });
   }
+}
+
+/** The ledger entries of a run: one per model that reported usage, priced now. */
+function ledgerOf(run: { id: string; userId: string; sessionId: string | null; agent: string }, output: AgentOutput, prices: PriceTable): LedgerEntry[] {
+  return Object.entries(output.usageByModel ?? {}).map(([model, usage]) => ({
+    userId: run.userId,
+    runId: run.id,
+    sessionId: run.sessionId,
+    agent: run.agent,
+    model,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens ?? 0,
+    cacheWriteInputTokens: usage.cacheWriteInputTokens ?? 0,
+    reasoningTokens: usage.reasoningTokens ?? 0,
+    cost: prices.costOf(model, usage),
+  }));
 }
 
 /** Whether the agent's titles are written by its model (`titles: model`, not with the scripted model) rather than taken from the question's first words. */

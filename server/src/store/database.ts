@@ -13,6 +13,38 @@ export interface Database {
   runs: RunTable;
   audit_events: AuditEventTable;
   leases: LeaseTable;
+  user_limits: UserLimitsTable;
+  usage_ledger: UsageLedgerTable;
+}
+
+/** One user's overrides of the limit defaults: null = the default, 0 = unlimited. */
+export interface UserLimitsTable {
+  user_id: string;
+  requests_per_minute: number | null;
+  runs_per_minute: number | null;
+  active_runs: number | null;
+  open_streams: number | null;
+  tokens_per_day: number | null;
+  tokens_per_month: number | null;
+  cost_per_month: number | null;
+  updated_at: number;
+}
+
+/** What one model cost one run: tokens by kind, and the cost at the prices when it was recorded. */
+export interface UsageLedgerTable {
+  id: string;
+  user_id: string;
+  run_id: string;
+  session_id: string | null;
+  agent: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cache_write_input_tokens: number;
+  reasoning_tokens: number;
+  cost: number;
+  created_at: number;
 }
 
 export interface UserTable {

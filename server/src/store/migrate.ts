@@ -16,6 +16,8 @@ import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed
 import * as runCancelReason from './migrations/2026-11-30-01-run-cancel-reason.js';
 import * as runEpochs from './migrations/2026-11-30-02-run-epochs.js';
 import * as messagesByRun from './migrations/2026-12-01-01-messages-by-run.js';
+import * as userLimits from './migrations/2026-12-01-10-user-limits.js';
+import * as usageLedger from './migrations/2026-12-01-11-usage-ledger.js';
 import * as auditTrail from './migrations/2026-12-01-20-audit-trail.js';
 import * as retention from './migrations/2026-12-01-21-retention.js';
 import * as operatorTokens from './migrations/2026-12-01-60-operator-tokens.js';
@@ -34,6 +36,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-01-run-cancel-reason': runCancelReason,
   '2026-11-30-02-run-epochs': runEpochs,
   '2026-12-01-01-messages-by-run': messagesByRun,
+  '2026-12-01-10-user-limits': userLimits,
+  '2026-12-01-11-usage-ledger': usageLedger,
   '2026-12-01-20-audit-trail': auditTrail,
   '2026-12-01-21-retention': retention,
   '2026-12-01-60-operator-tokens': operatorTokens,

@@ -18,6 +18,8 @@ export interface AgentOutput {
   finishReason: FinishReason | null;
   /** When the first token (text, reasoning or tool call) arrived. */
   firstTokenAt: number | null;
+  /** The usage of each model that answered (a handoff adds one): what the usage ledger records. */
+  usageByModel?: Record<string, Usage>;
 }
 
 /** One model call's own text, reasoning (with its signature, when the provider signs it) and tool calls. */

@@ -156,13 +156,15 @@ function mergeUsage(usage: AnthropicUsage, update: AnthropicUsage | null | undef
 
 /**
  * Anthropic counts cache reads and writes apart from `input_tokens`; Threadline's `inputTokens` is
- * the whole prompt, of which `cachedInputTokens` came from the cache.
+ * the whole prompt, of which `cachedInputTokens` came from the cache and `cacheWriteInputTokens` were written to it.
  */
 function toUsage(usage: AnthropicUsage): Usage {
   const cacheRead = usage.cache_read_input_tokens;
+  const cacheWrite = usage.cache_creation_input_tokens;
   return {
-    inputTokens: (usage.input_tokens ?? 0) + (cacheRead ?? 0) + (usage.cache_creation_input_tokens ?? 0),
+    inputTokens: (usage.input_tokens ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0),
     outputTokens: usage.output_tokens ?? 0,
     ...(typeof cacheRead === 'number' ? { cachedInputTokens: cacheRead } : {}),
+    ...(typeof cacheWrite === 'number' && cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
   };
 }

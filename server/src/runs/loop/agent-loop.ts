@@ -45,7 +45,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
         ...(agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {}),
         signal,
       };
-      result = await streamModelStep(model, request, output, emit, { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}) });
+      result = await streamModelStep(model, request, output, emit, { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}), ...(options.meter ? { meter: options.meter } : {}) });
       if (result.cut || result.calls.length === 0) return;
     }
     const { text, calls, reasoning, reasoningSignature } = result;

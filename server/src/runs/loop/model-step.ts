@@ -3,7 +3,24 @@ import { ProviderError, type ChatModel, type ModelPart, type ModelRequest } from
 import { unobserved, type ModelCallObservation, type ModelCallResult, type RunObservation } from '../../observability/types.js';
 import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
-import type { AgentOutput, StepResult } from './types.js';
+import type { AgentOutput, StepResult, UsageMeter } from './types.js';
+
+/** What a model call streamed before it reported usage (none reported yet: `reported` false). */
+interface Unreported {
+  chars: number;
+  reported: boolean;
+}
+
+/**
+ * Options of one model call: its text as reasoning, the answer's size budget, the run's observer,
+ * the user's usage meter.
+ */
+export interface ModelStepOptions {
+  textAs?: 'text' | 'reasoning';
+  budget?: AnswerBudget;
+  observer?: RunObservation;
+  meter?: UsageMeter;
+}
 
 /**
  * Streams one model call into `output` and events: text, reasoning, tool calls, usage, finish.
@@ -16,7 +33,7 @@ export async function streamModelStep(
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget; observer?: RunObservation } = {},
+  options: ModelStepOptions = {},
 ): Promise<StepResult> {
   const observer = options.observer ?? unobserved;
   const call = observer.modelCall(model.id);
@@ -26,12 +43,15 @@ export async function streamModelStep(
     onRetry: ({ attempt, error, retryAfterMs, delayMs }) => call.retry({ attempt, code: error.code, retryAfterMs, delayMs }),
     onResponseModel: (model) => (result.responseModel = model),
   };
+  const unreported: Unreported = { chars: 0, reported: false };
   try {
-    const step = await streamParts(model, observed, output, emit, options, observer, call, result);
+    const step = await streamParts(model, observed, output, emit, options, observer, call, result, unreported);
     call.end(result);
     return step;
   } catch (error) {
     call.end({ ...result, error, aborted: request.signal.aborted });
+    // Stopped before the model reported usage (cancelled, over budget, broken): what streamed was paid for.
+    if (!unreported.reported && unreported.chars > 0) estimateUnreported(output, model.id, request, unreported.chars);
     throw error;
   }
 }
@@ -42,10 +62,11 @@ async function streamParts(
   request: ModelRequest,
   output: AgentOutput,
   emit: (event: StreamEvent) => void,
-  options: { textAs?: 'text' | 'reasoning'; budget?: AnswerBudget },
+  options: ModelStepOptions,
   observer: RunObservation,
   call: ModelCallObservation,
   result: ModelCallResult,
+  unreported: Unreported,
 ): Promise<StepResult> {
   const step: StepResult = { text: '', calls: [] };
   const { budget } = options;
@@ -75,8 +96,12 @@ async function streamParts(
       chunked = true;
       call.firstChunk();
     }
+    if (part.type === 'text-delta' || part.type === 'reasoning-delta') unreported.chars += part.delta.length;
+    else if (part.type === 'usage') unreported.reported = true;
+    if (options.meter && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call' || part.type === 'usage')) options.meter(model.id, part);
     if (budget && !fits(part, budget)) {
       cut();
+      if (!unreported.reported) estimateUnreported(output, model.id, request, unreported.chars);
       // Leaving the loop closes the provider's stream.
       return step;
     }
@@ -114,6 +139,7 @@ async function streamParts(
       case 'usage':
         output.usage = addUsage(output.usage, part.usage);
         result.usage = result.usage ? addUsage(result.usage, part.usage) : part.usage;
+        output.usageByModel = { ...output.usageByModel, [model.id]: addUsage(output.usageByModel?.[model.id] ?? { inputTokens: 0, outputTokens: 0 }, part.usage) };
         break;
       case 'finish':
         finished = true;
@@ -126,6 +152,19 @@ async function streamParts(
     throw new ProviderError({ code: 'provider_protocol', message: `${model.id}: stream ended without a finish`, retryable: true });
   }
   return step;
+}
+
+/** Characters per token, for what a model streamed but never reported (about four in English). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * A model call stopped before it reported usage (cancelled, cut, over budget) was still paid for:
+ * its usage is estimated from the request and what streamed, for the ledger (not the message).
+ */
+function estimateUnreported(output: AgentOutput, modelId: string, request: ModelRequest, streamedChars: number): void {
+  const promptChars = (request.system?.length ?? 0) + JSON.stringify(request.messages).length;
+  const estimate: Usage = { inputTokens: Math.ceil(promptChars / CHARS_PER_TOKEN), outputTokens: Math.ceil(streamedChars / CHARS_PER_TOKEN) };
+  output.usageByModel = { ...output.usageByModel, [modelId]: addUsage(output.usageByModel?.[modelId] ?? { inputTokens: 0, outputTokens: 0 }, estimate) };
 }
 
 /** Takes a part's size from the budget; false when it does not fit. */
@@ -151,7 +190,7 @@ function appendText(parts: MessagePart[], type: 'text' | 'reasoning', delta: str
 /** Sums usage over steps; optional counters stay absent unless some step reported them. */
 export function addUsage(total: Usage, more: Usage): Usage {
   const sum: Usage = { inputTokens: total.inputTokens + more.inputTokens, outputTokens: total.outputTokens + more.outputTokens };
-  for (const key of ['reasoningTokens', 'cachedInputTokens'] as const) {
+  for (const key of ['reasoningTokens', 'cachedInputTokens', 'cacheWriteInputTokens'] as const) {
     if (total[key] !== undefined || more[key] !== undefined) sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
   }
   return sum;

@@ -24,7 +24,7 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
 
   emit({ type: 'agent-change', agent: 'planner' });
   const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
-  const budget = { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}) };
+  const budget = { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}), ...(options.meter ? { meter: options.meter } : {}) };
   const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning', ...budget });
   if (plan.cut) return;
   const queries = deriveQueries(plan.text, question);

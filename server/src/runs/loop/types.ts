@@ -1,6 +1,6 @@
 import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
-import type { ChatModel, ModelMessage } from '../../providers/types.js';
+import type { ChatModel, ModelMessage, ModelPart } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
 import type { RunObservation } from '../../observability/types.js';
@@ -8,6 +8,9 @@ import type { RunObservation } from '../../observability/types.js';
 /** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
 export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
 
+
+/** Told of each part a model streams, with the model's id; it may stop the run (a budget). */
+export type UsageMeter = (modelId: string, part: Extract<ModelPart, { type: 'text-delta' | 'reasoning-delta' | 'tool-call' | 'usage' }>) => void;
 
 /** An empty output, for a run about to begin. */
 export function emptyOutput(): AgentOutput {
@@ -43,6 +46,8 @@ export interface AgentLoopOptions {
   isAllowed?: (toolName: string) => boolean;
   /** The room the answer has left; it ends (finish reason `length`) where that runs out. */
   budget?: AnswerBudget;
+  /** Sees every text, reasoning, tool-call and usage part of every model call (the user's token budget). */
+  meter?: UsageMeter;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
   /** Hears of each model call, tool call and the first token (logs, metrics, traces). */

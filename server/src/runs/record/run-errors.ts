@@ -6,7 +6,7 @@ import { ProviderError } from '../../providers/types.js';
  * for approvals; it is left `waiting` in the store for the next start. `fenced`: this instance lost
  * its lease on the run (cut off from the cluster, or the run was taken over): it stops writing it.
  */
-export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' } | { kind: 'park' } | { kind: 'fenced' };
+export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' } | { kind: 'timeout' } | { kind: 'park' } | { kind: 'fenced' } | { kind: 'quota'; message: string };
 
 /** Any error thrown while a run executes → the RunError clients see. Provider messages pass; others are internal. */
 export function toRunError(error: unknown): RunError {
@@ -33,6 +33,8 @@ export function classifyEnd(stop: StopReason | undefined, caught: unknown, maxRu
     case 'shutdown':
     case 'fenced':
       return { status: 'interrupted', error: interruptedError };
+    case 'quota':
+      return { status: 'failed', error: { code: 'quota_exceeded', message: stop.message, retryable: false } };
     case 'timeout':
       return { status: 'failed', error: { code: 'timeout', message: `the run exceeded its maximum duration of ${maxRunMs} ms`, retryable: false } };
     default:

@@ -8,6 +8,7 @@ import { createSession, findSession, recordMessages } from '../../store/sessions
 import { assistantMessage, type AnsweringRun } from './run-ending.js';
 import { interruptedError } from './run-errors.js';
 import type { AgentOutput, ParkedRun, RunCheckpoint } from '../../store/run-shapes.js';
+import { recordUsage, type LedgerEntry } from '../../store/usage-ledger.js';
 
 /**
  * The run record: every transition of a run's stored state, each in one write or one transaction.
@@ -163,6 +164,8 @@ export interface StoredEnding {
   cancelReason?: string | null;
   /** A title for the run's session, set only if it has none. */
   title?: string;
+  /** What the run's models cost: appended to the usage ledger in the same transaction. */
+  ledger?: LedgerEntry[];
 }
 
 /**
@@ -189,6 +192,7 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
       parked: null,
       cancelReason: ending.cancelReason ?? null,
     }, run.lease);
+    if (ending.ledger) await recordUsage(trx, ending.ledger, endedAt);
     const keep = status === 'completed' || output.parts.length > 0;
     if (!run.sessionId || !keep) return false;
     // Updating the session's counters tells whether it still exists (it may have been deleted meanwhile).

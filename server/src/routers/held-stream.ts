@@ -1,0 +1,39 @@
+import type { UserLimiter } from '../limits/index.js';
+
+/**
+ * A subscription that holds one of the user's open streams (refused with TOO_MANY_REQUESTS at
+ * their limit, before `open` is called: a refused stream starts or cancels nothing) until it ends,
+ * its reader leaves (`signal`), or `open` fails.
+ */
+export async function heldStream<T>(limiter: UserLimiter, userId: string, signal: AbortSignal | undefined, open: () => Promise<AsyncIterable<T>>): Promise<AsyncIterable<T>> {
+  const release = await limiter.holdStream(userId);
+  signal?.addEventListener('abort', release, { once: true });
+  let iterable: AsyncIterable<T>;
+  try {
+    iterable = await open();
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = iterable[Symbol.asyncIterator]();
+      return {
+        async next() {
+          try {
+            const result = await inner.next();
+            if (result.done) release();
+            return result;
+          } catch (error) {
+            release();
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          release();
+          return (await inner.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
