@@ -168,6 +168,7 @@ const plan: [string, (state: Record<string, string>) => unknown][] = [
   ['sessions.update', (state) => ({ sessionId: state.sessionId, title: 'Renamed' })],
   ['chat.send', (state) => ({ sessionId: state.sessionId, content: 'Hello from curl', requestId: 'curl-send' })],
   ['sessions.history', (state) => ({ sessionId: state.sessionId })],
+  ['usage.summary', () => ({ groupBy: 'model' })],
   ['runs.list', (state) => ({ sessionId: state.sessionId, status: ['completed'] })],
   ['runs.get', (state) => ({ runId: state.runId })],
   ['runs.approve', (state) => ({ runId: state.approveRunId })],

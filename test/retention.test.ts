@@ -90,7 +90,7 @@ for (const dialect of DIALECTS) {
       const lines = text.stdout.trim().split('\n');
       expect(lines).toHaveLength(2);
       expect(lines).toEqual(expect.arrayContaining([
-        expect.stringMatching(/^\S+Z\ttoken\.create\tuser:alice\tcli:\S+\tcli@\S+\t\{"tokenId":"[0-9a-f-]{36}","label":"ci"\}$/),
+        expect.stringMatching(/^\S+Z\ttoken\.create\tuser:alice\tcli:\S+\tcli@\S+\t{"tokenId":"[0-9a-f-]{36}","label":"ci","operator":false}$/),
         expect.stringMatching(/^\S+Z\ttoken\.revoke\ttoken:\S+\tcli:\S+\tcli@\S+\t\{\}$/),
       ]));
     });

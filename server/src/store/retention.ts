@@ -15,10 +15,13 @@ const UNFINISHED = ['queued', 'running', 'waiting'];
  * or to `sessions` are followed by the database itself.
  */
 export const SESSION_CHILD_TABLES = ['messages', 'runs'] as const;
-/** Tables with a `session_id` that deliberately outlive the session (none yet; a usage ledger would). */
-export const SESSION_REFERENCES_KEPT: readonly string[] = [];
-/** Tables with a `run_id`, kept when a finished run's record is pruned: a message is its session's. */
-export const RUN_REFERENCES_KEPT: readonly string[] = ['messages'];
+/**
+ * Tables with a `session_id` that deliberately outlive the session: the usage ledger, which bills
+ * and budgets what was used whatever became of the conversation.
+ */
+export const SESSION_REFERENCES_KEPT: readonly string[] = ['usage_ledger'];
+/** Tables with a `run_id`, kept when a finished run's record is pruned: a message is its session's, a ledger row the bill's. */
+export const RUN_REFERENCES_KEPT: readonly string[] = ['messages', 'usage_ledger'];
 
 /** Sessions idle (no update) since before `cutoff` (epoch ms); with `archivedOnly`, archived ones only. */
 export interface ExpiredSessions {
