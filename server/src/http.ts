@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
+import { createOpenAIRoutes } from './compat/openai/index.js';
 import { appRouter } from './routers/app.js';
 import { createSseResponder } from './sse-responder.js';
 import { stringifySuperjson } from './superjson-text.js';
@@ -29,7 +30,7 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
   if (origin && (origins.includes('*') || origins.includes(origin))) {
     response.setHeader('access-control-allow-origin', origin);
     response.setHeader('vary', 'origin');
-    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept');
+    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept, x-threadline-session-id');
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     response.setHeader('access-control-max-age', '600');
   }
@@ -82,6 +83,9 @@ export function createHttpServer(services: Services): Server {
     serialize: stringifySuperjson,
   });
 
+  // The OpenAI-compatible API (compat/openai/).
+  const openAI = createOpenAIRoutes(services);
+
   return createServer((request, response) => {
     if (handleCors(request, response, config.corsOrigins)) return;
     const path = (request.url ?? '/').split('?')[0]!;
@@ -94,6 +98,8 @@ export function createHttpServer(services: Services): Server {
         });
       }
       else trpc(request, response);
+    } else if (path.startsWith('/v1/')) {
+      openAI(request, response, path);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {

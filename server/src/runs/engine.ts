@@ -5,10 +5,10 @@ import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import type { Cluster, ClusterCommand } from '../cluster/index.js';
-import { conflict, DomainError, notFound, tooMany } from '../errors.js';
+import { conflict, DomainError, invalid, notFound, tooMany } from '../errors.js';
 import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ChatModel } from '../providers/types.js';
+import type { ChatModel, ModelMessage } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
 import { allowToolsInSession, findSession } from '../store/sessions.js';
@@ -23,7 +23,16 @@ import { RunExecutor } from './run-executor.js';
 import { AdmissionQueue, type QueueDepth, SessionOrder } from './scheduling/index.js';
 
 /** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
-export type StartRequest = ChatSendInput & { userId: string };
+export type StartRequest = ChatSendInput & {
+  userId: string;
+  /**
+   * A stateless run only: the conversation before `content`, as the caller carries it (the
+   * OpenAI-compatible API). Held in memory for the run, never stored.
+   */
+  prior?: ModelMessage[];
+  /** Added to the agent's instructions for this run (a caller's own system prompt); never stored. */
+  instructions?: string;
+};
 
 export interface RunEngineOptions {
   /** How often a streaming run's partial answer is checkpointed to the store, ms. */
@@ -340,7 +349,9 @@ export class RunEngine {
     }
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
-    const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
+    if (request.prior?.length && (request.sessionId || request.newSession)) throw invalid('earlier messages are only carried by a stateless run');
+    const named = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
+    const agent = request.instructions ? { ...named, instructions: `${named.instructions}\n\n${request.instructions}` } : named;
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
     // With several instances, the session may be busy on another one.
@@ -371,14 +382,14 @@ export class RunEngine {
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession) });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), ...(request.prior?.length ? { prior: request.prior } : {}) });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'prior'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

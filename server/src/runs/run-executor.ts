@@ -88,7 +88,8 @@ export class RunExecutor {
         {
           agent: run.agent,
           model,
-          messages: toModelMessages(history),
+          // A stateless run's earlier conversation, when its caller carried one, goes before its message.
+          messages: [...(run.sessionId ? [] : (run.prior ?? [])), ...toModelMessages(history)],
           userId: run.userId,
           sessionId: run.sessionId,
           runId: run.id,
