@@ -77,6 +77,8 @@ const Environment = z.object({
   THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
+  /** A run started through `/api/chat` whose last reader left is cancelled unless one comes back (a reload resumes) within this long, ms. */
+  THREADLINE_CHAT_RESUME_GRACE_MS: positiveInt.default(5_000),
 });
 
 /** Bounds that keep one user, or one answer, from exhausting the server. */
@@ -123,6 +125,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
+  /** `/api/chat`: how long a run without readers waits for one to come back before it is cancelled, ms. */
+  chatResumeGraceMs: number;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -201,6 +205,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       : existsSync(defaultAgentsFile)
         ? defaultAgentsFile
         : undefined,
+    chatResumeGraceMs: env.THREADLINE_CHAT_RESUME_GRACE_MS,
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
+import { createAiSdkRoutes } from './compat/ai-sdk/index.js';
 import { createOpenAIRoutes } from './compat/openai/index.js';
 import { appRouter } from './routers/app.js';
 import { createSseResponder } from './sse-responder.js';
@@ -83,10 +84,11 @@ export function createHttpServer(services: Services): Server {
     serialize: stringifySuperjson,
   });
 
-  // The OpenAI-compatible API (compat/openai/).
+  // The OpenAI-compatible API and the AI SDK's UI message stream (compat/).
   const openAI = createOpenAIRoutes(services);
+  const aiSdk = createAiSdkRoutes(services);
 
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     if (handleCors(request, response, config.corsOrigins)) return;
     const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
@@ -100,6 +102,8 @@ export function createHttpServer(services: Services): Server {
       else trpc(request, response);
     } else if (path.startsWith('/v1/')) {
       openAI(request, response, path);
+    } else if (path === '/api/chat' || path.startsWith('/api/chat/')) {
+      aiSdk.handle(request, response, path);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {
@@ -108,6 +112,8 @@ export function createHttpServer(services: Services): Server {
       sendJson(response, 404, { error: 'not found' });
     }
   });
+  server.on('close', () => aiSdk.close());
+  return server;
 }
 
 /** How long `/readyz` waits for the database before it says 503, ms. */
