@@ -107,6 +107,48 @@ describe('the OpenAI-compatible API', () => {
       { role: 'user', content: 'Are you sure?' },
     ]);
     expect(await countMessages(t)).toBe(0);
+
+    // The client's tools reach the provider beside the agent's; the provider's call comes back as it made it.
+    fake.script({ toolCalls: [{ id: 'call_lookup_1', name: 'lookup', input: { q: 'tides' } }] });
+    const calling = await openAIFor(t).chat.completions.create({
+      model: 'openai/gpt-test',
+      messages: [{ role: 'user', content: 'When is high tide?' }],
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
+    });
+    const toolRequest = fake.requests.filter((request) => request.path.endsWith('/chat/completions')).at(-1)!.body;
+    expect(toolRequest.tools.map((tool: { function: { name: string } }) => tool.function.name)).toContain('lookup');
+    expect(calling.choices[0]!.message.tool_calls).toEqual([{ id: 'call_lookup_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"tides"}' } }]);
+  });
+
+  it('returns calls of the client\'s own tools as tool_calls, and goes on from the client\'s results', async () => {
+    await using t = await startTestServer();
+    const openAI = openAIFor(t);
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const question = { role: 'user' as const, content: '/tool get_weather {"city": "Paris"}' };
+    const first = await openAI.chat.completions.create({ model: 'assistant', messages: [question], tools });
+    expect(first.choices[0]!.finish_reason).toBe('tool_calls');
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    expect(call.type === 'function' && call.function.name).toBe('get_weather');
+    expect(call.type === 'function' && JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' });
+
+    // The SDK's own stream helper assembles the streamed calls the same way.
+    const streamed = await openAI.chat.completions.stream({ model: 'assistant', messages: [question], tools }).finalChatCompletion();
+    expect(streamed.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(streamed.choices[0]!.message.tool_calls).toHaveLength(1);
+
+    const answer = await openAI.chat.completions.create({
+      model: 'assistant',
+      tools,
+      messages: [question, first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: '18 degrees and sunny' }],
+    });
+    expect(answer.choices[0]!.finish_reason).toBe('stop');
+    expect(answer.choices[0]!.message.content).toContain('18 degrees and sunny');
+
+    // A name the agent's own tools use is refused.
+    const taken = await openAI.chat.completions
+      .create({ model: 'assistant', messages: [question], tools: [{ type: 'function', function: { name: 'calculator' } }] })
+      .catch((error: unknown) => error);
+    expect(taken).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
   it('continues a stored session with the session header, taking only the new user message', async () => {

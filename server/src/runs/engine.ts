@@ -8,7 +8,7 @@ import type { Cluster, ClusterCommand } from '../cluster/index.js';
 import { conflict, DomainError, invalid, notFound, tooMany } from '../errors.js';
 import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ChatModel, ModelMessage } from '../providers/types.js';
+import type { ChatModel, ModelMessage, ModelTool } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
 import { allowToolsInSession, findSession } from '../store/sessions.js';
@@ -30,6 +30,10 @@ export type StartRequest = ChatSendInput & {
    * OpenAI-compatible API). Held in memory for the run, never stored.
    */
   prior?: ModelMessage[];
+  /** A stateless run only: the turns after `content` (the caller's tool calls and its results of them). */
+  continued?: ModelMessage[];
+  /** A stateless run only: tools the caller runs itself (see `AgentLoopOptions.clientTools`). */
+  clientTools?: ModelTool[];
   /** Added to the agent's instructions for this run (a caller's own system prompt); never stored. */
   instructions?: string;
 };
@@ -349,7 +353,8 @@ export class RunEngine {
     }
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
-    if (request.prior?.length && (request.sessionId || request.newSession)) throw invalid('earlier messages are only carried by a stateless run');
+    const carried = request.prior?.length || request.continued?.length || request.clientTools?.length;
+    if (carried && (request.sessionId || request.newSession)) throw invalid('a conversation and tools are only carried by a stateless run');
     const named = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const agent = request.instructions ? { ...named, instructions: `${named.instructions}\n\n${request.instructions}` } : named;
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
@@ -382,14 +387,14 @@ export class RunEngine {
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), ...(request.prior?.length ? { prior: request.prior } : {}) });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'prior'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'carried'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

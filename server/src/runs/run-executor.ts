@@ -88,8 +88,9 @@ export class RunExecutor {
         {
           agent: run.agent,
           model,
-          // A stateless run's earlier conversation, when its caller carried one, goes before its message.
-          messages: [...(run.sessionId ? [] : (run.prior ?? [])), ...toModelMessages(history)],
+          // A stateless run's conversation, when its caller carried one, goes around its message.
+          messages: [...(run.carried?.prior ?? []), ...toModelMessages(history), ...(run.carried?.continued ?? [])],
+          ...(run.carried?.clientTools.length ? { clientTools: run.carried.clientTools } : {}),
           userId: run.userId,
           sessionId: run.sessionId,
           runId: run.id,

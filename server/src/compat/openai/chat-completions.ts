@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ChatSendInput, type ChatSendOutput, type FinishReason, type Usage } from '@threadline/shared';
+import { DEFAULT_AGENT } from '../../agents/registry.js';
+import type { ModelTool } from '../../providers/types.js';
 import type { StartRequest } from '../../runs/index.js';
 import type { Services } from '../../services.js';
 import { findRun } from '../../store/runs.js';
@@ -39,28 +41,45 @@ export function openAIUsage(usage: Usage): CompletionUsage {
   };
 }
 
-/** The run a request asks for: its start request, and whether it streams (with usage). */
-async function startRequestOf(services: Services, user: AuthUser, request: IncomingMessage): Promise<{ start: StartRequest; body: ChatCompletionRequest }> {
+/** The run a request asks for: its start request, the body, and the names of the client's own tools. */
+async function startRequestOf(services: Services, user: AuthUser, request: IncomingMessage): Promise<{ start: StartRequest; body: ChatCompletionRequest; clientTools: Set<string> }> {
   const parsed = ChatCompletionRequest.safeParse(await readJsonBody(request, services.config.maxBodyBytes));
   if (!parsed.success) throw invalidBody(parsed.error);
   const body = parsed.data;
-  if (body.tools?.length) {
-    throw new HttpError(400, 'invalid', 'client-side tools are not supported: the tools of a Threadline agent run on the server (name an agent as the model)', undefined, 'tools');
-  }
   const choice = await resolveModelId(services, body.model);
   const conversation = convertOpenAIMessages(body.messages);
   const header = request.headers[SESSION_HEADER];
   const sessionId = typeof header === 'string' && header ? header : undefined;
+  const clientTools = clientToolsOf(services, body, 'agent' in choice ? choice.agent : DEFAULT_AGENT);
+  if (sessionId && (clientTools.length > 0 || conversation.continued.length > 0)) {
+    throw new HttpError(400, 'invalid', `with ${SESSION_HEADER} the request's last message is a user message and it has no tools: a stored session runs only the agent's tools`, undefined, 'tools');
+  }
   const input = ChatSendInput.safeParse({ content: conversation.content, ...choice, ...(sessionId ? { sessionId } : {}) });
   if (!input.success) throw invalidBody(input.error);
   const start: StartRequest = {
     ...input.data,
     userId: user.id,
     // A stored session has its own history: only the new user message is taken from the request.
-    ...(sessionId ? {} : { prior: conversation.prior }),
+    ...(sessionId ? {} : { prior: conversation.prior, continued: conversation.continued, clientTools }),
     ...(conversation.instructions ? { instructions: conversation.instructions } : {}),
   };
-  return { start, body };
+  return { start, body, clientTools: new Set(clientTools.map((tool) => tool.name)) };
+}
+
+/** The request's `tools` as the model sees them; a name the agent's own tools use is refused. */
+function clientToolsOf(services: Services, body: ChatCompletionRequest, agentName: string): ModelTool[] {
+  const own = new Set(services.agents.get(agentName).tools.map((tool) => tool.name));
+  return (body.tools ?? []).map(({ function: tool }) => {
+    if (own.has(tool.name) || tool.name.startsWith('handoff_to_')) {
+      throw new HttpError(400, 'invalid', `the tool name ${tool.name} is taken by the agent ${agentName}`, undefined, 'tools');
+    }
+    return { name: tool.name, description: tool.description ?? '', inputSchema: tool.parameters ?? { type: 'object', properties: {} } };
+  });
+}
+
+/** A call of a client tool in OpenAI's shape. */
+function toolCallOf(call: { callId: string; name: string; input: unknown }) {
+  return { id: call.callId, type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) } };
 }
 
 /**
@@ -74,10 +93,11 @@ export async function chatCompletions(services: Services, request: IncomingMessa
   let user: AuthUser;
   let runId: string;
   let body: ChatCompletionRequest;
+  let clientTools: Set<string>;
   try {
     user = await authenticate(services, request);
     const started = await startRequestOf(services, user, request);
-    body = started.body;
+    ({ body, clientTools } = started);
     runId = await engine.start(started.start);
   } catch (error) {
     return sendOpenAIError(response, toHttpError(error));
@@ -90,13 +110,13 @@ export async function chatCompletions(services: Services, request: IncomingMessa
   if (!body.stream) {
     onClientGone(response, cancel);
     try {
-      await answerOnce(services, response, { userId, runId, completion, deny });
+      await answerOnce(services, response, { userId, runId, completion, deny, clientTools });
     } catch (error) {
       sendOpenAIError(response, toHttpError(error));
     }
     return;
   }
-  await streamAnswer(services, response, { userId, runId, completion, deny, cancel, includeUsage: body.stream_options?.include_usage === true });
+  await streamAnswer(services, response, { userId, runId, completion, deny, clientTools, cancel, includeUsage: body.stream_options?.include_usage === true });
 }
 
 interface Answering {
@@ -105,10 +125,12 @@ interface Answering {
   /** The fields every completion object of this answer repeats. */
   completion: { id: string; created: number; model: string };
   deny(callId: string): Promise<void>;
+  /** The names of the client's own tools: their calls go back to the client. */
+  clientTools: Set<string>;
 }
 
 /** Waits for the run's end (denying approvals it asks for) and answers one `chat.completion`, or the run's error. */
-async function answerOnce(services: Services, response: ServerResponse, { userId, runId, completion, deny }: Answering): Promise<void> {
+async function answerOnce(services: Services, response: ServerResponse, { userId, runId, completion, deny, clientTools }: Answering): Promise<void> {
   const { engine } = services;
   let outcome: ChatSendOutput = await engine.outcome(userId, runId);
   while (outcome.status === 'waiting') {
@@ -119,10 +141,12 @@ async function answerOnce(services: Services, response: ServerResponse, { userId
   if (outcome.status === 'cancelled') return sendJson(response, 409, cancelledBody('the run was cancelled'));
   // The outcome does not carry the finish reason; the run's record does.
   const finishReason = (await findRun(services.db, userId, runId))?.finishReason ?? null;
+  const calls = outcome.message.parts.flatMap((part) => (part.type === 'tool-call' && clientTools.has(part.name) ? [toolCallOf(part)] : []));
+  const message = { role: 'assistant', content: outcome.message.content || (calls.length ? null : ''), refusal: null, ...(calls.length ? { tool_calls: calls } : {}) };
   sendJson(response, 200, {
     ...completion,
     object: 'chat.completion',
-    choices: [{ index: 0, message: { role: 'assistant', content: outcome.message.content, refusal: null }, logprobs: null, finish_reason: openAIFinishReason(finishReason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: calls.length ? 'tool_calls' : openAIFinishReason(finishReason) }],
     usage: openAIUsage(outcome.usage),
   });
 }
@@ -133,7 +157,8 @@ function cancelledBody(message: string) {
 
 /** Streams the run as `chat.completion.chunk` frames, `[DONE]` last; an error frame when it fails or is cancelled. */
 async function streamAnswer(services: Services, response: ServerResponse, options: Answering & { cancel(): void; includeUsage: boolean }): Promise<void> {
-  const { userId, runId, completion, deny, cancel, includeUsage } = options;
+  const { userId, runId, completion, deny, clientTools, cancel, includeUsage } = options;
+  let calls = 0;
   const left = new AbortController();
   onClientGone(response, () => {
     left.abort();
@@ -154,11 +179,15 @@ async function streamAnswer(services: Services, response: ServerResponse, option
           // DeepSeek's field, which Open WebUI and LibreChat show as thinking; the official SDK passes it through.
           chunk({ reasoning_content: event.delta });
           break;
+        case 'tool-call':
+          // Only the client's own tools' calls: the agent's run here, inside the loop.
+          if (clientTools.has(event.name)) chunk({ tool_calls: [{ index: calls++, ...toolCallOf(event) }] });
+          break;
         case 'tool-approval':
           void deny(event.callId);
           break;
         case 'run-finish':
-          chunk({}, openAIFinishReason(event.finishReason));
+          chunk({}, calls > 0 ? 'tool_calls' : openAIFinishReason(event.finishReason));
           if (includeUsage) write({ ...completion, object: 'chat.completion.chunk', choices: [], usage: openAIUsage(event.usage) });
           response.end('data: [DONE]\n\n');
           return;

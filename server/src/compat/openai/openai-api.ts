@@ -41,8 +41,20 @@ export const ChatCompletionRequest = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   /** Only one choice is ever made. */
   n: z.literal(1).nullish(),
-  /** A client's own tools: refused (see chat-completions.ts). */
-  tools: z.array(z.unknown()).nullish(),
+  /** The client's own tools: the model may call them; the calls come back to the client (`tool_calls`). */
+  tools: z
+    .array(
+      z.looseObject({
+        type: z.literal('function'),
+        function: z.looseObject({
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a tool name is 1-64 letters, digits, _ or -'),
+          description: z.string().optional(),
+          parameters: z.record(z.string(), z.unknown()).optional(),
+        }),
+      }),
+    )
+    .max(128)
+    .nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

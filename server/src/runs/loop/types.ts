@@ -1,6 +1,6 @@
 import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
-import type { ChatModel, ModelMessage } from '../../providers/types.js';
+import type { ChatModel, ModelMessage, ModelTool } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
 
@@ -42,6 +42,12 @@ export interface AgentLoopOptions {
   isAllowed?: (toolName: string) => boolean;
   /** The room the answer has left; it ends (finish reason `length`) where that runs out. */
   budget?: AnswerBudget;
+  /**
+   * Tools the caller runs itself (the OpenAI-compatible API's `tools`): offered to the model beside
+   * the agent's; a step that calls one ends the run there (finish reason `tool-calls`), the calls
+   * left for the caller to answer in its next request.
+   */
+  clientTools?: ModelTool[];
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
 }
