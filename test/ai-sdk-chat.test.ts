@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentDefinition } from '../server/src/agents/types.js';
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from '../server/src/testing/ai-sdk.js';
+import { DefaultChatTransport, readUIMessageStream, UI_MESSAGE_STREAM_HEADERS, type UIMessage, type UIMessageChunk } from '../server/src/testing/ai-sdk.js';
 import { DIALECTS } from '../server/src/testing/databases.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -27,7 +27,7 @@ async function send(transport: DefaultChatTransport<ChatMessage>, chatId: string
 async function read(stream: ReadableStream<UIMessageChunk>, continued?: ChatMessage) {
   const chunks: UIMessageChunk[] = [];
   const errors: Error[] = [];
-  const tapped = stream.pipeThrough(new TransformStream<UIMessageChunk, UIMessageChunk>({ transform: (chunk, controller) => (chunks.push(chunk), controller.enqueue(chunk)) }));
+  const tapped = stream.pipeThrough(new TransformStream<UIMessageChunk, UIMessageChunk>({ transform: (chunk, controller) => (chunks.push(structuredClone(chunk)), controller.enqueue(chunk)) }));
   let last: ChatMessage | undefined;
   for await (const message of readUIMessageStream<ChatMessage>({ stream: tapped, ...(continued ? { message: continued } : {}), onError: (error) => errors.push(error as Error) })) last = message;
   return { message: last!, chunks, errors };
@@ -141,6 +141,18 @@ describe('the AI SDK chat endpoint', () => {
     await expect.poll(async () => (await t.client.runs.get.query({ runId: stoppedRun })).status).toBe('cancelled');
   });
 
+  it('reports queue positions as a data part, replaced in place', async () => {
+    await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY: '1' } });
+    const transport = transportFor(t);
+    const first = send(transport, 'busy-one', [userMessage('s1', '/slow 20 /long 60')]);
+    await expect.poll(() => t.server.services.engine.status().active).toBe(1);
+    const second = await send(transport, 'busy-two', [userMessage('s2', 'after you')]);
+    expect(second.chunks, JSON.stringify(second.chunks)).toContainEqual({ type: 'data-queue', id: 'queue', data: { position: 1 } });
+    expect(second.message.parts.filter((part) => part.type === 'data-queue')).toEqual([{ type: 'data-queue', id: 'queue', data: { position: 0 } }]);
+    expect(textOf(second.message)).toBe('Echo: after you');
+    expect(textOf((await first).message).split(' ')).toHaveLength(60);
+  });
+
   it('speaks the protocol header, refuses bad tokens, and keeps users\' chats apart', async () => {
     await using t = await startTestServer();
     const raw = await fetch(`${t.url}/api/chat`, {
@@ -148,7 +160,7 @@ describe('the AI SDK chat endpoint', () => {
       headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'plain', messages: [userMessage('p1', 'hello')], trigger: 'submit-message' }),
     });
-    expect(raw.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    for (const [name, value] of Object.entries(UI_MESSAGE_STREAM_HEADERS)) expect(raw.headers.get(name)).toBe(value);
     const text = await raw.text();
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
 

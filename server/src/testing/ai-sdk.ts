@@ -3,4 +3,4 @@
  * a dependency of the server, so it resolves from here): the transport useChat uses by default,
  * and its reader of the stream.
  */
-export { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+export { DefaultChatTransport, readUIMessageStream, UI_MESSAGE_STREAM_HEADERS, type UIMessage, type UIMessageChunk } from 'ai';

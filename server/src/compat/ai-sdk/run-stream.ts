@@ -1,10 +1,23 @@
 import type { ServerResponse } from 'node:http';
-import { UI_MESSAGE_STREAM_HEADERS } from 'ai';
+import type { UI_MESSAGE_STREAM_HEADERS } from 'ai';
 import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
 import type { Services } from '../../services.js';
 import { findRun } from '../../store/runs.js';
 import { onClientGone } from '../http-io.js';
 import { type ThreadlineChunk, UIMessageChunkMapper } from './ui-message-chunks.js';
+
+/**
+ * The ai package's `UI_MESSAGE_STREAM_HEADERS`, written out: importing the package at run time
+ * would load it (and OpenTelemetry's API) into every server for five strings. The type keeps the
+ * same names as the package's.
+ */
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-vercel-ai-ui-message-stream': 'v1',
+  'x-accel-buffering': 'no',
+} satisfies typeof UI_MESSAGE_STREAM_HEADERS;
 
 /** How one response streams one run. */
 export interface RunStreamOptions {
@@ -33,7 +46,7 @@ export async function writeRunStream(services: Services, response: ServerRespons
     left.abort();
     reader?.left();
   });
-  response.writeHead(200, UI_MESSAGE_STREAM_HEADERS);
+  response.writeHead(200, STREAM_HEADERS);
   const write = (chunks: ThreadlineChunk[]) => {
     for (const chunk of chunks) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
   };

@@ -48,6 +48,8 @@ export class UIMessageChunkMapper {
   private open: { kind: 'text' | 'reasoning'; id: string } | undefined;
   private readonly denied = new Set<string>();
   private runId = '';
+  /** The last queue position sent was not 0: the first sign of an answer says 0. */
+  private queued = false;
 
   constructor(private readonly options: { runId: string }) {
     this.runId = options.runId;
@@ -56,6 +58,10 @@ export class UIMessageChunkMapper {
   /** The chunks for one event (`eventId` makes part ids unique within the run). */
   map(eventId: number, event: StreamEvent): ThreadlineChunk[] {
     const chunks: ThreadlineChunk[] = [];
+    if (this.queued && event.type !== 'run-queued') {
+      this.queued = false;
+      chunks.push({ type: 'data-queue', id: 'queue', data: { position: 0 } });
+    }
     switch (event.type) {
       case 'run-start':
         this.runId = event.runId;
@@ -66,6 +72,7 @@ export class UIMessageChunkMapper {
         );
         break;
       case 'run-queued':
+        this.queued = true;
         chunks.push({ type: 'data-queue', id: 'queue', data: { position: event.position } });
         break;
       case 'agent-change':
