@@ -201,6 +201,15 @@ describe('the OpenAI-compatible API', () => {
     expect((notLast as InstanceType<typeof OpenAI.APIError>).type).toBe('invalid_request_error');
     const empty = await openAI.chat.completions.create({ model: 'chat', messages: [] }).catch((error: unknown) => error);
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError);
+    // Plain HTTP: bad JSON, a __proto__ key, a body past the limit: 400s and a 413 in the same shape, never a 500.
+    const post = (body: string) => fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, body });
+    const notJson = await post('{"model": ');
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error).toMatchObject({ type: 'invalid_request_error', message: 'the request body is not valid JSON' });
+    const proto = await post('{"model": "chat", "messages": [{"role": "user", "content": "hi", "__proto__": {"polluted": true}}]}');
+    expect(proto.status).toBe(400);
+    expect((await proto.json()).error.message).toContain('__proto__');
+    expect((await post(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }))).status).toBe(413);
 
     // One slot, one queued run allowed: a third request is refused with 429 and Retry-After.
     const running = openAI.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: '/slow 20 /long 100' }] });

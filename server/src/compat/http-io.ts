@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodError } from 'zod';
 import { DomainError, type DomainErrorKind } from '../errors.js';
+import { checkJsonBody } from '../input-guard.js';
 import type { Services } from '../services.js';
 import { isDatabaseUnavailable } from '../store/availability.js';
 import { findUserByToken, type AuthUser } from '../store/users.js';
@@ -75,11 +76,19 @@ export async function readJsonBody(request: IncomingMessage, maxBytes: number): 
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'invalid', 'the request body is not valid JSON');
   }
+  try {
+    checkJsonBody(body);
+  } catch (error) {
+    const issue = ((error as Error).cause as ZodError | undefined)?.issues[0];
+    throw new HttpError(400, 'invalid', `invalid request: ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'refused'}`, undefined, issue?.path.join('.'));
+  }
+  return body;
 }
 
 /** Writes a JSON answer; `Retry-After` (seconds) with a wait. */
