@@ -88,6 +88,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the useChat page in C
     expect(pageErrors).toEqual([]);
   });
 
+  it('asks for approval and goes on once the approve button answers', async () => {
+    const assistant = server.server.services.agents.get('assistant');
+    server.server.services.agents.register({ ...assistant, name: 'guarded', approval: ['calculator'] });
+    await page.goto(page.url().replace(/#.*$/, '#chat=approvals&agent=guarded'));
+    await page.reload();
+    await send('/tool calculator {"expression": "2 + 2"}');
+    const tool = page.getByTestId('tool');
+    await expect.poll(() => tool.getAttribute('data-state')).toBe('approval-requested');
+    const runId = (await answers().last().getAttribute('data-run-id'))!;
+    expect((await server.client.runs.get.query({ runId })).status).toBe('waiting');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => tool.getAttribute('data-state')).toBe('output-available');
+    await expect.poll(async () => (await server.client.runs.get.query({ runId })).status).toBe('completed');
+    expect(await answers().last().getByTestId('message-text').allTextContents()).toEqual([expect.stringContaining('4')]);
+    await expect.poll(status).toBe('ready');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('stops an answer with useChat\'s stop: the run ends cancelled', async () => {
     await send('/slow 20 /long 1000');
     await expect.poll(words).toBeGreaterThanOrEqual(5);

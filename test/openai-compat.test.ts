@@ -10,6 +10,9 @@ function openAIFor(t: TestServer, token = t.token, headers: Record<string, strin
   return new OpenAI({ baseURL: `${t.url}/v1`, apiKey: token, maxRetries: 0, defaultHeaders: headers });
 }
 
+/** OpenAI's error body. */
+type OpenAIErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
+
 const runIdOf = (completionId: string) => completionId.replace(/^chatcmpl-/, '');
 
 async function countMessages(t: TestServer): Promise<number> {
@@ -205,10 +208,10 @@ describe('the OpenAI-compatible API', () => {
     const post = (body: string) => fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, body });
     const notJson = await post('{"model": ');
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatchObject({ type: 'invalid_request_error', message: 'the request body is not valid JSON' });
+    expect(((await notJson.json()) as OpenAIErrorBody).error).toMatchObject({ type: 'invalid_request_error', message: 'the request body is not valid JSON' });
     const proto = await post('{"model": "chat", "messages": [{"role": "user", "content": "hi", "__proto__": {"polluted": true}}]}');
     expect(proto.status).toBe(400);
-    expect((await proto.json()).error.message).toContain('__proto__');
+    expect(((await proto.json()) as OpenAIErrorBody).error.message).toContain('__proto__');
     expect((await post(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }))).status).toBe(413);
 
     // One slot, one queued run allowed: a third request is refused with 429 and Retry-After.

@@ -27,6 +27,12 @@ function chatIdFromHash(): string {
   return id;
 }
 
+/** The agent to answer with, from the address (`#chat=…&agent=assistant`); the session's own when absent. */
+function agentFromHash(): string | undefined {
+  const found = /agent=([^&]+)/.exec(location.hash)?.[1];
+  return found ? decodeURIComponent(found) : undefined;
+}
+
 /**
  * A chat page on the AI SDK's `useChat` and its default HTTP transport, against Threadline's
  * `/api/chat`: the chat id is the session, its stored messages are loaded first, and a run still
@@ -35,6 +41,7 @@ function chatIdFromHash(): string {
 export function AiSdkApp() {
   const [connection, setConnection] = useState(readConnection);
   const [chatId] = useState(chatIdFromHash);
+  const [agent] = useState(agentFromHash);
   const [initial, setInitial] = useState<ChatMessage[] | undefined>();
   const [error, setError] = useState<string | undefined>();
 
@@ -56,7 +63,7 @@ export function AiSdkApp() {
       <h1>Threadline × useChat</h1>
       <p className="meta" data-testid="chat-id">chat {chatId}</p>
       {error && <p className="error">{error}</p>}
-      {initial && <ChatView connection={connection} chatId={chatId} initialMessages={initial} />}
+      {initial && <ChatView connection={connection} chatId={chatId} initialMessages={initial} {...(agent ? { agent } : {})} />}
     </main>
   );
 }

@@ -8,10 +8,16 @@ import type { ChatMessage, Connection } from './types';
  * still going after a reload; approvals are answered with `addToolApprovalResponse` and sent
  * once every request of the message has its answer.
  */
-export function ChatView({ connection, chatId, initialMessages }: { connection: Connection; chatId: string; initialMessages: ChatMessage[] }) {
+export function ChatView({ connection, chatId, initialMessages, agent }: { connection: Connection; chatId: string; initialMessages: ChatMessage[]; agent?: string }) {
   const transport = useMemo(
-    () => new DefaultChatTransport<ChatMessage>({ api: `${connection.server}/api/chat`, headers: { authorization: `Bearer ${connection.token}` } }),
-    [connection],
+    () =>
+      new DefaultChatTransport<ChatMessage>({
+        api: `${connection.server}/api/chat`,
+        headers: { authorization: `Bearer ${connection.token}` },
+        // Extra body fields Threadline reads: the agent to answer with.
+        ...(agent ? { body: { agent } } : {}),
+      }),
+    [connection, agent],
   );
   const { messages, sendMessage, status, stop, error, addToolApprovalResponse } = useChat<ChatMessage>({
     id: chatId,
