@@ -34,8 +34,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the useChat page in C
     }
     site = await preview({ root: WEB_ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: true } });
     const origin = new URL(site.resolvedUrls!.local[0]!).origin;
-    // A reload comes back well within 4 s; a stop is cancelled 4 s after it.
-    server = await startTestServer({ environment: { THREADLINE_CORS_ORIGINS: origin, THREADLINE_LOCAL_DELAY_MS: '5', THREADLINE_CHAT_RESUME_GRACE_MS: '4000' } });
+    // A reload comes back well within 3 s; a stop is cancelled 3 s after it.
+    server = await startTestServer({ environment: { THREADLINE_CORS_ORIGINS: origin, THREADLINE_LOCAL_DELAY_MS: '5', THREADLINE_CHAT_RESUME_GRACE_MS: '3000' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -215,7 +215,7 @@ describe('the OpenAI-compatible API', () => {
     expect((await post(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }))).status).toBe(413);
 
     // One slot, one queued run allowed: a third request is refused with 429 and Retry-After.
-    const running = openAI.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: '/slow 20 /long 100' }] });
+    const running = openAI.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: '/slow 10 /long 100' }] });
     await expect.poll(() => t.server.services.engine.status().active).toBe(1);
     const queued = openAI.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'queued' }] });
     await expect.poll(() => t.server.services.engine.status().queued).toBe(1);

@@ -2,7 +2,7 @@ import type { UIMessage } from 'ai';
 import { z } from 'zod';
 import type { Message } from '@threadline/shared';
 import { HttpError } from '../http-io.js';
-import type { ThreadlineDataParts, ThreadlineMessageMetadata } from './ui-message-chunks.js';
+import { approvalIdOf, type ThreadlineDataParts, type ThreadlineMessageMetadata } from './ui-message-chunks.js';
 
 /** A UI message as Threadline stores and sends it back. */
 export type ThreadlineUIMessage = UIMessage<ThreadlineMessageMetadata, ThreadlineDataParts>;
@@ -66,7 +66,7 @@ export function toUIMessage(message: Message): ThreadlineUIMessage {
       const result = results.get(part.callId);
       const base = { type: 'dynamic-tool' as const, toolName: part.name, toolCallId: part.callId, input: part.input };
       if (!result) parts.push({ ...base, state: 'input-available' });
-      else if (result.approval && !result.approval.approved) parts.push({ ...base, state: 'output-denied', approval: { id: part.callId, approved: false, ...(result.approval.reason ? { reason: result.approval.reason } : {}) } });
+      else if (result.approval && !result.approval.approved) parts.push({ ...base, state: 'output-denied', approval: { id: approvalIdOf(message.runId ?? message.id, part.callId), approved: false, ...(result.approval.reason ? { reason: result.approval.reason } : {}) } });
       else if (result.isError) parts.push({ ...base, state: 'output-error', errorText: typeof result.output === 'string' ? result.output : JSON.stringify(result.output) });
       else parts.push({ ...base, state: 'output-available', output: result.output });
     }
