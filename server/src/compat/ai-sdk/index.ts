@@ -100,7 +100,8 @@ async function post(services: Services, watch: DisconnectWatch, user: AuthUser, 
   return writeRunStream(services, response, {
     userId: user.id,
     runId: runId!,
-    startsAt: (event) => event.type === 'tool-decision' && decided.has(event.callId),
+    // From the first decision (or, when the decision was in already, the first result) of these calls.
+    startsAt: (event) => (event.type === 'tool-decision' || event.type === 'tool-result') && decided.has(event.callId),
     reader: watched(runId!),
   });
 }
