@@ -141,6 +141,24 @@ describe('the AI SDK chat endpoint', () => {
     await expect.poll(async () => (await t.client.runs.get.query({ runId: stoppedRun })).status).toBe('cancelled');
   });
 
+  it('a failed run ends with an error chunk, a cancelled one with abort', async () => {
+    await using t = await startTestServer();
+    const transport = transportFor(t);
+    const failed = await send(transport, 'failing', [userMessage('f1', '/fail auth')]);
+    expect(failed.chunks.at(-1)).toMatchObject({ type: 'error' });
+    expect(failed.errors).toHaveLength(1);
+
+    const stream = await transport.sendMessages({ chatId: 'failing', messages: [userMessage('f2', '/slow 20 /long 500')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined });
+    const reader = stream.getReader();
+    const chunks: UIMessageChunk[] = [];
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      chunks.push(next.value);
+      if (next.value.type === 'text-delta') await t.client.runs.cancel.mutate({ runId: (chunks[0] as { messageId: string }).messageId });
+    }
+    expect(chunks.at(-1)).toEqual({ type: 'abort', reason: 'cancelled by the user' });
+    expect(chunks.filter((chunk) => chunk.type === 'text-end')).toHaveLength(1);
+  });
+
   it('reports queue positions as a data part, replaced in place', async () => {
     await using t = await startTestServer({ environment: { THREADLINE_CONCURRENCY: '1' } });
     const transport = transportFor(t);
