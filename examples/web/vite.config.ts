@@ -9,6 +9,8 @@ import { defaultClientConditions, defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   resolve: { conditions: ['@threadline/source', ...defaultClientConditions] },
+  // Two pages: the React Query page (index.html) and the useChat page on /api/chat (ai-sdk.html).
+  build: { rollupOptions: { input: { main: 'index.html', 'ai-sdk': 'ai-sdk.html' } } },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
 });

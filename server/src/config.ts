@@ -114,6 +114,8 @@ const Environment = z.object({
   THREADLINE_LIMITS_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
   /** Model prices overriding the built-in table, JSON or YAML (see docs/API.md, "Usage and cost"). */
   THREADLINE_PRICES_FILE: optionalText,
+  /** A run started through `/api/chat` whose last reader left is cancelled unless one comes back (a reload resumes) within this long, ms. */
+  THREADLINE_CHAT_RESUME_GRACE_MS: positiveInt.default(5_000),
 });
 
 const enabled = (flag: string) => flag === '1' || flag === 'true';
@@ -174,6 +176,8 @@ export interface Config {
   userLimits: UserLimitDefaults;
   /** Absolute path of the prices file, or undefined for the built-in table. */
   pricesFile: string | undefined;
+  /** `/api/chat`: how long a run without readers waits for one to come back before it is cancelled, ms. */
+  chatResumeGraceMs: number;
 }
 
 /** The retention policy (THREADLINE_RETENTION_*): how long each kind is kept, ms; undefined keeps it forever. */
@@ -303,6 +307,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       cacheMs: env.THREADLINE_LIMITS_CACHE_MS,
     },
     pricesFile: env.THREADLINE_PRICES_FILE ? resolve(env.THREADLINE_PRICES_FILE) : undefined,
+    chatResumeGraceMs: env.THREADLINE_CHAT_RESUME_GRACE_MS,
   };
 }
 

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { sql } from 'kysely';
+import { createAiSdkRoutes } from './compat/ai-sdk/index.js';
+import { createOpenAIRoutes } from './compat/openai/index.js';
 import { appRouter } from './routers/app.js';
 import { createDocsRoutes } from './docs/docs-routes.js';
 import { createSseResponder } from './sse-responder.js';
@@ -34,7 +36,7 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
   else if (origin) {
     response.setHeader('access-control-allow-origin', origin);
     response.setHeader('vary', 'origin');
-    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept, x-request-id');
+    response.setHeader('access-control-allow-headers', 'authorization, content-type, last-event-id, trpc-accept, x-request-id, x-threadline-session-id');
     // A page may read the request id (to quote it when reporting a problem) and when to come back.
     response.setHeader('access-control-expose-headers', 'x-request-id, retry-after');
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
@@ -88,6 +90,10 @@ export function createHttpServer(services: Services): Server {
   // The API reference: `/openapi.json` and the `/docs` page.
   const docs = createDocsRoutes(appRouter, { version });
 
+  // The OpenAI-compatible API and the AI SDK's UI message stream (compat/).
+  const openAI = createOpenAIRoutes(services);
+  const aiSdk = createAiSdkRoutes(services);
+
   const server = createServer((request, response) => {
     logRequest(request, response);
     if (handleCors(request, response, config.corsOrigins, corsRefused)) return;
@@ -103,6 +109,10 @@ export function createHttpServer(services: Services): Server {
       else trpc(request, response);
     } else if (docs.serves(path)) {
       docs.respond(request, response, path);
+    } else if (path.startsWith('/v1/')) {
+      openAI(request, response, path);
+    } else if (path === '/api/chat' || path.startsWith('/api/chat/')) {
+      aiSdk.handle(request, response, path);
     } else if (path === '/healthz') {
       sendJson(response, 200, { ok: true });
     } else if (path === '/readyz') {
@@ -121,6 +131,7 @@ export function createHttpServer(services: Services): Server {
     waitingForApproval: () => services.engine.status().waiting,
     openStreams: () => subscriptions.openStreams(),
   });
+  server.on('close', () => aiSdk.close());
   return server;
 }
 

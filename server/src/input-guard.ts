@@ -99,3 +99,11 @@ function hasReferences(payload: unknown): boolean {
   const meta = (payload as { meta?: { referentialEqualities?: unknown } } | null)?.meta;
   return meta?.referentialEqualities !== undefined;
 }
+
+/**
+ * The same checks of parsed JSON for a plain-HTTP body (the compatibility endpoints): no `__proto__`
+ * key, no nesting beyond `limits.inputDepth`. Throws a BAD_REQUEST TRPCError naming the path.
+ */
+export function checkJsonBody(body: unknown): void {
+  checkParsedJson(body, limits.inputDepth, (path) => path);
+}

@@ -3,6 +3,7 @@ import type { AgentDefinition } from '../agents/types.js';
 import type { AgentOutput, LoopPause } from './loop/index.js';
 import type { RunObservation } from '../observability/types.js';
 import type { RunLease } from '../store/runs.js';
+import type { ModelMessage, ModelTool } from '../providers/types.js';
 import type { StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
@@ -31,6 +32,16 @@ export interface RunPause extends LoopPause {
   activeMs: number;
 }
 
+/** A stateless run's conversation as its caller carries it (the OpenAI-compatible API); never stored. */
+export interface CarriedConversation {
+  /** The turns before the run's message. */
+  prior: ModelMessage[];
+  /** The turns after it: the answer so far and the caller's results of its own tools' calls. */
+  continued: ModelMessage[];
+  /** Tools the caller runs itself. */
+  clientTools: ModelTool[];
+}
+
 /** A run this process holds, from its start (or its resumption after a restart) to its end. */
 export interface ActiveRun {
   id: string;
@@ -46,6 +57,8 @@ export interface ActiveRun {
   untitled: boolean;
   /** The run created its session (`newSession`): its message is the first there, so beginning it reads no history. */
   sessionCreated?: boolean;
+  /** What a stateless run's caller carried beside its message (memory only). */
+  carried?: CarriedConversation;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;

@@ -5,10 +5,10 @@ import type { AgentRegistry } from '../agents/registry.js';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import type { Cluster, ClusterCommand } from '../cluster/index.js';
-import { conflict, DomainError, notFound, tooMany } from '../errors.js';
+import { conflict, DomainError, invalid, notFound, tooMany } from '../errors.js';
 import type { LoggedEvent, RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { ChatModel } from '../providers/types.js';
+import type { ChatModel, ModelMessage, ModelTool } from '../providers/types.js';
 import type { RequestOrigin, RunObserver } from '../observability/types.js';
 import type { Database } from '../store/database.js';
 import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
@@ -26,7 +26,20 @@ import type { Budgets } from '../limits/index.js';
 import type { PriceTable } from '../usage/prices.js';
 
 /** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
-export type StartRequest = ChatSendInput & { userId: string };
+export type StartRequest = ChatSendInput & {
+  userId: string;
+  /**
+   * A stateless run only: the conversation before `content`, as the caller carries it (the
+   * OpenAI-compatible API). Held in memory for the run, never stored.
+   */
+  prior?: ModelMessage[];
+  /** A stateless run only: the turns after `content` (the caller's tool calls and its results of them). */
+  continued?: ModelMessage[];
+  /** A stateless run only: tools the caller runs itself (see `AgentLoopOptions.clientTools`). */
+  clientTools?: ModelTool[];
+  /** Added to the agent's instructions for this run (a caller's own system prompt); never stored. */
+  instructions?: string;
+};
 
 export interface RunEngineOptions {
   /** How often a streaming run's partial answer is checkpointed to the store, ms. */
@@ -364,7 +377,10 @@ export class RunEngine {
     }
     const session = request.sessionId ? await findSession(db, request.userId, request.sessionId) : undefined;
     if (request.sessionId && !session) throw notFound('session');
-    const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
+    const carried = request.prior?.length || request.continued?.length || request.clientTools?.length;
+    if (carried && (request.sessionId || request.newSession)) throw invalid('a conversation and tools are only carried by a stateless run');
+    const named = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
+    const agent = request.instructions ? { ...named, instructions: `${named.instructions}\n\n${request.instructions}` } : named;
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
     // Refused here, a new run changes nothing: no record, and no run already going is touched (not even by `interrupt`).
@@ -405,7 +421,7 @@ export class RunEngine {
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
     const observation = this.deps.observer.run({ runId, userId: request.userId, sessionId, agent: agent.name, model: modelId, content: request.content, resumed: false, origin });
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), observation });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), observation, ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
@@ -426,7 +442,7 @@ export class RunEngine {
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'observation'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'observation' | 'carried'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

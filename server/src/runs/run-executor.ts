@@ -106,7 +106,9 @@ export class RunExecutor {
         {
           agent: run.agent,
           model,
-          messages: toModelMessages(history),
+          // A stateless run's conversation, when its caller carried one, goes around its message.
+          messages: [...(run.carried?.prior ?? []), ...toModelMessages(history), ...(run.carried?.continued ?? [])],
+          ...(run.carried?.clientTools.length ? { clientTools: run.carried.clientTools } : {}),
           userId: run.userId,
           sessionId: run.sessionId,
           runId: run.id,

@@ -25,6 +25,8 @@ function toSession(row: SessionRow): Session {
 }
 
 export interface NewSession {
+  /** The session's id when the caller chose it (a chat id of the AI SDK endpoint); a new UUIDv7 otherwise. */
+  id?: string;
   userId: string;
   title?: string | null;
   agent: string;
@@ -58,7 +60,7 @@ function toSessionUpdate(change: SessionChange): Omit<SessionUpdate, 'id' | 'use
 
 export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<Session> {
   const row: SessionRow = {
-    id: newId(),
+    id: input.id ?? newId(),
     user_id: input.userId,
     title: input.title ?? null,
     agent: input.agent,

@@ -35,7 +35,7 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       result = paused;
       paused = undefined;
     } else {
-      const described = modelTools(tools);
+      const described = [...modelTools(tools), ...(options.clientTools ?? [])];
       const window = applyContextPolicy(messages, agent.context, { system: agent.instructions, tools: described });
       const request = {
         system: agent.instructions,
@@ -49,6 +49,11 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       if (result.cut || result.calls.length === 0) return;
     }
     const { text, calls, reasoning, reasoningSignature } = result;
+    // The caller's own tools: the run ends here, their calls are the caller's to answer.
+    if (options.clientTools?.some((tool) => calls.some((call) => call.name === tool.name))) {
+      output.finishReason = 'tool-calls';
+      return;
+    }
 
     const decided = await decide(options, step === resume?.step ? resume.approvals : callsNeedingApproval(agent, tools, calls, options.isAllowed), () => ({
       step,

@@ -1,6 +1,6 @@
 import type { StreamEvent, ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
-import type { ChatModel, ModelMessage, ModelPart } from '../../providers/types.js';
+import type { ChatModel, ModelMessage, ModelPart, ModelTool } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
 import type { RunObservation } from '../../observability/types.js';
@@ -48,6 +48,12 @@ export interface AgentLoopOptions {
   budget?: AnswerBudget;
   /** Sees every text, reasoning, tool-call and usage part of every model call (the user's token budget). */
   meter?: UsageMeter;
+  /**
+   * Tools the caller runs itself (the OpenAI-compatible API's `tools`): offered to the model beside
+   * the agent's; a step that calls one ends the run there (finish reason `tool-calls`), the calls
+   * left for the caller to answer in its next request.
+   */
+  clientTools?: ModelTool[];
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
   /** Hears of each model call, tool call and the first token (logs, metrics, traces). */
