@@ -94,7 +94,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
     const { items } = await server.client.sessions.list.query();
     expect(items).toHaveLength(1);
+    // Untitled, so that the server names it after its first exchange.
+    expect(items[0]!.title).toBeNull();
     expect(await selectedSessionId()).toBe(items[0]!.id);
+    expect(await page.getByTestId('message-count').textContent()).toBe('0 messages');
     await page.reload();
     expect(await page.getByLabel('Token').inputValue()).toBe(server.token);
     expect(await page.getByLabel('Server URL').inputValue()).toBe(server.url);
@@ -115,6 +118,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect(await stored.getByTestId('message-text').textContent()).toBe('Echo: Hello from Chromium');
     expect(await stored.getByTestId('reasoning').textContent()).toContain('weighing the words');
     expect(await page.locator('[data-testid="message"][data-role="user"]').last().textContent()).toContain('Hello from Chromium');
+    // The new session was named after its first exchange, and the list says so.
+    expect((await server.client.sessions.get.query({ sessionId: await selectedSessionId() })).title).toBe('Hello from Chromium');
+    await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Hello from Chromium');
+    expect(await page.getByTestId('message-count').first().textContent()).toBe('2 messages');
   });
 
   it('stops a long answer with the stop button; the stored message is cancelled', async () => {
@@ -162,7 +169,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
   it('renames and deletes sessions in the sidebar', async () => {
     const sessionId = await selectedSessionId();
-    await page.getByRole('button', { name: 'Rename New chat' }).click();
+    await page.getByRole('button', { name: 'Rename Hello from Chromium' }).click();
     await page.getByLabel('Session title').fill('Renamed in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Renamed in Chromium');
