@@ -29,7 +29,7 @@ const consumerTsconfig = {
     outDir: 'out',
     noEmitOnError: true,
   },
-  include: ['main.tsx'],
+  include: ['main.tsx', 'readme.tsx'],
 };
 
 /** A copy of the package's index.d.ts as declarations.ts, checked in full against what it imports. */
@@ -130,6 +130,10 @@ describe('@threadline/react as a packed npm package', () => {
     await writeFile(join(consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     await writeFile(join(consumerDir, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));
     await writeFile(join(consumerDir, 'main.tsx'), consumerProgram);
+    // README's example component, checked as a consumer would paste it.
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    const example = readme.slice(readme.indexOf('\n## React\n')).split('```tsx\n')[1]!.split('```')[0]!;
+    await writeFile(join(consumerDir, 'readme.tsx'), example);
     // Exact versions of what the repository already installed, so the npm cache has them (@types/ws:
     // tRPC's server declarations name ws, and the consumer checks library declarations too).
     const installed: string[] = ['typescript', '@types/node', '@types/ws', 'react', 'react-dom', '@types/react', '@types/react-dom', '@tanstack/react-query'];
@@ -163,7 +167,7 @@ describe('@threadline/react as a packed npm package', () => {
     }
   });
 
-  it('typechecks a strict NodeNext consumer with JSX and the package\'s declarations, wrong calls included as errors', async () => {
+  it('typechecks a strict NodeNext consumer with JSX, README\'s example and the package\'s declarations, wrong calls included as errors', async () => {
     const tsc = join(consumerDir, 'node_modules', 'typescript', 'bin', 'tsc');
     for (const project of ['tsconfig.json', 'tsconfig.declarations.json']) {
       const { stdout } = await run(process.execPath, [tsc, '-p', project], { cwd: consumerDir }).catch((error: { stdout: string }) => {
