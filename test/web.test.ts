@@ -190,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await page.screenshot({ path: join(RESULTS, 'web-page.png'), fullPage: true });
   });
 
-  it('renames and deletes sessions in the sidebar', async () => {
+  it('renames, archives and deletes sessions in the sidebar', async () => {
     const sessionId = await selectedSessionId();
     await page.getByRole('button', { name: 'Rename Hello from Chromium' }).click();
     await page.getByLabel('Session title').fill('Renamed in Chromium');
@@ -206,6 +206,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await expect.poll(() => page.locator('[data-testid="message"][data-role="assistant"]').count()).toBe(1);
     // The session with the latest activity is listed first.
     await expect.poll(() => page.getByTestId('session').first().getAttribute('data-session-id')).toBe(newest);
+
+    // A third one, archived: it leaves the list (and the selection), and the server keeps it archived.
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(3);
+    const spare = await selectedSessionId();
+    expect([sessionId, newest]).not.toContain(spare);
+    await page.locator(`[data-testid="session"][data-session-id="${spare}"]`).getByRole('button', { name: /^Archive / }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(2);
+    expect(await page.locator('[data-testid="session"].selected').count()).toBe(0);
+    expect((await server.client.sessions.get.query({ sessionId: spare })).archived).toBe(true);
+    await page.locator(`[data-testid="session"][data-session-id="${newest}"] .session-title`).click();
 
     await page.getByRole('button', { name: 'Delete Renamed in Chromium' }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(1);
