@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environment, importedPackages, npm, run, versionOf } from './helpers/pack.js';
+import { environment, importedPackages, npm, run, versionOf, whileBuildsAreMine } from './helpers/pack.js';
 import { startTestServer } from './helpers/server.js';
 
 // Builds @threadline/client, packs it, installs the tarball in a throwaway project and uses it
@@ -108,9 +108,11 @@ describe('@threadline/client as a packed npm package', () => {
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'threadline-client-pack-'));
     consumerDir = join(workDir, 'consumer');
-    await npm(['run', 'build'], root);
-    // --ignore-scripts: the package was just built; prepack would build it again.
-    const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], clientDir);
+    const { stdout } = await whileBuildsAreMine(async () => {
+      await npm(['run', 'build'], root);
+      // --ignore-scripts: the package was just built; prepack would build it again.
+      return npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], clientDir);
+    });
     const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     expect(packed.files.map((file) => file.path).sort()).toEqual(
       expect.arrayContaining(['dist/index.d.ts', 'dist/index.js', 'package.json']),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { declaredValueExports, environment, importedPackages, npm, run, versionOf } from './helpers/pack.js';
+import { declaredValueExports, environment, importedPackages, npm, run, versionOf, whileBuildsAreMine } from './helpers/pack.js';
 
 // Builds @threadline/client and @threadline/react, packs both, installs the tarballs with React and
 // React Query in a throwaway project and uses the hooks there as a consumer would: typechecked by
@@ -117,15 +117,18 @@ describe('@threadline/react as a packed npm package', () => {
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'threadline-react-pack-'));
     consumerDir = join(workDir, 'consumer');
-    await npm(['run', 'build', '-w', '@threadline/client', '-w', '@threadline/react'], root);
-    const tarballs: string[] = [];
-    for (const name of ['client', 'react']) {
-      // --ignore-scripts: the package was just built; prepack would build it again.
-      const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], join(root, name));
-      const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
-      expect(packed.files.map((file) => file.path).sort()).toEqual(expect.arrayContaining(['dist/index.d.ts', 'dist/index.js', 'package.json']));
-      tarballs.push(join(workDir, packed.filename));
-    }
+    const tarballs = await whileBuildsAreMine(async () => {
+      await npm(['run', 'build', '-w', '@threadline/client', '-w', '@threadline/react'], root);
+      const packed: string[] = [];
+      for (const name of ['client', 'react']) {
+        // --ignore-scripts: the package was just built; prepack would build it again.
+        const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], join(root, name));
+        const [tarball] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
+        expect(tarball.files.map((file) => file.path).sort()).toEqual(expect.arrayContaining(['dist/index.d.ts', 'dist/index.js', 'package.json']));
+        packed.push(join(workDir, tarball.filename));
+      }
+      return packed;
+    });
     await mkdir(consumerDir);
     await writeFile(join(consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     await writeFile(join(consumerDir, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2));

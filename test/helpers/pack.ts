@@ -1,5 +1,11 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 // What the pack tests share: they pack a workspace package, install the tarball in a throwaway
@@ -37,4 +43,33 @@ export function importedPackages(source: string): string[] {
 export function declaredValueExports(declarations: string): string[] {
   const exportList = [...declarations.matchAll(/^export \{([^}]*)\};?$/gm)].flatMap((match) => match[1]!.split(','));
   return exportList.map((name) => name.trim()).filter((name) => name && !name.startsWith('type ')).map((name) => name.split(/\s+as\s+/).at(-1)!).sort();
+}
+
+const checkout = fileURLToPath(new URL('../..', import.meta.url));
+const lockDirectory = join(tmpdir(), `threadline-build-${createHash('sha256').update(checkout).digest('hex').slice(0, 12)}.lock`);
+/** A lock older than this was left by a process that died. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Runs `work` (building packages and packing them) while no other test file of this checkout does:
+ * tsup empties a package's dist/ before writing it, so a pack test packing while another builds
+ * could pack half a package. The lock is a directory (mkdir is atomic).
+ */
+export async function whileBuildsAreMine<T>(work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      await mkdir(lockDirectory);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const since = await stat(lockDirectory).then((entry) => entry.mtimeMs, () => Date.now());
+      if (Date.now() - since > STALE_LOCK_MS) await rm(lockDirectory, { recursive: true, force: true });
+      else await sleep(250);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockDirectory, { recursive: true, force: true });
+  }
 }
