@@ -360,7 +360,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect(pageErrors).toEqual([]);
   });
 
-  it('keeps the composer usable while an answer streams: a message sent meanwhile queues behind it, then streams', async () => {
+  it('keeps the composer usable while an answer streams: a message sent meanwhile queues behind it (or is refused, as the session says)', async () => {
     const previous = await selectedSessionId();
     await page.getByRole('button', { name: 'New session' }).click();
     await expect.poll(selectedSessionId).not.toBe(previous);
@@ -388,6 +388,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     const { messages } = await server.client.sessions.history.query({ sessionId });
     expect(messages.filter((message) => message.role === 'assistant').map((message) => message.content)).toEqual(texts);
     expect(await stored.first().getAttribute('data-run-id')).toBe(firstRunId);
+
+    // With the policy `reject`, the server refuses it instead, and the page says so; the running answer goes on.
+    await server.client.sessions.update.mutate({ sessionId, busyPolicy: 'reject' });
+    await send('/slow 60 /long 80');
+    const runningId = await waitForWords(3);
+    await send('Refused');
+    await expect.poll(() => page.getByTestId('error').textContent()).toBe('the session already has an active run');
+    expect(await answers.first().getAttribute('data-phase')).toBe('streaming');
+    expect(await answers.last().getAttribute('data-phase')).toBe('failed');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => storedAnswer(runningId).getAttribute('data-status')).toBe('cancelled');
+    expect((await server.client.runs.list.query({ sessionId })).items).toHaveLength(3);
     expect(pageErrors).toEqual([]);
   });
 
