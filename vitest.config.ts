@@ -14,6 +14,7 @@ export default defineConfig({
       'server/src/**/*.test.ts',
       'client/src/**/*.test.ts',
       'cli/src/**/*.test.ts',
+      'react/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],

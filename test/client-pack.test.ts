@@ -1,40 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environment, importedPackages, npm, run, versionOf, whileBuildsAreMine } from './helpers/pack.js';
 import { startTestServer } from './helpers/server.js';
 
 // Builds @threadline/client, packs it, installs the tarball in a throwaway project and uses it
 // there as a consumer would: typechecked by tsc (strict, NodeNext) and run against a live server.
 
-const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const clientDir = join(root, 'client');
-const require = createRequire(import.meta.url);
-const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
-
-/** npm settings inherited from a surrounding `npm test` (local_prefix=this repo, workspace, ...) must not steer the consumer's install. */
-const keptNpmVariables = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_registry', 'npm_config_cafile']);
-const environment = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_') || keptNpmVariables.has(key.toLowerCase())),
-);
-
-function npm(args: string[], cwd: string) {
-  return run('npm', args, { cwd, env: environment, maxBuffer: 16 * 1024 * 1024 });
-}
-
-/** Bare package names imported by an ES module or declaration file (`@scope/name/sub` → `@scope/name`). */
-function importedPackages(source: string): string[] {
-  const specifiers = [...source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((match) => match[1]!);
-  const packages = specifiers
-    .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:'))
-    .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
-  return [...new Set(packages)].sort();
-}
 
 const consumerTsconfig = {
   compilerOptions: {
@@ -132,9 +108,11 @@ describe('@threadline/client as a packed npm package', () => {
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'threadline-client-pack-'));
     consumerDir = join(workDir, 'consumer');
-    await npm(['run', 'build'], root);
-    // --ignore-scripts: the package was just built; prepack would build it again.
-    const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], clientDir);
+    const { stdout } = await whileBuildsAreMine(async () => {
+      await npm(['run', 'build'], root);
+      // --ignore-scripts: the package was just built; prepack would build it again.
+      return npm(['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], clientDir);
+    });
     const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
     expect(packed.files.map((file) => file.path).sort()).toEqual(
       expect.arrayContaining(['dist/index.d.ts', 'dist/index.js', 'package.json']),

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
 // @trpc/tanstack-react-query pins @trpc/client and @trpc/server to its own exact version; when the
-// rest of the workspace resolved another, examples/web saw two copies of tRPC's types. The root
-// package.json's `overrides` (and the exact versions examples/web names) keep one.
+// rest of the workspace resolved another, @threadline/react and examples/web saw two copies of
+// tRPC's types. The root package.json's `overrides` keep one.
 
 describe('tRPC across the workspace', () => {
   it('installs one copy of each @trpc package, all of one version', async () => {

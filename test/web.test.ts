@@ -3,9 +3,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { chromium, type Browser, type Locator, type Page, type Route } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeServer } from './fakes/fake-server.js';
+import { startOpenAIFake } from './fakes/openai.js';
 import { PATIENCE_MS } from './helpers/patience.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -21,14 +24,26 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   let server: TestServer;
   let browser: Browser;
   let page: Page;
+  let origin: string;
+  /** A fake OpenAI API: answers of `openai/gpt-test` scripted with Markdown. */
+  let openai: FakeServer;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'threadline-web-'));
     await buildForProduction(outDir);
     site = await preview({ root: WEB_ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: true } });
-    const origin = new URL(site.resolvedUrls!.local[0]!).origin;
-    server = await startTestServer({ environment: { THREADLINE_CORS_ORIGINS: origin, THREADLINE_LOCAL_DELAY_MS: '5' } });
+    origin = new URL(site.resolvedUrls!.local[0]!).origin;
+    openai = await startOpenAIFake();
+    server = await startTestServer({
+      environment: {
+        THREADLINE_CORS_ORIGINS: origin,
+        THREADLINE_LOCAL_DELAY_MS: '5',
+        THREADLINE_MODEL: 'local/echo',
+        OPENAI_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+      },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -43,6 +58,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await openai?.close();
     await site?.close();
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
@@ -94,7 +110,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
     const { items } = await server.client.sessions.list.query();
     expect(items).toHaveLength(1);
+    // Untitled, so that the server names it after its first exchange.
+    expect(items[0]!.title).toBeNull();
     expect(await selectedSessionId()).toBe(items[0]!.id);
+    expect(await page.getByTestId('message-count').textContent()).toBe('0 messages');
     await page.reload();
     expect(await page.getByLabel('Token').inputValue()).toBe(server.token);
     expect(await page.getByLabel('Server URL').inputValue()).toBe(server.url);
@@ -114,7 +133,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     const stored = await lastAnswerWhenDone(page);
     expect(await stored.getByTestId('message-text').textContent()).toBe('Echo: Hello from Chromium');
     expect(await stored.getByTestId('reasoning').textContent()).toContain('weighing the words');
+    // Under the answer: its model, its usage and its status.
+    const { usage } = await lastAssistantMessage(await selectedSessionId());
+    expect(usage).toMatchObject({ outputTokens: 4, reasoningTokens: 3 });
+    expect(await stored.getByTestId('model').textContent()).toBe('local/echo');
+    expect(await stored.getByTestId('usage').textContent()).toBe(`${usage!.inputTokens} in · 4 out · 3 reasoning tokens`);
+    expect(await stored.getByTestId('status').textContent()).toBe('complete');
     expect(await page.locator('[data-testid="message"][data-role="user"]').last().textContent()).toContain('Hello from Chromium');
+    // The new session was named after its first exchange, and the list says so.
+    expect((await server.client.sessions.get.query({ sessionId: await selectedSessionId() })).title).toBe('Hello from Chromium');
+    await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Hello from Chromium');
+    expect(await page.getByTestId('message-count').first().textContent()).toBe('2 messages');
   });
 
   it('stops a long answer with the stop button; the stored message is cancelled', async () => {
@@ -125,6 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
     const stored = storedAnswer(runId);
     await expect.poll(() => stored.getAttribute('data-status')).toBe('cancelled');
+    expect(await stored.getByTestId('status').textContent()).toBe('cancelled');
     const message = await lastAssistantMessage(sessionId);
     expect(message).toMatchObject({ runId, status: 'cancelled' });
     expect(words(message.content)).toBeGreaterThanOrEqual(10);
@@ -160,9 +190,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await page.screenshot({ path: join(RESULTS, 'web-page.png'), fullPage: true });
   });
 
-  it('renames and deletes sessions in the sidebar', async () => {
+  it('renames, archives and deletes sessions in the sidebar', async () => {
     const sessionId = await selectedSessionId();
-    await page.getByRole('button', { name: 'Rename New chat' }).click();
+    await page.getByRole('button', { name: 'Rename Hello from Chromium' }).click();
     await page.getByLabel('Session title').fill('Renamed in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Renamed in Chromium');
@@ -176,6 +206,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await expect.poll(() => page.locator('[data-testid="message"][data-role="assistant"]').count()).toBe(1);
     // The session with the latest activity is listed first.
     await expect.poll(() => page.getByTestId('session').first().getAttribute('data-session-id')).toBe(newest);
+
+    // A third one, archived: it leaves the list (and the selection), and the server keeps it archived.
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(3);
+    const spare = await selectedSessionId();
+    expect([sessionId, newest]).not.toContain(spare);
+    await page.locator(`[data-testid="session"][data-session-id="${spare}"]`).getByRole('button', { name: /^Archive / }).click();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(2);
+    expect(await page.locator('[data-testid="session"].selected').count()).toBe(0);
+    expect((await server.client.sessions.get.query({ sessionId: spare })).archived).toBe(true);
+    await page.locator(`[data-testid="session"][data-session-id="${newest}"] .session-title`).click();
 
     await page.getByRole('button', { name: 'Delete Renamed in Chromium' }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(1);
@@ -318,6 +359,113 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect((await server.client.runs.get.query({ runId: third.runId })).status).toBe('completed');
     expect(pageErrors).toEqual([]);
   });
+
+  it('keeps the composer usable while an answer streams: a message sent meanwhile queues behind it (or is refused, as the session says)', async () => {
+    const previous = await selectedSessionId();
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(selectedSessionId).not.toBe(previous);
+    const sessionId = await selectedSessionId();
+    // 80 words, 60 ms apart: the second message is sent while the first answer streams.
+    await send('/slow 60 /long 80');
+    const firstRunId = await waitForWords(3);
+    expect(await page.getByRole('button', { name: 'Stop' }).isVisible()).toBe(true);
+    await send('Second in line');
+
+    const answers = page.getByTestId('streaming-answer');
+    await expect.poll(() => answers.count()).toBe(2);
+    await expect.poll(() => answers.nth(1).getAttribute('data-phase')).toBe('queued');
+    expect(await answers.nth(1).locator('header .badge').textContent()).toBe('queued #1');
+    expect(await answers.nth(0).getAttribute('data-run-id')).toBe(firstRunId);
+    expect(await page.getByTestId('pending-question').last().textContent()).toContain('Second in line');
+
+    // Answered in the order sent, each once.
+    const stored = page.locator('[data-testid="message"][data-role="assistant"]');
+    await expect.poll(() => stored.count()).toBe(2);
+    await expect.poll(() => answers.count()).toBe(0);
+    const texts = await stored.getByTestId('message-text').allTextContents();
+    expect(words(texts[0]!)).toBe(80);
+    expect(texts[1]).toBe('Echo: Second in line');
+    const { messages } = await server.client.sessions.history.query({ sessionId });
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => message.content)).toEqual(texts);
+    expect(await stored.first().getAttribute('data-run-id')).toBe(firstRunId);
+
+    // With the policy `reject`, the server refuses it instead, and the page says so; the running answer goes on.
+    await server.client.sessions.update.mutate({ sessionId, busyPolicy: 'reject' });
+    await send('/slow 60 /long 80');
+    const runningId = await waitForWords(3);
+    await send('Refused');
+    await expect.poll(() => page.getByTestId('error').textContent()).toBe('the session already has an active run');
+    expect(await answers.first().getAttribute('data-phase')).toBe('streaming');
+    expect(await answers.last().getAttribute('data-phase')).toBe('failed');
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => storedAnswer(runningId).getAttribute('data-status')).toBe('cancelled');
+    expect((await server.client.runs.list.query({ sessionId })).items).toHaveLength(3);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('renders answers as Markdown with highlighted code, and HTML in any message as text, never as elements', async () => {
+    openai.script({
+      text: ['Here is **the code**:\n\n```js\nconst answer = 42;\n```\n\n', 'And <img src=x onerror="window.__injected = 1"> and <script>window.__injected = 2</script> stay text.'],
+      usage: { inputTokens: 12, outputTokens: 34 },
+    });
+    const session = await server.client.sessions.create.mutate({ title: 'Markdown', model: 'openai/gpt-test' });
+    await page.reload();
+    await page.locator(`[data-testid="session"][data-session-id="${session.id}"] .session-title`).click();
+    const question = 'Show me <img src=x onerror="window.__injected = 3"> and <script>window.__injected = 4</script>';
+    await send(question);
+
+    const answer = await lastAnswerWhenDone(page);
+    await expect.poll(() => answer.count()).toBe(1);
+    expect(await answer.locator('strong').textContent()).toBe('the code');
+    const code = answer.locator('pre code.hljs.language-js');
+    expect(await code.textContent()).toBe('const answer = 42;\n');
+    expect(await code.locator('.hljs-keyword').textContent()).toBe('const');
+    expect(await code.locator('.hljs-number').textContent()).toBe('42');
+    const text = await answer.getByTestId('message-text').textContent();
+    expect(text).toContain('<img src=x onerror="window.__injected = 1">');
+    expect(text).toContain('<script>window.__injected = 2</script>');
+    const asked = page.locator('[data-testid="message"][data-role="user"]').last();
+    expect(await asked.getByTestId('message-text').textContent()).toBe(question);
+    // Nothing of it became an element, and nothing ran.
+    expect(await page.locator('.messages img, .messages script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
+
+    expect(await answer.getByTestId('model').textContent()).toBe('openai/gpt-test');
+    expect(await answer.getByTestId('usage').textContent()).toBe('12 in · 34 out tokens');
+    expect(await answer.getByTestId('status').textContent()).toBe('complete');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('says what to do when the server cannot be reached, or refuses the page’s origin', async () => {
+    const context = await browser.newContext();
+    try {
+      const other = await context.newPage();
+      other.setDefaultTimeout(PATIENCE_MS);
+      const connect = async (url: string) => {
+        await other.getByLabel('Server URL').fill(url);
+        await other.getByLabel('Token').fill(server.token);
+        await other.getByRole('button', { name: 'Connect' }).click();
+      };
+      const error = () => other.getByTestId('error').first().textContent();
+
+      const nothingThere = `http://127.0.0.1:${await closedPort()}`;
+      await other.goto(origin);
+      await connect(nothingThere);
+      await expect
+        .poll(error)
+        .toBe(`Cannot reach ${nothingThere}: is the server running? If it is, add this page's origin (${origin}) to THREADLINE_CORS_ORIGINS.`);
+
+      // The same page from another origin, which the server does not allow.
+      const foreign = origin.replace('127.0.0.1', 'localhost');
+      await other.goto(foreign);
+      await connect(server.url);
+      await expect
+        .poll(error)
+        .toBe(`${server.url} answers, but not to this page: add this page's origin (${foreign}) to THREADLINE_CORS_ORIGINS where the server runs, and restart it.`);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /**
@@ -343,4 +491,13 @@ function words(text: string | null): number {
 async function lastAnswerWhenDone(page: Page): Promise<Locator> {
   await expect.poll(() => page.getByTestId('streaming-answer').count()).toBe(0);
   return page.locator('[data-testid="message"][data-role="assistant"]').last();
+}
+
+/** A port nothing listens on (one the system just handed out and took back). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

@@ -3,8 +3,8 @@ import { defaultClientConditions, defineConfig } from 'vite';
 
 /**
  * The page is static: `vite build` writes dist/, which any static server (or `vite preview`) serves.
- * @threadline/client comes from its source in this workspace (its `@threadline/source` export, as
- * tsconfig's customConditions does for the types), so the page never waits for the client's build.
+ * @threadline/client and @threadline/react come from their source in this workspace (its `@threadline/source` export, as
+ * tsconfig's customConditions does for the types), so the page never waits for their builds.
  */
 export default defineConfig({
   plugins: [react()],

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useTRPC } from './trpc';
+import { useTRPC } from '@threadline/react';
 
 /**
  * The tools the session runs without asking ("Always allow" on an approval card), with Ask again,

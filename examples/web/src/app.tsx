@@ -1,26 +1,13 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createThreadlineClient } from '@threadline/client';
-import { useMemo, useState } from 'react';
+import { ThreadlineProvider } from '@threadline/react';
+import { useState } from 'react';
 import { ChatPanel } from './chat-panel';
 import { ConnectionForm } from './connection-form';
 import { SessionSidebar } from './session-sidebar';
-import { loadConnection, loadSelectedSession, saveConnection, saveSelectedSession } from './storage';
-import { TRPCProvider, type Connection } from './trpc';
-import { useChatRun } from './use-chat-run';
+import { loadConnection, loadSelectedSession, saveConnection, saveSelectedSession, type Connection } from './storage';
 
 /** The page: the connection bar, and once a token is set, the sessions and the conversation. */
 export function App() {
   const [connection, setConnection] = useState<Connection>(loadConnection);
-  // A new server or token starts from an empty cache with a new client. Subscriptions go over SSE
-  // with the `eventsource` package, whose `fetch` option (unlike the browser's EventSource) lets
-  // the Authorization header through.
-  const { queryClient, trpcClient } = useMemo(
-    () => ({
-      queryClient: new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, retry: 1 } } }),
-      trpcClient: createThreadlineClient(connection),
-    }),
-    [connection],
-  );
   const save = (next: Connection) => {
     saveConnection(next);
     setConnection(next);
@@ -30,11 +17,10 @@ export function App() {
     <div className="app">
       <ConnectionForm connection={connection} onSave={save} />
       {connection.token ? (
-        <QueryClientProvider client={queryClient}>
-          <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-            <Workspace key={`${connection.url} ${connection.token}`} />
-          </TRPCProvider>
-        </QueryClientProvider>
+        // A new server or token starts from an empty cache with a new client (the key).
+        <ThreadlineProvider key={`${connection.url} ${connection.token}`} url={connection.url} token={connection.token}>
+          <Workspace serverUrl={connection.url} />
+        </ThreadlineProvider>
       ) : (
         <p className="hint">Enter the server URL and a token (the server prints one on its first start and keeps it in data/token).</p>
       )}
@@ -42,19 +28,18 @@ export function App() {
   );
 }
 
-/** The sidebar and the selected session; owns the streaming answer so it survives switching sessions. */
-function Workspace() {
-  const run = useChatRun();
-  const [selectedId, setSelectedId] = useState<string | null>(() => run.view?.sessionId ?? loadSelectedSession());
+/** The sidebar and the selected session. */
+function Workspace({ serverUrl }: { serverUrl: string }) {
+  const [selectedId, setSelectedId] = useState<string | null>(loadSelectedSession);
   const select = (sessionId: string | null) => {
     saveSelectedSession(sessionId);
     setSelectedId(sessionId);
   };
   return (
     <main className="workspace">
-      <SessionSidebar selectedId={selectedId} onSelect={select} />
+      <SessionSidebar selectedId={selectedId} onSelect={select} serverUrl={serverUrl} />
       {selectedId ? (
-        <ChatPanel key={selectedId} sessionId={selectedId} run={run} />
+        <ChatPanel key={selectedId} sessionId={selectedId} serverUrl={serverUrl} />
       ) : (
         <p className="hint">Pick a session, or start a new one.</p>
       )}

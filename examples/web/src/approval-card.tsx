@@ -1,10 +1,9 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ToolCallState } from '@threadline/client';
+import type { UseChatResult } from '@threadline/react';
 import { useState } from 'react';
-import { useTRPC } from './trpc';
 
-/** Props of ApprovalCard. */
-export interface ApprovalCardProps {
+/** Props of ApprovalCard: the waiting call, and useChat's approve and deny. */
+export interface ApprovalCardProps extends Pick<UseChatResult, 'approve' | 'deny'> {
   /** The run that waits. */
   runId: string;
   tool: ToolCallState & { approval: NonNullable<ToolCallState['approval']> };
@@ -16,20 +15,15 @@ export interface ApprovalCardProps {
  * decision shown is the one the stream reports (`tool-decision`), so a reload, or a decision made
  * elsewhere, shows the same.
  */
-export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const approve = useMutation(
-    trpc.runs.approve.mutationOptions({
-      // The session now allows the tool: its header lists it (see AllowedTools).
-      onSuccess: (_output, input) => (input.always ? queryClient.invalidateQueries(trpc.sessions.get.pathFilter()) : undefined),
-    }),
-  );
-  const deny = useMutation(trpc.runs.deny.mutationOptions());
+export function ApprovalCard({ runId, tool, approve, deny }: ApprovalCardProps) {
   const [reason, setReason] = useState('');
-  // Sent (or on its way): the buttons stay off until the tool-decision event replaces them.
-  const sent = [approve, deny].some((mutation) => mutation.isPending || mutation.isSuccess);
-  const error = approve.error ?? deny.error;
+  // Sent (or on its way): the buttons stay off until the tool-decision event replaces them; a
+  // refused decision (useChat's error says why) turns them on again.
+  const [sent, setSent] = useState(false);
+  const decide = (decision: Promise<boolean>) => {
+    setSent(true);
+    void decision.then((accepted) => accepted || setSent(false));
+  };
   const { decision } = tool.approval;
 
   return (
@@ -40,14 +34,14 @@ export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
       <pre data-testid="approval-input">{JSON.stringify(tool.input, null, 2)}</pre>
       {decision === 'pending' ? (
         <div className="approval-actions">
-          <button type="button" disabled={sent} onClick={() => approve.mutate({ runId, callIds: [tool.callId] })}>
+          <button type="button" disabled={sent} onClick={() => decide(approve(runId, { callIds: [tool.callId] }))}>
             Allow
           </button>
           <button
             type="button"
             disabled={sent}
             title={`Run ${tool.name} without asking for the rest of this session`}
-            onClick={() => approve.mutate({ runId, callIds: [tool.callId], always: true })}
+            onClick={() => decide(approve(runId, { callIds: [tool.callId], always: true }))}
           >
             Always allow
           </button>
@@ -62,7 +56,7 @@ export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
           <button
             type="button"
             disabled={sent}
-            onClick={() => deny.mutate({ runId, callIds: [tool.callId], ...(reason.trim() ? { reason: reason.trim() } : {}) })}
+            onClick={() => decide(deny(runId, { callIds: [tool.callId], ...(reason.trim() ? { reason: reason.trim() } : {}) }))}
           >
             Deny
           </button>
@@ -72,7 +66,6 @@ export function ApprovalCard({ runId, tool }: ApprovalCardProps) {
           {decision === 'approved' ? 'Allowed' : `Denied${tool.approval.reason ? `: ${tool.approval.reason}` : ''}`}
         </p>
       )}
-      {error && <p className="error">{error.message}</p>}
     </div>
   );
 }

@@ -1,86 +1,52 @@
-import { useQuery } from '@tanstack/react-query';
-import type { Message } from '@threadline/client';
+import { useChat } from '@threadline/react';
 import { useEffect, useRef } from 'react';
 import { AllowedTools } from './allowed-tools';
 import { Composer } from './composer';
+import { ErrorNotice } from './error-notice';
 import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
-import { hasEnded, noticeOf, phaseOf } from './run-view';
-import { useTRPC, useTRPCClient } from './trpc';
-import type { ChatRun } from './use-chat-run';
-import { useJoinActiveRun } from './use-join-active-run';
 
 /** Props of ChatPanel. */
 export interface ChatPanelProps {
   sessionId: string;
-  run: ChatRun;
+  serverUrl: string;
 }
 
 /**
- * The selected session: the tools it runs without asking (when any), its stored history (every
- * page), then the answer streaming in it (sent here, or joined: started in another tab or device),
- * then the composer. The streamed copy of a message is shown only until the history holds the
- * stored one, so a message never appears twice.
+ * The selected session: the tools it runs without asking (when any), its stored history, then the
+ * runs streaming in it (sent here, queued behind one another, or started in another tab or
+ * device), then the composer, which stays usable while answers stream: a message sent meanwhile
+ * goes to the server, which queues it behind the running answer (or refuses it, or interrupts,
+ * as the session's busy policy says).
  */
-export function ChatPanel({ sessionId, run }: ChatPanelProps) {
-  const trpc = useTRPC();
-  const client = useTRPCClient();
-  // Every page, oldest first, under sessions.history's own query key so invalidating it reloads this.
-  const history = useQuery({
-    queryKey: trpc.sessions.history.queryKey({ sessionId }),
-    queryFn: async ({ signal }) => {
-      const messages: Message[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.sessions.history.query({ sessionId, limit: 200, ...(cursor ? { cursor } : {}) }, { signal });
-        messages.push(...page.messages);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      return messages;
-    },
-  });
-  const messages = history.data ?? [];
-  useJoinActiveRun(sessionId, run);
-
-  const view = run.view?.sessionId === sessionId ? run.view : null;
-  const stored = (role: Message['role']) => view?.runId != null && messages.some((message) => message.role === role && message.runId === view.runId);
-  // A joined run's question is not known here: the history holds it (once the run has started).
-  const question = view !== null && !view.settled && !stored('user') ? view.content : null;
-  const showAnswer = view !== null && !view.settled && !stored('assistant');
-  const notice = view && noticeOf(view);
-
-  // One answer streams at a time per tab, in whichever session it was sent.
-  const busy = run.view !== null && !hasEnded(run.view);
+export function ChatPanel({ sessionId, serverUrl }: ChatPanelProps) {
+  const chat = useChat({ sessionId });
+  const { messages, runs, answer } = chat;
+  const busy = chat.status !== 'idle';
 
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.length, view?.answer.text.length, view?.answer.reasoning.length, view && phaseOf(view)]);
+  }, [messages.length, runs.length, answer?.answer.text.length, answer?.answer.reasoning.length, answer?.status]);
 
   return (
     <section className="chat" aria-label="Conversation">
       <AllowedTools sessionId={sessionId} />
       <div className="messages">
-        {history.isPending && <p className="muted">Loading…</p>}
-        {history.isError && <p className="error">Could not load the history: {history.error.message}</p>}
-        {history.isSuccess && messages.length === 0 && !view && <p className="muted">No messages yet.</p>}
+        {chat.isLoading && <p className="muted">Loading…</p>}
+        {!chat.isLoading && messages.length === 0 && runs.length === 0 && <p className="muted">No messages yet.</p>}
         {messages.map((message) => (
-          <MessageView key={message.id} message={message} />
+          <MessageView key={message.id} message={message} approve={chat.approve} deny={chat.deny} />
         ))}
-        {question !== null && <PendingQuestion content={question} />}
-        {showAnswer && <StreamingAnswer view={view} />}
-        {notice && (
-          <p className="notice" role="status">
-            {notice}
-          </p>
-        )}
+        {runs.map((run) => (
+          <div key={run.key} className="turn">
+            {run.question !== null && <PendingQuestion content={run.question} />}
+            <StreamingAnswer run={run} approve={chat.approve} deny={chat.deny} />
+          </div>
+        ))}
+        <ErrorNotice error={chat.error} serverUrl={serverUrl} />
         <div ref={end} />
       </div>
-      <Composer
-        busy={busy}
-        onSend={(content) => run.send(sessionId, content)}
-        onStop={busy && run.view?.runId ? run.stop : undefined}
-        stopping={run.stopping}
-      />
+      <Composer busy={busy} onSend={(content) => chat.send(content)} onStop={busy ? () => chat.stop() : undefined} stopping={chat.isStopping} />
     </section>
   );
 }

@@ -3,19 +3,22 @@ import { useState, type FormEvent, type KeyboardEvent } from 'react';
 /** Props of Composer. */
 export interface ComposerProps {
   onSend(content: string): void;
-  /** An answer is streaming: sending waits, the stop button shows. */
+  /** An answer is streaming (or queued, or waiting): the stop button shows beside Send. */
   busy: boolean;
-  /** Stops the streaming answer; absent until the run's id is known. */
+  /** Stops the session's unended answers. */
   onStop?: (() => void) | undefined;
   stopping: boolean;
 }
 
-/** The message box: Enter sends, Shift+Enter breaks the line; Stop cancels the streaming answer. */
+/**
+ * The message box: Enter sends, Shift+Enter breaks the line. It stays usable while an answer
+ * streams (the server queues what is sent meanwhile); Stop cancels the answers under way.
+ */
 export function Composer({ onSend, busy, onStop, stopping }: ComposerProps) {
   const [content, setContent] = useState('');
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
-    if (busy || !content.trim()) return;
+    if (!content.trim()) return;
     onSend(content.trim());
     setContent('');
   };
@@ -26,21 +29,22 @@ export function Composer({ onSend, busy, onStop, stopping }: ComposerProps) {
     <form className="composer" onSubmit={submit}>
       <textarea
         aria-label="Message"
-        placeholder="Write a message (try /think why /long 40)"
+        placeholder={busy ? 'Write the next message: it waits for the answer under way' : 'Write a message (try /think why /long 40)'}
         value={content}
         onChange={(event) => setContent(event.target.value)}
         onKeyDown={onKeyDown}
         rows={3}
       />
-      {busy ? (
-        <button type="button" onClick={onStop} disabled={!onStop || stopping}>
-          {stopping ? 'Stopping…' : 'Stop'}
-        </button>
-      ) : (
+      <div className="composer-actions">
         <button type="submit" disabled={!content.trim()}>
           Send
         </button>
-      )}
+        {busy && (
+          <button type="button" onClick={onStop} disabled={!onStop || stopping}>
+            {stopping ? 'Stopping…' : 'Stop'}
+          </button>
+        )}
+      </div>
     </form>
   );
 }

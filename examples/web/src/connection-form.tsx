@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Connection } from './trpc';
+import type { Connection } from './storage';
 
 /** Props of ConnectionForm. */
 export interface ConnectionFormProps {

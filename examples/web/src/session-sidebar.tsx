@@ -1,12 +1,13 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Session } from '@threadline/client';
+import { useSessions } from '@threadline/react';
 import { useState, type FormEvent } from 'react';
-import { useTRPC } from './trpc';
+import { ErrorNotice } from './error-notice';
 
 /** Props of SessionSidebar. */
 export interface SessionSidebarProps {
   selectedId: string | null;
   onSelect(sessionId: string | null): void;
+  serverUrl: string;
 }
 
 /** A session's name in the list. */
@@ -14,49 +15,52 @@ export function sessionName(session: Pick<Session, 'title' | 'createdAt'>): stri
   return session.title ?? `Untitled (${session.createdAt.toLocaleString()})`;
 }
 
-/** The user's sessions, newest activity first, with new, rename and delete. */
-export function SessionSidebar({ selectedId, onSelect }: SessionSidebarProps) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const list = useQuery(trpc.sessions.list.queryOptions({ limit: 100 }));
-  const refresh = () => queryClient.invalidateQueries(trpc.sessions.list.pathFilter());
-  const create = useMutation(
-    trpc.sessions.create.mutationOptions({
-      onSuccess: async (session) => {
-        await refresh();
-        onSelect(session.id);
-      },
-    }),
-  );
-  const remove = useMutation(
-    trpc.sessions.delete.mutationOptions({
-      onSuccess: async ({ sessionId }) => {
-        if (sessionId === selectedId) onSelect(null);
-        await refresh();
-      },
-    }),
-  );
+/** "1 message", "2 messages". */
+function messageCount(count: number): string {
+  return `${count} ${count === 1 ? 'message' : 'messages'}`;
+}
+
+/**
+ * The user's sessions, newest activity first, with new, rename, archive and delete (the list
+ * changes at once; useSessions puts it back if the server refuses). A new session is untitled:
+ * the server names it after its first exchange.
+ */
+export function SessionSidebar({ selectedId, onSelect, serverUrl }: SessionSidebarProps) {
+  const sessions = useSessions({ limit: 100 });
+  const create = async () => {
+    const session = await sessions.create();
+    if (session) onSelect(session.id);
+  };
+  const leave = (sessionId: string) => {
+    if (sessionId === selectedId) onSelect(null);
+  };
 
   return (
     <nav className="sidebar" aria-label="Sessions">
-      <button type="button" className="new-session" onClick={() => create.mutate({ title: 'New chat' })} disabled={create.isPending}>
+      <button type="button" className="new-session" onClick={() => void create()} disabled={sessions.isMutating}>
         New session
       </button>
-      {list.isError && <p className="error">{list.error.message}</p>}
-      {create.isError && <p className="error">{create.error.message}</p>}
-      {remove.isError && <p className="error">{remove.error.message}</p>}
+      <ErrorNotice error={sessions.error} serverUrl={serverUrl} />
       <ul>
-        {list.data?.items.map((session) => (
+        {sessions.sessions.map((session) => (
           <SessionItem
             key={session.id}
             session={session}
             selected={session.id === selectedId}
             onSelect={() => onSelect(session.id)}
-            onDelete={() => remove.mutate({ sessionId: session.id })}
+            onRename={(title) => void sessions.rename(session.id, title)}
+            onArchive={() => {
+              leave(session.id);
+              void sessions.archive(session.id);
+            }}
+            onDelete={() => {
+              leave(session.id);
+              void sessions.remove(session.id);
+            }}
           />
         ))}
       </ul>
-      {list.data?.nextCursor && <p className="muted">Older sessions are not listed.</p>}
+      {sessions.nextCursor && <p className="muted">Older sessions are not listed.</p>}
     </nav>
   );
 }
@@ -65,26 +69,20 @@ interface SessionItemProps {
   session: Session;
   selected: boolean;
   onSelect(): void;
+  onRename(title: string): void;
+  onArchive(): void;
   onDelete(): void;
 }
 
-/** One session: its name (click to open), Rename (an inline form) and Delete. */
-function SessionItem({ session, selected, onSelect, onDelete }: SessionItemProps) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
+/** One session: its name (click to open), Rename (an inline form), Archive and Delete. */
+function SessionItem({ session, selected, onSelect, onRename, onArchive, onDelete }: SessionItemProps) {
   const [title, setTitle] = useState<string | null>(null);
-  const rename = useMutation(
-    trpc.sessions.update.mutationOptions({
-      onSuccess: async () => {
-        setTitle(null);
-        await queryClient.invalidateQueries(trpc.sessions.list.pathFilter());
-      },
-    }),
-  );
   const name = sessionName(session);
   const save = (event: FormEvent) => {
     event.preventDefault();
-    if (title?.trim()) rename.mutate({ sessionId: session.id, title: title.trim() });
+    if (!title?.trim()) return;
+    onRename(title.trim());
+    setTitle(null);
   };
 
   if (title !== null) {
@@ -92,14 +90,11 @@ function SessionItem({ session, selected, onSelect, onDelete }: SessionItemProps
       <li className="session editing">
         <form onSubmit={save}>
           <input aria-label="Session title" value={title} onChange={(event) => setTitle(event.target.value)} maxLength={200} autoFocus />
-          <button type="submit" disabled={rename.isPending}>
-            Save
-          </button>
+          <button type="submit">Save</button>
           <button type="button" onClick={() => setTitle(null)}>
             Cancel
           </button>
         </form>
-        {rename.isError && <p className="error">{rename.error.message}</p>}
       </li>
     );
   }
@@ -107,10 +102,13 @@ function SessionItem({ session, selected, onSelect, onDelete }: SessionItemProps
     <li className={selected ? 'session selected' : 'session'} data-testid="session" data-session-id={session.id}>
       <button type="button" className="session-title" aria-current={selected ? 'page' : undefined} onClick={onSelect}>
         {name}
-        <small>{session.messageCount} messages</small>
+        <small data-testid="message-count">{messageCount(session.messageCount)}</small>
       </button>
       <button type="button" aria-label={`Rename ${name}`} title="Rename" onClick={() => setTitle(session.title ?? '')}>
         ✎
+      </button>
+      <button type="button" aria-label={`Archive ${name}`} title="Archive" onClick={onArchive}>
+        ⤓
       </button>
       <button type="button" aria-label={`Delete ${name}`} title="Delete" onClick={onDelete}>
         ✕

@@ -1,13 +1,18 @@
-import type { Connection } from './trpc';
-
 /** The server the page talks to when nothing was saved. */
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000';
+
+/** Where the page talks to and as whom: what ThreadlineProvider takes. */
+export interface Connection {
+  /** The server's base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** A bearer token (`tl_…`). */
+  token: string;
+}
 
 const keys = {
   url: 'threadline.url',
   token: 'threadline.token',
   session: 'threadline.session',
-  pendingRun: 'threadline.pending-run',
 } as const;
 
 /** The saved server URL and token (localStorage); the token is empty until one is entered. */
@@ -30,37 +35,4 @@ export function loadSelectedSession(): string | null {
 export function saveSelectedSession(sessionId: string | null): void {
   if (sessionId) localStorage.setItem(keys.session, sessionId);
   else localStorage.removeItem(keys.session);
-}
-
-/**
- * An answer being streamed: what re-attaches to it after a reload. `chat.stream` with the same
- * `requestId` never starts a second run; it replays the run's events and follows it to the end.
- */
-export interface PendingRun {
-  requestId: string;
-  sessionId: string;
-  /** The user's message, sent again on re-attach because chat.stream's input requires it. */
-  content: string;
-  /** Known once the run has started. */
-  runId: string | null;
-}
-
-/** The answer that was streaming when the page went away (sessionStorage: this tab only). */
-export function loadPendingRun(): PendingRun | null {
-  const raw = sessionStorage.getItem(keys.pendingRun);
-  if (!raw) return null;
-  try {
-    const value = JSON.parse(raw) as Partial<PendingRun>;
-    return value.requestId && value.sessionId && value.content
-      ? { requestId: value.requestId, sessionId: value.sessionId, content: value.content, runId: value.runId ?? null }
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Remembers the streaming answer, or forgets it (null) once it has ended. */
-export function savePendingRun(run: PendingRun | null): void {
-  if (run) sessionStorage.setItem(keys.pendingRun, JSON.stringify(run));
-  else sessionStorage.removeItem(keys.pendingRun);
 }
