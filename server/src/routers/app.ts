@@ -1,6 +1,7 @@
 import { router } from '../trpc.js';
 import { agentsRouter } from './agents.js';
 import { chatRouter } from './chat.js';
+import { messagesRouter } from './messages.js';
 import { modelsRouter } from './models.js';
 import { runsRouter } from './runs.js';
 import { sessionsRouter } from './sessions.js';
@@ -14,6 +15,7 @@ export const appRouter = router({
   agents: agentsRouter,
   models: modelsRouter,
   system: systemRouter,
+  messages: messagesRouter,
 });
 
 /** The API's type: all a client needs from the server (`import type`). */

@@ -9,9 +9,12 @@ import {
   SessionListInput,
   SessionPage,
   SessionUpdateInput,
+  SwitchBranchInput,
+  SwitchBranchOutput,
 } from '@threadline/shared';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import { notFound } from '../errors.js';
+import { switchBranch } from '../store/branches.js';
 import { historyPage } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
@@ -66,6 +69,15 @@ export const sessionsRouter = router({
       });
       if (!page) throw notFound('session');
       return page;
+    }),
+
+  switchBranch: authedProcedure
+    .input(SwitchBranchInput)
+    .output(SwitchBranchOutput)
+    .mutation(async ({ ctx, input }) => {
+      const leafId = await switchBranch(ctx.services.db, ctx.user.id, input.sessionId, input.messageId);
+      if (!leafId) throw notFound('message');
+      return { sessionId: input.sessionId, leafId };
     }),
 
   update: authedProcedure

@@ -2,6 +2,7 @@ import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
 import type { AgentOutput, LoopPause } from './loop/index.js';
 import type { RunLease } from '../store/runs.js';
+import type { RunBranch } from '../store/run-shapes.js';
 import type { StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
@@ -45,6 +46,8 @@ export interface ActiveRun {
   untitled: boolean;
   /** The run created its session (`newSession`): its message is the first there, so beginning it reads no history. */
   sessionCreated?: boolean;
+  /** An edit or a regeneration: where its messages go in the session's tree. */
+  branch?: RunBranch | null;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;

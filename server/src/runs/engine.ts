@@ -17,13 +17,13 @@ import { type ApprovalDecision, ApprovalGate, toolsDecided } from './approvals/i
 import { BackgroundTasks } from './background-tasks.js';
 import { OrphanRuns } from './orphan-runs.js';
 import { createCancelledRun, createRun, readStoredOutcome, replayStoredRun, type StopReason } from './record/index.js';
-import type { ParkedRun } from '../store/run-shapes.js';
+import type { ParkedRun, RunBranch } from '../store/run-shapes.js';
 import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
 import { AdmissionQueue, type QueueDepth, SessionOrder } from './scheduling/index.js';
 
-/** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
-export type StartRequest = ChatSendInput & { userId: string };
+/** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user; `branch` for an edit or a regeneration. */
+export type StartRequest = ChatSendInput & { userId: string; branch?: RunBranch };
 
 export interface RunEngineOptions {
   /** How often a streaming run's partial answer is checkpointed to the store, ms. */
@@ -279,7 +279,7 @@ export class RunEngine {
   /** A waiting run taken over from the store, held here from now on. */
   private hold(stored: StoredRun, lease: RunLease, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
     this.deps.log.open(stored.id, parked.events);
-    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled });
+    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled, branch: stored.branch });
     this.gate.restore(run, parked);
     run.done = this.schedule(run, stored.content ?? '', model, parked);
   }
@@ -366,19 +366,20 @@ export class RunEngine {
       model: modelId,
       priority,
       owner: this.deps.instanceId,
+      ...(request.branch ? { branch: request.branch } : {}),
     });
 
     this.deps.log.open(runId);
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession) });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), branch: request.branch ?? null });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'branch'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

@@ -16,6 +16,8 @@ import * as sessionAllowedTools from './migrations/2026-11-23-06-session-allowed
 import * as runCancelReason from './migrations/2026-11-30-01-run-cancel-reason.js';
 import * as runEpochs from './migrations/2026-11-30-02-run-epochs.js';
 import * as messagesByRun from './migrations/2026-12-01-01-messages-by-run.js';
+import * as messageBranches from './migrations/2026-12-01-30-message-branches.js';
+import * as messageRatings from './migrations/2026-12-01-31-message-ratings.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -31,6 +33,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-01-run-cancel-reason': runCancelReason,
   '2026-11-30-02-run-epochs': runEpochs,
   '2026-12-01-01-messages-by-run': messagesByRun,
+  '2026-12-01-30-message-branches': messageBranches,
+  '2026-12-01-31-message-ratings': messageRatings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
