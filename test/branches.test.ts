@@ -41,6 +41,8 @@ for (const dialect of DIALECTS) {
       expect(await shown(client, sessionId)).toEqual(['one (1/1)', 'Echo: one (1/1)', 'two, better (2/2)', 'Echo: two, better (1/1)']);
       const editedBranch = await history(client, sessionId);
       expect(editedBranch[2]!.parentId).toBe(answerOne!.id);
+      expect(editedBranch[2]).toMatchObject({ previousSiblingId: two!.id, nextSiblingId: null });
+      expect(editedBranch[3]).toMatchObject({ previousSiblingId: null, nextSiblingId: null });
 
       // Regenerate the answer: a sibling of it; the question is not stored again.
       const regenerated = await client.messages.regenerate.mutate({ messageId: editedBranch[3]!.id });
@@ -56,6 +58,7 @@ for (const dialect of DIALECTS) {
       // Back to the first version of the question: its branch down to its newest leaf.
       expect(await client.sessions.switchBranch.mutate({ sessionId, messageId: two!.id })).toEqual({ sessionId, leafId: answerTwo!.id });
       expect(await shown(client, sessionId)).toEqual(['one (1/1)', 'Echo: one (1/1)', 'two (1/2)', 'Echo: two (1/1)']);
+      expect((await history(client, sessionId))[2]).toMatchObject({ previousSiblingId: null, nextSiblingId: editedBranch[2]!.id });
       // The first of the regenerated answers, by its id.
       await client.sessions.switchBranch.mutate({ sessionId, messageId: editedBranch[3]!.id });
       expect(await shown(client, sessionId)).toEqual(['one (1/1)', 'Echo: one (1/1)', 'two, better (2/2)', 'Echo: two, better (1/2)']);

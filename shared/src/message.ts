@@ -82,6 +82,10 @@ export const Message = z.object({
   siblingCount: z.number().int().positive().optional(),
   /** In `sessions.history`: this message's place among them, 1-based, oldest first (`siblingIndex` of `siblingCount`). */
   siblingIndex: z.number().int().positive().optional(),
+  /** In `sessions.history`: the sibling before this one (‹), to pass to `sessions.switchBranch`; null for the first. */
+  previousSiblingId: Id.nullable().optional(),
+  /** In `sessions.history`: the sibling after this one (›); null for the last. */
+  nextSiblingId: Id.nullable().optional(),
   /** The user's rating of an answer (`messages.rate`); null or absent when unrated. */
   rating: Rating.nullable().optional(),
   /** The comment given with the rating. */

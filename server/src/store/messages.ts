@@ -5,7 +5,7 @@ import { containing } from './like-pattern.js';
 import type { Database, MessageRow, NewMessageRow } from './database.js';
 
 /** A message row, with its siblings counted when the query did (the history page). */
-type CountedRow = MessageRow & { sibling_count?: number | string; sibling_index?: number | string };
+type CountedRow = MessageRow & { sibling_count?: unknown; sibling_index?: unknown; previous_sibling_id?: unknown; next_sibling_id?: unknown };
 
 /** Row → contract shape. */
 export function toMessage(row: CountedRow): Message {
@@ -25,6 +25,8 @@ export function toMessage(row: CountedRow): Message {
     parentId: row.parent_id,
     ...(row.sibling_count === undefined ? {} : { siblingCount: Number(row.sibling_count) }),
     ...(row.sibling_index === undefined ? {} : { siblingIndex: Number(row.sibling_index) }),
+    ...(row.previous_sibling_id === undefined ? {} : { previousSiblingId: (row.previous_sibling_id as string | null) ?? null }),
+    ...(row.next_sibling_id === undefined ? {} : { nextSiblingId: (row.next_sibling_id as string | null) ?? null }),
     ...(row.rating === null ? {} : { rating: row.rating as Rating, ratingComment: row.rating_comment, ratedAt: row.rated_at === null ? null : new Date(row.rated_at) }),
   };
 }
@@ -85,12 +87,17 @@ export async function insertMessages(
   await db.insertInto('messages').values(rows).execute();
 }
 
-/** How many messages share a message's parent (`upToItself`: those up to it, its 1-based place among them). */
-function siblings(upToItself: boolean): RawBuilder<number> {
-  const upTo = upToItself ? sql`and sibling.id <= messages.id` : sql``;
-  return sql<number>`case when messages.parent_id is null
-    then (select count(*) from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id is null ${upTo})
-    else (select count(*) from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id = messages.parent_id ${upTo}) end`;
+/**
+ * A correlated subquery over a message's siblings (the messages of its session with the same
+ * parent, itself included): `count(*)` of them, or of those up to it (its 1-based place), or the
+ * newest before it and the oldest after it. Each is a range of `messages_by_parent`.
+ */
+function siblings(aggregate: 'count' | 'index' | 'previous' | 'next'): RawBuilder<unknown> {
+  const select = { count: sql`count(*)`, index: sql`count(*)`, previous: sql`max(sibling.id)`, next: sql`min(sibling.id)` }[aggregate];
+  const where = { count: sql``, index: sql`and sibling.id <= messages.id`, previous: sql`and sibling.id < messages.id`, next: sql`and sibling.id > messages.id` }[aggregate];
+  return sql`case when messages.parent_id is null
+    then (select ${select} from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id is null ${where})
+    else (select ${select} from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id = messages.parent_id ${where}) end`;
 }
 
 /**
@@ -107,7 +114,12 @@ export async function listMessages(
   let query = db
     .selectFrom('messages')
     .selectAll()
-    .select([siblings(false).as('sibling_count'), siblings(true).as('sibling_index')])
+    .select([
+      siblings('count').as('sibling_count'),
+      siblings('index').as('sibling_index'),
+      siblings('previous').as('previous_sibling_id'),
+      siblings('next').as('next_sibling_id'),
+    ])
     .where('session_id', '=', sessionId)
     .where('active', '=', 1);
   // Uncorrelated, so evaluated once, and the page keeps its plan (the session's index, from the cursor on).
