@@ -60,6 +60,7 @@ function idCalls(ids: { sessionId: string; runId: string; messageId?: string }):
     'messages.regenerate': (client) => client.messages.regenerate.mutate({ messageId }),
     'messages.rate': (client) => client.messages.rate.mutate({ messageId, rating: 'down', comment: 'not yours' }),
     'sessions.switchBranch': (client) => client.sessions.switchBranch.mutate({ sessionId, messageId }),
+    'search.messages (session)': (client) => client.search.messages.query({ query: 'hello', sessionId }),
     'sessions.get': (client) => client.sessions.get.query({ sessionId }),
     'sessions.history': (client) => client.sessions.history.query({ sessionId, limit: 200 }),
     'sessions.update': (client) =>
@@ -161,6 +162,8 @@ for (const dialect of DIALECTS) {
       for (const input of [undefined, { status: ['completed' as const] }, { limit: 1 }]) {
         expect(await b.runs.list.query(input)).toEqual({ items: [], nextCursor: null });
       }
+      expect((await a.search.messages.query({ query: 'hello second' })).items.length).toBeGreaterThan(0);
+      expect(await b.search.messages.query({ query: 'hello second old alpha echo' })).toEqual({ items: [], nextCursor: null });
       expect(await b.agents.list.query()).toEqual(await a.agents.list.query());
       expect(await b.models.list.query()).toEqual(await a.models.list.query());
       const status = await b.system.status.query();

@@ -9,3 +9,4 @@ export * from './run.js';
 export * from './session.js';
 export * from './system.js';
 export * from './message-actions.js';
+export * from './search.js';

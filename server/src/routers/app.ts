@@ -2,6 +2,7 @@ import { router } from '../trpc.js';
 import { agentsRouter } from './agents.js';
 import { chatRouter } from './chat.js';
 import { messagesRouter } from './messages.js';
+import { searchRouter } from './search.js';
 import { modelsRouter } from './models.js';
 import { runsRouter } from './runs.js';
 import { sessionsRouter } from './sessions.js';
@@ -16,6 +17,7 @@ export const appRouter = router({
   models: modelsRouter,
   system: systemRouter,
   messages: messagesRouter,
+  search: searchRouter,
 });
 
 /** The API's type: all a client needs from the server (`import type`). */

@@ -1,7 +1,6 @@
 import { sql, type InsertObject, type Kysely, type RawBuilder } from 'kysely';
 import type { Message, MessagePart, MessageStatus, Rating, Role, Usage } from '@threadline/shared';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { containing } from './like-pattern.js';
 import type { Database, MessageRow, NewMessageRow } from './database.js';
 
 /** A message row, with its siblings counted when the query did (the history page). */
@@ -173,39 +172,4 @@ export async function allMessages(db: Kysely<Database>, sessionId: string): Prom
 export async function findRunAnswer(db: Kysely<Database>, runId: string): Promise<Message | undefined> {
   const row = await db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('role', '=', 'assistant').executeTakeFirst();
   return row && toMessage(row);
-}
-
-/** A message found by `searchMessages`, with its session's title. */
-export interface MessageHit {
-  sessionId: string;
-  sessionTitle: string | null;
-  role: Role;
-  content: string;
-  createdAt: Date;
-}
-
-/**
- * The user's own messages (never another user's) containing any of `words` (case-insensitive),
- * newest first; `exceptRunId` leaves out the messages of the run asking.
- */
-export async function searchMessages(
-  db: Kysely<Database>,
-  userId: string,
-  words: string[],
-  options: { exceptRunId?: string; limit: number },
-): Promise<MessageHit[]> {
-  if (words.length === 0) return [];
-  let query = db
-    .selectFrom('messages')
-    .innerJoin('sessions', 'sessions.id', 'messages.session_id')
-    .select(['messages.session_id', 'sessions.title', 'messages.role', 'messages.content', 'messages.created_at'])
-    .where('messages.user_id', '=', userId)
-    .where('sessions.user_id', '=', userId)
-    .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${containing(word)} escape '\\'`)));
-  if (options.exceptRunId) {
-    const runId = options.exceptRunId;
-    query = query.where((eb) => eb.or([eb('messages.run_id', 'is', null), eb('messages.run_id', '!=', runId)]));
-  }
-  const rows = await query.orderBy('messages.created_at', 'desc').limit(options.limit).execute();
-  return rows.map((row) => ({ sessionId: row.session_id, sessionTitle: row.title, role: row.role as Role, content: row.content, createdAt: new Date(row.created_at) }));
 }

@@ -18,6 +18,7 @@ import * as runEpochs from './migrations/2026-11-30-02-run-epochs.js';
 import * as messagesByRun from './migrations/2026-12-01-01-messages-by-run.js';
 import * as messageBranches from './migrations/2026-12-01-30-message-branches.js';
 import * as messageRatings from './migrations/2026-12-01-31-message-ratings.js';
+import * as messageSearch from './migrations/2026-12-01-32-message-search.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-01-messages-by-run': messagesByRun,
   '2026-12-01-30-message-branches': messageBranches,
   '2026-12-01-31-message-ratings': messageRatings,
+  '2026-12-01-32-message-search': messageSearch,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
