@@ -60,6 +60,8 @@ function idCalls(ids: { sessionId: string; runId: string; messageId?: string }):
     'messages.regenerate': (client) => client.messages.regenerate.mutate({ messageId }),
     'messages.rate': (client) => client.messages.rate.mutate({ messageId, rating: 'down', comment: 'not yours' }),
     'sessions.switchBranch': (client) => client.sessions.switchBranch.mutate({ sessionId, messageId }),
+    'sessions.export': (client) => client.sessions.export.query({ sessionId, format: 'json' }),
+    'sessions.export (markdown)': (client) => client.sessions.export.query({ sessionId, format: 'markdown' }),
     'search.messages (session)': (client) => client.search.messages.query({ query: 'hello', sessionId }),
     'sessions.get': (client) => client.sessions.get.query({ sessionId }),
     'sessions.history': (client) => client.sessions.history.query({ sessionId, limit: 200 }),

@@ -10,3 +10,4 @@ export * from './session.js';
 export * from './system.js';
 export * from './message-actions.js';
 export * from './search.js';
+export * from './session-export.js';
