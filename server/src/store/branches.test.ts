@@ -11,6 +11,7 @@ import { createPostgresDatabase } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
 import { historyPage } from './messages.js';
 import { migrateToLatest } from './migrate.js';
+import { searchMessages } from './search.js';
 import type { RunBranch } from './run-shapes.js';
 import { createUser } from './users.js';
 
@@ -57,7 +58,7 @@ for (const dialect of DIALECTS) {
       expect(await historyPage(store.db, user.id, sessionId, { limit: 10 })).toEqual({ messages: [], nextCursor: null });
     });
 
-    it('the migration makes existing sessions one chain each, all of it shown', async () => {
+    it('the migrations make existing sessions one chain each, all of it shown, and index their text for search', async () => {
       const database = await createTestDatabase(dialect);
       const db = database.databaseUrl ? createPostgresDatabase(database.databaseUrl) : createSqliteDatabase(join(database.dataDir, 'threadline.db'));
       try {
@@ -86,6 +87,9 @@ for (const dialect of DIALECTS) {
           { id: 'm4', parent_id: 'm3', active: 1 },
           { id: 'm5', parent_id: 'm2', active: 1 },
         ]);
+        // The search index holds the messages that were there before it.
+        const found = await searchMessages(db, 'u', 'm3 m5', { limit: 10 });
+        expect(found.hits.map((hit) => [hit.messageId, hit.snippet]).sort()).toEqual([['m3', '«m3»'], ['m5', '«m5»']]);
       } finally {
         await db.destroy();
         await database.destroy();
