@@ -52,6 +52,8 @@ for (const dialect of DIALECTS) {
       expect((await client.search.messages.query({ query: 'NEAR' })).items.length).toBe(2);
       expect((await client.search.messages.query({ query: '!!!' })).items).toEqual([]);
       await expect(client.search.messages.query({ query: 'x', cursor: 'nonsense' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+      const before = Buffer.from(JSON.stringify([-5])).toString('base64url');
+      await expect(client.search.messages.query({ query: 'hello', cursor: before })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' }, message: 'invalid cursor' });
       await expect(client.search.messages.query({ query: '   ' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
     });
 

@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Role } from '@threadline/shared';
+import { invalid } from '../errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database } from './database.js';
 
@@ -57,6 +58,8 @@ function tsQuery(terms: string[]): RawBuilder<unknown> {
 export async function searchMessages(db: Kysely<Database>, userId: string, query: string, options: SearchOptions): Promise<{ hits: MessageHit[]; nextCursor: string | null }> {
   const terms = searchTerms(query);
   const [offset] = options.cursor ? decodeCursor(options.cursor, ['number']) : [0];
+  // A cursor is a position in the ranking; one made up to point before it is a bad request, not a database error.
+  if (offset < 0) throw invalid('invalid cursor');
   if (terms.length === 0) return { hits: [], nextCursor: null };
   const session = options.sessionId ? sql`and m.session_id = ${options.sessionId}` : sql``;
   const exceptRun = options.exceptRunId ? sql`and (m.run_id is null or m.run_id <> ${options.exceptRunId})` : sql``;
