@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { beginRun, createRun, endRun } from '../runs/record/run-record.js';
+import { beginRun, createRun, endRun, interruptRun } from '../runs/record/run-record.js';
+import { claimRun, findRun } from './runs.js';
 import { assistantMessage } from '../runs/record/run-ending.js';
 import { createTestDatabase, DIALECTS, openTestStore } from '../testing/databases.js';
 import { activateBranch, switchBranch } from './branches.js';
@@ -56,6 +57,28 @@ for (const dialect of DIALECTS) {
       // No branch at all (before a new first message): an empty page of a session that exists.
       await activateBranch(store.db, sessionId, null);
       expect(await historyPage(store.db, user.id, sessionId, { limit: 10 })).toEqual({ messages: [], nextCursor: null });
+    });
+
+    it('a queued edit left by a crash stores its question on its branch; a regeneration stores none', async () => {
+      await using store = await openTestStore(dialect);
+      const user = await createUser(store.db, 'alice');
+      const session = await store.db
+        .insertInto('sessions')
+        .values({ id: '01a00000-0000-7000-8000-000000000002', user_id: user.id, title: 't', agent: 'chat', model: null, metadata: '{}', archived: 0, created_at: 1, updated_at: 1, last_message_at: null, activity_at: 1, message_count: 0 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await exchange(store.db, user.id, session.id, 'one');
+      const [question] = (await historyPage(store.db, user.id, session.id, { limit: 10 }))!.messages;
+      const queue = async (content: string, branch: RunBranch) => {
+        const run = await createRun(store.db, { userId: user.id, sessionId: session.id, newSession: undefined, requestId: null, content, agent: 'chat', requestedModel: null, model: 'local/echo', priority: 5, owner: 'a', branch });
+        const stored = (await findRun(store.db, user.id, run.id))!;
+        expect(stored.branch).toEqual(branch);
+        await interruptRun(store.db, stored, (await claimRun(store.db, stored, 'b'))!);
+      };
+      await queue('one, edited', { kind: 'edit', parentId: null });
+      await queue('one', { kind: 'regenerate', replyTo: question!.id });
+      const shown = (await historyPage(store.db, user.id, session.id, { limit: 10 }))!.messages;
+      expect(shown.map((message) => [message.content, message.siblingIndex, message.siblingCount])).toEqual([['one, edited', 2, 2]]);
     });
 
     it('the migrations make existing sessions one chain each, all of it shown, and index their text for search', async () => {
