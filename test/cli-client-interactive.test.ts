@@ -43,6 +43,28 @@ describe('the interactive client, scripted through stdin', () => {
     expect(messages.at(-1)).toMatchObject({ role: 'assistant', content: 'lorem ipsum dolor', status: 'complete', parts: [{ type: 'reasoning', text: 'all at once' }, { type: 'text', text: 'lorem ipsum dolor' }] });
   });
 
+  it('edits the last question (/edit), answers again (/retry) and switches between versions (/branch)', async () => {
+    const user = await freshUser();
+    await using cli = await user.start();
+    await cli.waitFor('No sessions yet.');
+    await send(cli, 'n Branching', '── Branching ──');
+    await send(cli, 'first question', 'Echo: first question\n');
+    await send(cli, '/edit second try', 'Echo: second try\n');
+    await send(cli, '/retry', 'Echo: second try\n');
+    const listed = await send(cli, '/branch', '/branch next N');
+    expect(listed).toContain('1. you: second try  (version 2 of 2)');
+    expect(listed).toContain('2. assistant: Echo: second try  (version 2 of 2)');
+    await send(cli, '/branch next', 'error: this is already the last version (2 of 2)');
+    const switched = await send(cli, '/branch prev 1', 'Echo: first question\n');
+    expect(switched).toContain('showing version 1 of 2:\nyou: first question\nEcho: first question\n');
+    cli.write('/exit\n');
+    expect(await cli.exited).toBe(0);
+    const [session] = (await user.client.sessions.list.query()).items;
+    const { messages } = await user.client.sessions.history.query({ sessionId: session!.id });
+    expect(messages.map((message) => message.content)).toEqual(['first question', 'Echo: first question']);
+    expect(session!.messageCount).toBe(5);
+  });
+
   it('shows reasoning and tool calls on lines of their own, apart from the text', async () => {
     const user = await freshUser();
     await using cli = await user.start();

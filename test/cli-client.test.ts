@@ -282,3 +282,32 @@ describe('threadline chat from a pipe', () => {
     expect((await server.client.sessions.get.query({ sessionId: created[0]!.id })).messageCount).toBe(4);
   });
 });
+
+describe('threadline export and import', () => {
+  it('exports a session to a file (json or markdown) and imports it back as a new session; a bad file gets a clear error', async () => {
+    const cwd = await freshDirectory();
+    const environment = environmentFor(server.token, cwd);
+    const sent = await server.client.chat.send.mutate({ newSession: { title: 'To keep' }, content: 'remember this' });
+    const file = join(cwd, 'kept.json');
+    const exported = await runClientCli(['export', sent.sessionId!, '-o', file], { cwd, environment });
+    expect(exported).toMatchObject({ code: 0, stderr: `exported to ${file}\n` });
+    const imported = await runClientCli(['import', file], { cwd, environment });
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toBe('imported "To keep" (2 messages)\n');
+    const newId = imported.stdout.trim();
+    expect(newId).not.toBe(sent.sessionId);
+    expect((await server.client.sessions.history.query({ sessionId: newId })).messages.map((message) => message.content)).toEqual(['remember this', 'Echo: remember this']);
+
+    const markdown = await runClientCli(['export', newId, '--format', 'markdown'], { cwd, environment });
+    expect(markdown.stdout).toMatch(/^# To keep\n/);
+    expect(markdown.stdout).toContain('### You');
+
+    await writeFile(join(cwd, 'broken.json'), '{"format": "threadline.session", "version": 7}');
+    const refused = await runClientCli(['import', join(cwd, 'broken.json')], { cwd, environment });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(BAD_REQUEST)');
+    expect(refused.stderr).toMatch(/broken\.json: not a valid export \(BAD_REQUEST\):\n {2}data\.version: .*\n {2}data\.exportedAt: /);
+    await writeFile(join(cwd, 'not.json'), 'hello');
+    expect((await runClientCli(['import', join(cwd, 'not.json')], { cwd, environment })).stderr).toMatch(/not\.json: not JSON/);
+  });
+});

@@ -36,14 +36,21 @@ const procedures: [path: string, kind: Kind, keys: string[], required: string[]]
   ['system.info', 'query', [], []],
   ['system.status', 'query', [], []],
   ['system.operatorStatus', 'query', [], []],
+  ['messages.edit', 'mutation', ['messageId', 'content', 'agent', 'model', 'requestId'], ['messageId', 'content']],
+  ['messages.regenerate', 'mutation', ['messageId', 'agent', 'model', 'requestId'], ['messageId']],
+  ['messages.rate', 'mutation', ['messageId', 'rating', 'comment'], ['messageId', 'rating']],
+  ['sessions.switchBranch', 'mutation', ['sessionId', 'messageId'], ['sessionId', 'messageId']],
+  ['sessions.export', 'query', ['sessionId', 'format'], ['sessionId']],
+  ['sessions.import', 'mutation', ['data'], ['data']],
+  ['search.messages', 'query', ['query', 'sessionId', 'cursor', 'limit'], ['query']],
 ];
 
 /** Ids that exist (seeded, then every id a response names), so inputs reach past validation into the store. */
-const known = { sessionIds: new Set<string>(), runIds: new Set<string>(), callIds: new Set<string>(['call-x']) };
+const known = { sessionIds: new Set<string>(), runIds: new Set<string>(), messageIds: new Set<string>(), callIds: new Set<string>(['call-x']) };
 
 function remember(body: string): void {
-  for (const [, key, id] of body.matchAll(/"(sessionId|runId|callId)":"([^"]{1,80})"/g)) {
-    const set = key === 'runId' ? known.runIds : key === 'callId' ? known.callIds : known.sessionIds;
+  for (const [, key, id] of body.matchAll(/"(sessionId|runId|callId|messageId|id)":"([^"]{1,80})"/g)) {
+    const set = key === 'runId' ? known.runIds : key === 'callId' ? known.callIds : key === 'sessionId' ? known.sessionIds : known.messageIds;
     if (set.size < 200 && (key === 'callId' || /^[0-9a-f-]{36}$/.test(id!))) set.add(id!);
   }
 }
@@ -69,6 +76,21 @@ const anything: fc.Arbitrary<unknown> = fc.oneof(
 const typed: Record<string, fc.Arbitrary<unknown>> = {
   sessionId: idOf(known.sessionIds),
   runId: idOf(known.runIds),
+  messageId: fc.oneof(fc.uuid(), fc.constant(null).chain(() => (known.messageIds.size > 0 ? fc.constantFrom(...known.messageIds) : fc.uuid()))),
+  rating: fc.constantFrom('up', 'down', null, 'meh'),
+  comment: text(20),
+  format: fc.constantFrom('json', 'markdown', 'pdf'),
+  data: fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.record({
+      format: fc.constant('threadline.session'),
+      version: fc.constantFrom(1, 2),
+      exportedAt: fc.constantFrom('2026-11-30T10:00:00.000Z', 'soon'),
+      session: fc.record({ title: fc.constantFrom(null, 't', ''), agent: fc.constantFrom('chat', 'nobody'), model: fc.constantFrom(null, 'local/echo', 'nope/x'), metadata: fc.constant({}), archived: fc.boolean(), busyPolicy: fc.constant('enqueue'), allowedTools: fc.constant([]), createdAt: fc.constant('2026-11-30T10:00:00.000Z'), updatedAt: fc.constant('2026-11-30T10:00:00.000Z'), lastMessageAt: fc.constant(null) }),
+      activeLeafId: fc.oneof(fc.constant(null), fc.uuid()),
+      messages: fc.array(fc.record({ id: fc.uuid(), parentId: fc.oneof(fc.constant(null), fc.uuid()), role: fc.constantFrom('user', 'assistant', 'robot'), content: text(20), parts: fc.constant([]), agent: fc.constant(null), model: fc.constant(null), usage: fc.constant(null), status: fc.constantFrom('complete', 'waiting'), createdAt: fc.constant('2026-11-30T10:00:00.000Z'), rating: fc.constant(null), ratingComment: fc.constant(null), ratedAt: fc.constant(null) }), { maxLength: 3 }),
+    }),
+  ),
   title: mostly<unknown>(text(30), fc.constantFrom(null, 'x'.repeat(200), 'x'.repeat(201), '  padded  ')),
   agent: mostly(fc.constantFrom('chat', 'guarded'), fc.constantFrom('nobody', 'a b')),
   model: mostly<unknown>(fc.constant('local/echo'), fc.constantFrom('local/nope', 'nope/x', 'gpt', null)),

@@ -52,9 +52,17 @@ function follow(subscribe: Subscribe, onEvent: (event: StreamEvent) => void = ()
 }
 
 /** Every procedure that takes a session or run id, called with the given ids. */
-function idCalls(ids: { sessionId: string; runId: string }): Record<string, (client: ThreadlineClient) => Promise<unknown>> {
+function idCalls(ids: { sessionId: string; runId: string; messageId?: string }): Record<string, (client: ThreadlineClient) => Promise<unknown>> {
   const { sessionId, runId } = ids;
+  const messageId = ids.messageId ?? randomUUID();
   return {
+    'messages.edit': (client) => client.messages.edit.mutate({ messageId, content: 'rewritten' }),
+    'messages.regenerate': (client) => client.messages.regenerate.mutate({ messageId }),
+    'messages.rate': (client) => client.messages.rate.mutate({ messageId, rating: 'down', comment: 'not yours' }),
+    'sessions.switchBranch': (client) => client.sessions.switchBranch.mutate({ sessionId, messageId }),
+    'sessions.export': (client) => client.sessions.export.query({ sessionId, format: 'json' }),
+    'sessions.export (markdown)': (client) => client.sessions.export.query({ sessionId, format: 'markdown' }),
+    'search.messages (session)': (client) => client.search.messages.query({ query: 'hello', sessionId }),
     'sessions.get': (client) => client.sessions.get.query({ sessionId }),
     'sessions.history': (client) => client.sessions.history.query({ sessionId, limit: 200 }),
     'sessions.update': (client) =>
@@ -99,7 +107,7 @@ for (const dialect of DIALECTS) {
     let t: TestServer;
     let a: ThreadlineClient;
     let b: ThreadlineClient;
-    const ids = { sessionId: '', archivedId: '', runId: '', statelessRunId: '' };
+    const ids = { sessionId: '', archivedId: '', runId: '', statelessRunId: '', messageId: '', archivedMessageId: '' };
 
     /** Everything A can read: compared before and after B's attempts. */
     async function snapshotOfA() {
@@ -121,10 +129,10 @@ for (const dialect of DIALECTS) {
         content: 'hello from a',
         requestId: 'req-a-1',
       });
-      Object.assign(ids, { sessionId: sent.sessionId!, runId: sent.runId });
+      Object.assign(ids, { sessionId: sent.sessionId!, runId: sent.runId, messageId: sent.message.id });
       await a.chat.send.mutate({ sessionId: ids.sessionId, content: 'second message' });
       const archived = await a.sessions.create.mutate({ title: 'alpha archived' });
-      await a.chat.send.mutate({ sessionId: archived.id, content: 'old', requestId: 'req-a-3' });
+      ids.archivedMessageId = (await a.chat.send.mutate({ sessionId: archived.id, content: 'old', requestId: 'req-a-3' })).message.id;
       await a.sessions.archive.mutate({ sessionId: archived.id });
       ids.archivedId = archived.id;
       await a.sessions.create.mutate({ title: 'alpha empty', metadata: { n: 1 } });
@@ -135,8 +143,8 @@ for (const dialect of DIALECTS) {
     it('B gets NOT_FOUND for every procedure given A ids, and A data is unchanged', async () => {
       const before = await snapshotOfA();
       for (const target of [
-        { sessionId: ids.sessionId, runId: ids.runId },
-        { sessionId: ids.archivedId, runId: ids.statelessRunId },
+        { sessionId: ids.sessionId, runId: ids.runId, messageId: ids.messageId },
+        { sessionId: ids.archivedId, runId: ids.statelessRunId, messageId: ids.archivedMessageId },
       ]) {
         for (const [name, call] of Object.entries(idCalls(target))) {
           expect({ name, ...(await failure(call(b))) }).toMatchObject({ name, code: 'NOT_FOUND' });
@@ -156,6 +164,8 @@ for (const dialect of DIALECTS) {
       for (const input of [undefined, { status: ['completed' as const] }, { limit: 1 }]) {
         expect(await b.runs.list.query(input)).toEqual({ items: [], nextCursor: null });
       }
+      expect((await a.search.messages.query({ query: 'hello second' })).items.length).toBeGreaterThan(0);
+      expect(await b.search.messages.query({ query: 'hello second old alpha echo' })).toEqual({ items: [], nextCursor: null });
       expect(await b.agents.list.query()).toEqual(await a.agents.list.query());
       expect(await b.models.list.query()).toEqual(await a.models.list.query());
       const status = await b.system.status.query();
@@ -163,7 +173,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('NOT_FOUND for A ids is indistinguishable from NOT_FOUND for ids that do not exist', async () => {
-      const foreign = idCalls({ sessionId: ids.sessionId, runId: ids.runId });
+      const foreign = idCalls({ sessionId: ids.sessionId, runId: ids.runId, messageId: ids.messageId });
       const missing = idCalls({ sessionId: randomUUID(), runId: randomUUID() });
       for (const [name, call] of Object.entries(foreign)) {
         const [ofA, ofNobody] = [await failure(call(b)), await failure(missing[name]!(b))];

@@ -120,6 +120,8 @@ describe("README.md's commands, as written", () => {
   afterAll(async () => {
     await server?.close();
     if (work) await rm(work, { recursive: true, force: true });
+    // What the README's commands write in the checkout (reports/ is ignored by git).
+    await rm(join(ROOT, 'trip.json'), { force: true });
   });
 
   /** The environment in which the CLI finds the test's server the ways the README describes. */

@@ -130,7 +130,7 @@ for (const dialect of DIALECTS) {
         expect(message.createdAt.getTime()).toBeGreaterThanOrEqual(index === 0 ? before : messages[index - 1]!.createdAt.getTime());
         expect(message.createdAt.getTime()).toBeLessThanOrEqual(after);
         if (message.role === 'user') expect(message).toMatchObject({ agent: null, model: null, usage: null, parts: [] });
-        else expect(message).toEqual(run.message);
+        else expect(message).toEqual({ ...run.message, siblingCount: 1, siblingIndex: 1, previousSiblingId: null, nextSiblingId: null });
       }
       const assistants = messages.filter((message) => message.role === 'assistant');
       expect(assistants.map((message) => [message.agent, message.model, message.usage?.outputTokens])).toEqual([

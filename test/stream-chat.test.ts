@@ -20,7 +20,7 @@ describe('streamChat', () => {
     expect(result).toMatchObject({ status: 'completed', error: null, usage: { outputTokens: 12 } });
     expect(result.message!.content).toBe(text(events));
     const { messages } = await t.client.sessions.history.query({ sessionId: result.sessionId! });
-    expect(messages[1]).toEqual(result.message);
+    expect(messages[1]).toEqual({ ...result.message, siblingCount: 1, siblingIndex: 1, previousSiblingId: null, nextSiblingId: null });
   });
 
   it('survives connections cut mid-stream: one complete, gap-free answer from one run', async () => {

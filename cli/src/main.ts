@@ -75,4 +75,24 @@ program
     process.exitCode = await runUsage({ ...program.opts(), ...options });
   });
 
+program
+  .command('export')
+  .description('write a session to a file: json (lossless, every branch; what import reads) or markdown')
+  .argument('<session>', 'session id')
+  .option('-f, --format <format>', 'json or markdown', 'json')
+  .option('-o, --output <file>', 'write here instead of stdout')
+  .action(async (sessionId: string, options: { format?: string; output?: string }) => {
+    const { runExport } = await import('./transfer.js');
+    process.exitCode = await runExport(sessionId, { ...program.opts(), ...options });
+  });
+
+program
+  .command('import')
+  .description('store a JSON export as a new session of yours (prints its id)')
+  .argument('<file>', 'a file written by threadline export')
+  .action(async (file: string) => {
+    const { runImport } = await import('./transfer.js');
+    process.exitCode = await runImport(file, program.opts());
+  });
+
 await program.parseAsync();

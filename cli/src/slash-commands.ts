@@ -1,3 +1,4 @@
+import { branchCommands } from './branch-commands.js';
 import { say, complain, type ChatContext } from './chat-context.js';
 import { enterSession } from './enter-session.js';
 import { printHistory } from './history.js';
@@ -132,6 +133,7 @@ export const slashCommands: SlashCommand[] = [
       say(context, context.streaming ? 'streaming on: answers appear as they are written' : 'streaming off: each answer appears when it is complete');
     },
   },
+  ...branchCommands,
   {
     name: 'exit',
     usage: '/exit',

@@ -108,3 +108,16 @@ describe('reduceAnswer', () => {
     expectTypeOf<StreamChatResult['status']>().toEqualTypeOf<AnswerEndStatus>();
   });
 });
+
+describe('branches and ratings', () => {
+  it('messages.edit and messages.regenerate start a run; history messages carry the tree', () => {
+    expectTypeOf(client.messages.edit.mutate).parameter(0).toExtend<{ messageId: string; content: string }>();
+    expectTypeOf<RouterOutputs['messages']['regenerate']>().toEqualTypeOf<{ runId: string; sessionId: string }>();
+    expectTypeOf<RouterOutputs['sessions']['switchBranch']>().toEqualTypeOf<{ sessionId: string; leafId: string }>();
+    expectTypeOf<Message['siblingCount']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Message['parentId']>().toEqualTypeOf<string | null | undefined>();
+    expectTypeOf<RouterInputs['messages']['rate']['rating']>().toEqualTypeOf<'up' | 'down' | null>();
+    // @ts-expect-error: a rating is up, down or null
+    void client.messages.rate.mutate({ messageId: 'x', rating: 'meh' });
+  });
+});

@@ -35,6 +35,12 @@ export type Agent = shared.Agent;
 export type StreamEvent = shared.StreamEvent;
 /** Token counts of one model answer (or the sum over a run's steps). */
 export type Usage = shared.Usage;
+/** A session as `sessions.export` writes it in JSON and `sessions.import` reads it (versioned, every branch). */
+export type SessionExport = shared.SessionExport;
+/** One message found by `search.messages`, its matched words marked «so» in `snippet`. */
+export type SearchHit = shared.SearchHit;
+/** A user's rating of an answer: up or down. */
+export type Rating = shared.Rating;
 export type { StreamEventOf, StreamEventType, TerminalEvent, ThreadlineErrorData } from '@threadline/shared';
 /** The caller's token usage and cost over a time range (`usage.summary`). */
 export type UsageSummary = shared.UsageSummary;

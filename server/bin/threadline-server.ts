@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/main.js';
+import { formatFeedback, parseSince, type FeedbackFormat } from '../src/feedback-report.js';
 import { openStore } from '../src/store/open.js';
+import { feedbackSince } from '../src/store/ratings.js';
 import { createToken, createUser, findUserByName, listTokens, listUsers, revokeToken, tokenIdOf } from '../src/store/users.js';
 import { cliSource } from '../src/audit/actors.js';
 import { AUDIT_ACTIONS, recordAudit } from '../src/store/audit.js';
@@ -201,6 +203,22 @@ token
 
 registerRetentionCommands(program, fail);
 registerAuditCommand(program, fail);
+program
+  .command('feedback')
+  .description("print users' ratings of answers (messages.rate), oldest first")
+  .option('--since <when>', 'from this date or time, or this long ago: 30m, 12h, 7d, 2w', '7d')
+  .option('--format <format>', 'jsonl (one JSON object per line) or text', 'text')
+  .option('--limit <n>', 'at most this many', '10000')
+  .action((options: { since: string; format: string; limit: string }) => {
+    const since = parseSince(options.since);
+    if (!since) fail(`--since ${options.since}: give a date (2026-11-30), a time (2026-11-30T12:00:00Z) or a span (7d, 12h, 30m, 2w)`);
+    if (options.format !== 'jsonl' && options.format !== 'text') fail(`--format ${options.format}: jsonl or text`);
+    const limit = Number(options.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1) fail(`--limit ${options.limit}: a whole number of at least 1`);
+    return withStore(async (db) => {
+      for (const entry of await feedbackSince(db, since, limit)) console.log(formatFeedback(entry, options.format as FeedbackFormat));
+    });
+  });
 
 loadDotEnv();
 await program.parseAsync();

@@ -9,3 +9,6 @@ export * from './run.js';
 export * from './session.js';
 export * from './system.js';
 export * from './usage.js';
+export * from './message-actions.js';
+export * from './search.js';
+export * from './session-export.js';

@@ -12,6 +12,10 @@ export type Role = z.infer<typeof Role>;
 export const MessageStatus = z.enum(['complete', 'cancelled', 'interrupted', 'failed', 'waiting']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
+/** A user's rating of an answer. */
+export const Rating = z.enum(['up', 'down']);
+export type Rating = z.infer<typeof Rating>;
+
 /** Token counts of one model answer (or the sum over a run's steps). */
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
@@ -70,5 +74,25 @@ export const Message = z.object({
    * empty when the model could not give them, absent when the agent does not make them).
    */
   suggestions: z.array(z.string()).optional(),
+  /**
+   * The message this one follows in its branch (messages form a tree: an edited question or a
+   * regenerated answer is a sibling of the original); null for a session's first messages. Set on
+   * every stored message; absent on a stateless run's answer.
+   */
+  parentId: Id.nullable().optional(),
+  /** In `sessions.history`: how many messages share this one's parent (itself included), ≥ 1. */
+  siblingCount: z.number().int().positive().optional(),
+  /** In `sessions.history`: this message's place among them, 1-based, oldest first (`siblingIndex` of `siblingCount`). */
+  siblingIndex: z.number().int().positive().optional(),
+  /** In `sessions.history`: the sibling before this one (‹), to pass to `sessions.switchBranch`; null for the first. */
+  previousSiblingId: Id.nullable().optional(),
+  /** In `sessions.history`: the sibling after this one (›); null for the last. */
+  nextSiblingId: Id.nullable().optional(),
+  /** The user's rating of an answer (`messages.rate`); null or absent when unrated. */
+  rating: Rating.nullable().optional(),
+  /** The comment given with the rating. */
+  ratingComment: z.string().nullable().optional(),
+  /** When the rating was given. */
+  ratedAt: z.date().nullable().optional(),
 });
 export type Message = z.infer<typeof Message>;

@@ -1,6 +1,8 @@
 import { router } from '../trpc.js';
 import { agentsRouter } from './agents.js';
 import { chatRouter } from './chat.js';
+import { messagesRouter } from './messages.js';
+import { searchRouter } from './search.js';
 import { modelsRouter } from './models.js';
 import { runsRouter } from './runs.js';
 import { sessionsRouter } from './sessions.js';
@@ -16,6 +18,8 @@ export const appRouter = router({
   models: modelsRouter,
   system: systemRouter,
   usage: usageRouter,
+  messages: messagesRouter,
+  search: searchRouter,
 });
 
 /** The API's type: all a client needs from the server (`import type`). */

@@ -9,9 +9,17 @@ import {
   SessionListInput,
   SessionPage,
   SessionUpdateInput,
+  SessionExportInput,
+  SessionExportOutput,
+  SessionImportInput,
+  SwitchBranchInput,
+  SwitchBranchOutput,
 } from '@threadline/shared';
 import { DEFAULT_AGENT } from '../agents/registry.js';
 import { notFound } from '../errors.js';
+import { sessionMarkdown, versionsOf } from '../session-markdown.js';
+import { switchBranch } from '../store/branches.js';
+import { exportSession, importSession } from '../store/session-transfer.js';
 import { historyPage } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
@@ -66,6 +74,47 @@ export const sessionsRouter = router({
       });
       if (!page) throw notFound('session');
       return page;
+    }),
+
+  switchBranch: authedProcedure
+    .input(SwitchBranchInput)
+    .output(SwitchBranchOutput)
+    .mutation(async ({ ctx, input }) => {
+      const leafId = await switchBranch(ctx.services.db, ctx.user.id, input.sessionId, input.messageId);
+      if (!leafId) throw notFound('message');
+      return { sessionId: input.sessionId, leafId };
+    }),
+
+  export: authedProcedure
+    .input(SessionExportInput)
+    .output(SessionExportOutput)
+    .query(async ({ ctx, input }) => {
+      const exported = await exportSession(ctx.services.db, ctx.user.id, input.sessionId);
+      if (!exported) throw notFound('session');
+      const format = input.format ?? 'json';
+      const name = (exported.session.title ?? 'session').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'session';
+      const filename = `${name}-${input.sessionId.slice(-8)}.${format === 'json' ? 'json' : 'md'}`;
+      const content = format === 'json' ? `${JSON.stringify(exported.data, null, 2)}\n` : sessionMarkdown(exported.session, exported.shown, versionsOf(exported.data.messages));
+      return { format, filename, content };
+    }),
+
+  import: authedProcedure
+    .input(SessionImportInput)
+    .output(Session)
+    .mutation(async ({ ctx, input }) => {
+      const { services, user } = ctx;
+      const { session } = input.data;
+      // What this server does not have falls back to its defaults, so the session can go on here.
+      const agent = services.agents.find(session.agent) ?? services.agents.get(DEFAULT_AGENT);
+      let model = session.model;
+      if (model !== null) {
+        try {
+          services.providers.resolve(model);
+        } catch {
+          model = null;
+        }
+      }
+      return importSession(services.db, user.id, input.data, { agent: agent.name, model });
     }),
 
   update: authedProcedure

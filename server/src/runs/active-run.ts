@@ -4,6 +4,7 @@ import type { AgentOutput, LoopPause } from './loop/index.js';
 import type { RunObservation } from '../observability/types.js';
 import type { RunLease } from '../store/runs.js';
 import type { ModelMessage, ModelTool } from '../providers/types.js';
+import type { RunBranch } from '../store/run-shapes.js';
 import type { StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
@@ -59,6 +60,8 @@ export interface ActiveRun {
   sessionCreated?: boolean;
   /** What a stateless run's caller carried beside its message (memory only). */
   carried?: CarriedConversation;
+  /** An edit or a regeneration: where its messages go in the session's tree. */
+  branch?: RunBranch | null;
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;

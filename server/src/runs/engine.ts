@@ -18,14 +18,14 @@ import { type ApprovalDecision, ApprovalGate, toolsDecided } from './approvals/i
 import { BackgroundTasks } from './background-tasks.js';
 import { OrphanRuns } from './orphan-runs.js';
 import { createCancelledRun, createRun, readStoredOutcome, replayStoredRun, type StopReason } from './record/index.js';
-import type { ParkedRun } from '../store/run-shapes.js';
+import type { ParkedRun, RunBranch } from '../store/run-shapes.js';
 import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
 import { AdmissionQueue, type QueueDepth, SessionOrder } from './scheduling/index.js';
 import type { Budgets } from '../limits/index.js';
 import type { PriceTable } from '../usage/prices.js';
 
-/** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user. */
+/** A request to start a run: a `chat.send` (or `chat.stream`) input, from a user; `branch` for an edit or a regeneration. */
 export type StartRequest = ChatSendInput & {
   userId: string;
   /**
@@ -39,6 +39,8 @@ export type StartRequest = ChatSendInput & {
   clientTools?: ModelTool[];
   /** Added to the agent's instructions for this run (a caller's own system prompt); never stored. */
   instructions?: string;
+  /** An edit or a regeneration: where its messages go in the session's tree. */
+  branch?: RunBranch;
 };
 
 export interface RunEngineOptions {
@@ -316,7 +318,7 @@ export class RunEngine {
   private hold(stored: StoredRun, lease: RunLease, parked: ParkedRun, agent: AgentDefinition, model: ChatModel, untitled: boolean): void {
     this.deps.log.open(stored.id, parked.events);
     const observation = this.deps.observer.run({ runId: stored.id, userId: stored.userId, sessionId: stored.sessionId, agent: agent.name, model: parked.model, content: stored.content ?? '', resumed: true });
-    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled, observation });
+    const run = this.activate({ id: stored.id, userId: stored.userId, sessionId: stored.sessionId, lease, agent, model: parked.model, priority: stored.priority, untitled, observation, branch: stored.branch });
     this.gate.restore(run, parked);
     run.done = this.schedule(run, stored.content ?? '', model, parked);
   }
@@ -409,6 +411,7 @@ export class RunEngine {
         model: modelId,
         priority,
         owner: this.deps.instanceId,
+        ...(request.branch ? { branch: request.branch } : {}),
       });
     } catch (error) {
       release();
@@ -421,7 +424,7 @@ export class RunEngine {
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
     const observation = this.deps.observer.run({ runId, userId: request.userId, sessionId, agent: agent.name, model: modelId, content: request.content, resumed: false, origin });
-    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), observation, ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
+    const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), branch: request.branch ?? null, observation, ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     return runId;
@@ -442,7 +445,7 @@ export class RunEngine {
   }
 
   /** A run held by this process from now on. */
-  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'observation' | 'carried'>): ActiveRun {
+  private activate(fields: Pick<ActiveRun, 'id' | 'userId' | 'sessionId' | 'lease' | 'agent' | 'model' | 'priority' | 'untitled' | 'sessionCreated' | 'observation' | 'carried' | 'branch'>): ActiveRun {
     const run: ActiveRun = {
       ...fields,
       controller: new AbortController(),

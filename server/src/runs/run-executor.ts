@@ -74,10 +74,14 @@ export class RunExecutor {
     // Another instance took the run over (this one lost its lease): stop at once, store nothing more.
     const fenced = () => this.deps.stop(run, { kind: 'fenced' });
     let checkpoints: { stop(): Promise<void> } | undefined;
+    /** The message the answer follows in the session's tree (its question). */
+    let answerParentId: string | undefined;
 
     try {
       run.controller.signal.throwIfAborted();
-      const { history, allowedTools } = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
+      const context = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
+      const { history, allowedTools } = context;
+      answerParentId = context.answerParentId;
       run.observation.started(Boolean(resume));
       // The user's budget, checked before the model is called and metered while it answers.
       const budget = await this.deps.budgets?.open(run.userId);
@@ -143,7 +147,8 @@ export class RunExecutor {
     // One cheap extra request; it never fails the run (see suggestions.ts).
     const suggestions = run.agent.suggestions && status === 'completed' ? await suggestFollowUps(answering, content, output.text, run.controller.signal, run.observation) : undefined;
     const answeredBy = { id: run.id, sessionId: run.sessionId, agent: run.agent.name, model: run.model };
-    const message = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
+    const built = assistantMessage(answeredBy, output, answerStatus(status), suggestions ? { suggestions } : {});
+    const message = answerParentId ? { ...built, parentId: answerParentId } : built;
     const cancelReason = status === 'cancelled' && run.stop?.kind === 'cancel' ? run.stop.reason : null;
     await run.writes;
     let lost = false;

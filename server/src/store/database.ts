@@ -104,6 +104,15 @@ export interface MessageTable {
   created_at: number;
   /** JSON array of follow-up questions, or null when the agent makes none. */
   suggestions: string | null;
+  /** The message this one follows in its branch; null for a first message. */
+  parent_id: string | null;
+  /** 1 when the message is on the session's active branch, else 0. */
+  active: Generated<number>;
+  /** The user's rating of an answer: up | down, or null. */
+  rating: string | null;
+  rating_comment: string | null;
+  /** When the rating was given (epoch ms). */
+  rated_at: number | null;
 }
 
 export interface RunTable {
@@ -136,6 +145,8 @@ export interface RunTable {
   cancel_reason: string | null;
   /** The fencing token of the owner's hold: one more at every takeover. */
   epoch: Generated<number>;
+  /** JSON RunBranch for a run that edits a question or regenerates an answer, else null. */
+  branch: string | null;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -52,7 +52,8 @@ for (const dialect of DIALECTS) {
       };
       await insertMessages(store.db, userId, [user, assistant]);
 
-      expect(await allMessages(store.db, sessionId)).toEqual([user, assistant]);
+      // Appended in order: the first follows the (empty) session's leaf, the next the one before it.
+      expect(await allMessages(store.db, sessionId)).toEqual([{ ...user, parentId: null }, { ...assistant, parentId: user.id }]);
       // As stored: times as epoch ms, JSON columns as text, the owner on every row.
       const rows = await store.db.selectFrom('messages').selectAll().orderBy('id').execute();
       expect(rows[1]).toMatchObject({ id: assistant.id, created_at: 1_700_000_000_456, parts: JSON.stringify(assistant.parts), usage: JSON.stringify(assistant.usage), status: 'cancelled' });

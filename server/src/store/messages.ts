@@ -1,11 +1,13 @@
-import { sql, type Kysely } from 'kysely';
-import type { Message, MessagePart, MessageStatus, Role, Usage } from '@threadline/shared';
+import { sql, type InsertObject, type Kysely, type RawBuilder } from 'kysely';
+import type { Message, MessagePart, MessageStatus, Rating, Role, Usage } from '@threadline/shared';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { containing } from './like-pattern.js';
-import type { Database, MessageRow } from './database.js';
+import type { Database, MessageRow, NewMessageRow } from './database.js';
+
+/** A message row, with its siblings counted when the query did (the history page). */
+type CountedRow = MessageRow & { sibling_count?: unknown; sibling_index?: unknown; previous_sibling_id?: unknown; next_sibling_id?: unknown };
 
 /** Row → contract shape. */
-function toMessage(row: MessageRow): Message {
+export function toMessage(row: CountedRow): Message {
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -19,11 +21,21 @@ function toMessage(row: MessageRow): Message {
     status: row.status as MessageStatus,
     createdAt: new Date(row.created_at),
     ...(row.suggestions === null ? {} : { suggestions: JSON.parse(row.suggestions) as string[] }),
+    parentId: row.parent_id,
+    ...(row.sibling_count === undefined ? {} : { siblingCount: Number(row.sibling_count) }),
+    ...(row.sibling_index === undefined ? {} : { siblingIndex: Number(row.sibling_index) }),
+    ...(row.previous_sibling_id === undefined ? {} : { previousSiblingId: (row.previous_sibling_id as string | null) ?? null }),
+    ...(row.next_sibling_id === undefined ? {} : { nextSiblingId: (row.next_sibling_id as string | null) ?? null }),
+    ...(row.rating === null ? {} : { rating: row.rating as Rating, ratingComment: row.rating_comment, ratedAt: row.rated_at === null ? null : new Date(row.rated_at) }),
   };
 }
 
-/** A message about to be stored; its id and time are given so the caller can report them. */
-function messageRow(message: Message & { sessionId: string }, userId: string): MessageRow {
+/**
+ * A message about to be stored; its id and time are given so the caller can report them. Its
+ * `parentId` is kept as given (none: a first message); it is on the active branch unless `active`
+ * says otherwise.
+ */
+export function messageRow(message: Message & { sessionId: string }, userId: string, active = true): NewMessageRow {
   return {
     id: message.id,
     session_id: message.sessionId,
@@ -38,24 +50,59 @@ function messageRow(message: Message & { sessionId: string }, userId: string): M
     status: message.status,
     created_at: message.createdAt.getTime(),
     suggestions: message.suggestions === undefined ? null : JSON.stringify(message.suggestions),
+    parent_id: message.parentId ?? null,
+    active: active ? 1 : 0,
+    rating: message.rating ?? null,
+    rating_comment: message.rating ? (message.ratingComment ?? null) : null,
+    rated_at: message.rating && message.ratedAt ? message.ratedAt.getTime() : null,
   };
 }
 
+/**
+ * The session's active leaf: the newest message on its active branch (ids are time-ordered and a
+ * message is always newer than its parent, so the leaf is the active message with the largest id).
+ */
+export function activeLeaf(sessionId: string): RawBuilder<string | null> {
+  return sql<string | null>`(select leaf.id from messages leaf where leaf.session_id = ${sessionId} and leaf.active = 1 order by leaf.id desc limit 1)`;
+}
+
+/**
+ * Stores messages on the active branch. One without a `parentId` follows the message before it in
+ * `messages`, or, the first, the session's active leaf (appended to the conversation shown), in the
+ * same statement.
+ */
 export async function insertMessages(
   db: Kysely<Database>,
   userId: string,
   messages: (Message & { sessionId: string })[],
 ): Promise<void> {
   if (messages.length === 0) return;
-  await db
-    .insertInto('messages')
-    .values(messages.map((message) => messageRow(message, userId)))
-    .execute();
+  const rows: InsertObject<Database, 'messages'>[] = messages.map((message, index) => {
+    const row = messageRow(message, userId);
+    if (message.parentId !== undefined) return row;
+    const previous = messages[index - 1];
+    return { ...row, parent_id: previous && previous.sessionId === message.sessionId ? previous.id : activeLeaf(message.sessionId) };
+  });
+  await db.insertInto('messages').values(rows).execute();
 }
 
 /**
- * A page of a session's messages, oldest first, keyed on the time-ordered id. With `userId`, only of
- * that user's session: the statement checks the session's owner itself (see `historyPage`).
+ * A correlated subquery over a message's siblings (the messages of its session with the same
+ * parent, itself included): `count(*)` of them, or of those up to it (its 1-based place), or the
+ * newest before it and the oldest after it. Each is a range of `messages_by_parent`.
+ */
+function siblings(aggregate: 'count' | 'index' | 'previous' | 'next'): RawBuilder<unknown> {
+  const select = { count: sql`count(*)`, index: sql`count(*)`, previous: sql`max(sibling.id)`, next: sql`min(sibling.id)` }[aggregate];
+  const where = { count: sql``, index: sql`and sibling.id <= messages.id`, previous: sql`and sibling.id < messages.id`, next: sql`and sibling.id > messages.id` }[aggregate];
+  return sql`case when messages.parent_id is null
+    then (select ${select} from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id is null ${where})
+    else (select ${select} from messages sibling where sibling.session_id = messages.session_id and sibling.parent_id = messages.parent_id ${where}) end`;
+}
+
+/**
+ * A page of a session's active branch, oldest first, keyed on the time-ordered id, each message with
+ * its siblings counted. With `userId`, only of that user's session: the statement checks the
+ * session's owner itself (see `historyPage`).
  */
 export async function listMessages(
   db: Kysely<Database>,
@@ -63,7 +110,17 @@ export async function listMessages(
   options: { cursor?: string; limit: number; userId?: string },
 ): Promise<{ messages: Message[]; nextCursor: string | null }> {
   const { userId } = options;
-  let query = db.selectFrom('messages').selectAll().where('session_id', '=', sessionId);
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .select([
+      siblings('count').as('sibling_count'),
+      siblings('index').as('sibling_index'),
+      siblings('previous').as('previous_sibling_id'),
+      siblings('next').as('next_sibling_id'),
+    ])
+    .where('session_id', '=', sessionId)
+    .where('active', '=', 1);
   // Uncorrelated, so evaluated once, and the page keeps its plan (the session's index, from the cursor on).
   if (userId !== undefined) query = query.where((eb) => eb.exists(eb.selectFrom('sessions').select('id').where('id', '=', sessionId).where('user_id', '=', userId)));
   if (options.cursor) {
@@ -99,7 +156,13 @@ export async function historyPage(
   return page.messages.length > 0 || (await owned()) ? page : undefined;
 }
 
-/** The whole conversation of a session, oldest first, for the model. */
+/** The conversation the session shows and the model sees: its active branch, oldest first. */
+export async function activeMessages(db: Kysely<Database>, sessionId: string): Promise<Message[]> {
+  const rows = await db.selectFrom('messages').selectAll().where('session_id', '=', sessionId).where('active', '=', 1).orderBy('id').execute();
+  return rows.map(toMessage);
+}
+
+/** Every message of a session, of every branch, oldest first. */
 export async function allMessages(db: Kysely<Database>, sessionId: string): Promise<Message[]> {
   const rows = await db.selectFrom('messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
   return rows.map(toMessage);
@@ -109,39 +172,4 @@ export async function allMessages(db: Kysely<Database>, sessionId: string): Prom
 export async function findRunAnswer(db: Kysely<Database>, runId: string): Promise<Message | undefined> {
   const row = await db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('role', '=', 'assistant').executeTakeFirst();
   return row && toMessage(row);
-}
-
-/** A message found by `searchMessages`, with its session's title. */
-export interface MessageHit {
-  sessionId: string;
-  sessionTitle: string | null;
-  role: Role;
-  content: string;
-  createdAt: Date;
-}
-
-/**
- * The user's own messages (never another user's) containing any of `words` (case-insensitive),
- * newest first; `exceptRunId` leaves out the messages of the run asking.
- */
-export async function searchMessages(
-  db: Kysely<Database>,
-  userId: string,
-  words: string[],
-  options: { exceptRunId?: string; limit: number },
-): Promise<MessageHit[]> {
-  if (words.length === 0) return [];
-  let query = db
-    .selectFrom('messages')
-    .innerJoin('sessions', 'sessions.id', 'messages.session_id')
-    .select(['messages.session_id', 'sessions.title', 'messages.role', 'messages.content', 'messages.created_at'])
-    .where('messages.user_id', '=', userId)
-    .where('sessions.user_id', '=', userId)
-    .where((eb) => eb.or(words.map((word) => sql<boolean>`lower(${eb.ref('messages.content')}) like ${containing(word)} escape '\\'`)));
-  if (options.exceptRunId) {
-    const runId = options.exceptRunId;
-    query = query.where((eb) => eb.or([eb('messages.run_id', 'is', null), eb('messages.run_id', '!=', runId)]));
-  }
-  const rows = await query.orderBy('messages.created_at', 'desc').limit(options.limit).execute();
-  return rows.map((row) => ({ sessionId: row.session_id, sessionTitle: row.title, role: row.role as Role, content: row.content, createdAt: new Date(row.created_at) }));
 }

@@ -20,6 +20,9 @@ import * as userLimits from './migrations/2026-12-01-10-user-limits.js';
 import * as usageLedger from './migrations/2026-12-01-11-usage-ledger.js';
 import * as auditTrail from './migrations/2026-12-01-20-audit-trail.js';
 import * as retention from './migrations/2026-12-01-21-retention.js';
+import * as messageBranches from './migrations/2026-12-01-30-message-branches.js';
+import * as messageRatings from './migrations/2026-12-01-31-message-ratings.js';
+import * as messageSearch from './migrations/2026-12-01-32-message-search.js';
 import * as operatorTokens from './migrations/2026-12-01-60-operator-tokens.js';
 
 /**
@@ -40,6 +43,9 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-11-usage-ledger': usageLedger,
   '2026-12-01-20-audit-trail': auditTrail,
   '2026-12-01-21-retention': retention,
+  '2026-12-01-30-message-branches': messageBranches,
+  '2026-12-01-31-message-ratings': messageRatings,
+  '2026-12-01-32-message-search': messageSearch,
   '2026-12-01-60-operator-tokens': operatorTokens,
 };
 

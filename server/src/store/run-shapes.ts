@@ -71,3 +71,10 @@ export interface ParkedRun extends LoopPause {
   /** How long the run had been active before it waited (its maximum duration counts active time only). */
   activeMs: number;
 }
+
+/**
+ * A run that branches (runs.branch): `edit` stores its question after `parentId` (null: as a first
+ * message), beside the edited one; `regenerate` stores no question and answers `replyTo` again.
+ * Either makes that branch the active one when the run begins.
+ */
+export type RunBranch = { kind: 'edit'; parentId: string | null } | { kind: 'regenerate'; replyTo: string };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/shared';
-import type { ParkedRun, RunCheckpoint } from './run-shapes.js';
+import type { ParkedRun, RunBranch, RunCheckpoint } from './run-shapes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, RunRow, RunUpdate } from './database.js';
 
@@ -33,6 +33,8 @@ export interface StoredRun extends Run {
   parked: ParkedRun | null;
   /** Why a cancelled run was cancelled. */
   cancelReason: string | null;
+  /** For a run that edits a question or regenerates an answer: where its messages go. */
+  branch: RunBranch | null;
 }
 
 /** A run about to be stored (queued). */
@@ -48,6 +50,8 @@ export interface NewRun {
   priority: number;
   owner: string;
   queuedAt: number;
+  /** For a run that edits a question or regenerates an answer. */
+  branch?: RunBranch | null;
 }
 
 /** A change to a stored run; only the fields given are written. Times are epoch ms. */
@@ -93,12 +97,13 @@ function toStoredRun(row: RunRow): StoredRun {
     checkpoint: json<RunCheckpoint>(row.checkpoint),
     parked,
     cancelReason: row.cancel_reason,
+    branch: json<RunBranch>(row.branch),
   };
 }
 
 /** The contract's record of a stored run (what runs.get answers). */
 export function toRun(run: StoredRun): Run {
-  const { userId: _userId, content: _content, owner: _owner, epoch: _epoch, checkpoint: _checkpoint, parked: _parked, cancelReason: _cancelReason, ...record } = run;
+  const { userId: _userId, content: _content, owner: _owner, epoch: _epoch, checkpoint: _checkpoint, parked: _parked, cancelReason: _cancelReason, branch: _branch, ...record } = run;
   return record;
 }
 
@@ -132,6 +137,7 @@ export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void
       content: run.content,
       priority: run.priority,
       owner: run.owner,
+      branch: run.branch ? JSON.stringify(run.branch) : null,
     })
     .execute();
 }

@@ -55,7 +55,8 @@ for (const dialect of DIALECTS) {
 
       const first = await create(null, true);
       const began = await beginRun(store.db, { id: first.id, userId: user.id, sessionId: first.sessionId, lease: first.lease, sessionCreated: true }, 'hi', Date.now());
-      expect(began).toEqual({ history: await allMessages(store.db, first.sessionId!), allowedTools: [] });
+      const stored = await allMessages(store.db, first.sessionId!);
+      expect(began).toEqual({ history: stored, allowedTools: [], answerParentId: stored[0]!.id });
 
       await updateSession(store.db, user.id, first.sessionId!, { allowedTools: ['calculator'] });
       const second = await create(first.sessionId, undefined);
@@ -63,6 +64,8 @@ for (const dialect of DIALECTS) {
       expect(next.allowedTools).toEqual(['calculator']);
       expect(next.history.map((message) => message.content)).toEqual(['hi', 'again']);
       expect(next.history).toEqual(await allMessages(store.db, first.sessionId!));
+      // A plain send follows the active leaf: the session is one chain.
+      expect(next.history[1]!.parentId).toBe(next.history[0]!.id);
     });
   });
 }

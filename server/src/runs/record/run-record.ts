@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import type { ChatSendInput, Message, RunError, RunStatus } from '@threadline/shared';
 import { newId } from '../../ids.js';
 import type { Database } from '../../store/database.js';
-import { allMessages, insertMessages } from '../../store/messages.js';
+import { activeMessages, insertMessages } from '../../store/messages.js';
+import { activateBranch, branchTo, insertAnswer, runQuestionId } from '../../store/branches.js';
 import { insertRun, updateRun, type NewRun, type RunLease, type StoredRun } from '../../store/runs.js';
 import { createSession, findSession, recordMessages } from '../../store/sessions.js';
 import { assistantMessage, type AnsweringRun } from './run-ending.js';
 import { interruptedError } from './run-errors.js';
-import type { AgentOutput, ParkedRun, RunCheckpoint } from '../../store/run-shapes.js';
+import type { AgentOutput, ParkedRun, RunBranch, RunCheckpoint } from '../../store/run-shapes.js';
 import { recordUsage, type LedgerEntry } from '../../store/usage-ledger.js';
 
 /**
@@ -28,6 +29,8 @@ export interface RecordedRun {
   userId: string;
   sessionId: string | null;
   lease: RunLease;
+  /** For a run that edits a question or regenerates an answer: where its messages go. */
+  branch?: RunBranch | null;
 }
 
 /** A run about to be created: who asks what, answered by which agent and model. */
@@ -44,6 +47,8 @@ export interface RunToCreate {
   model: string;
   priority: number;
   owner: string;
+  /** An edit or a regeneration: where the run's messages go in the session's tree. */
+  branch?: RunBranch;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function createRun(db: Kysely<Database>, run: RunToCreate, now = Da
     priority: run.priority,
     owner: run.owner,
     queuedAt: now,
+    ...(run.branch ? { branch: run.branch } : {}),
   });
   if (!run.newSession) {
     await insertRun(db, queued(run.sessionId));
@@ -107,6 +113,24 @@ function userMessage(run: { id: string; sessionId: string | null }, content: str
 export interface RunContext {
   history: Message[];
   allowedTools: string[];
+  /** The message the run's answer follows (its question), when known. */
+  answerParentId?: string;
+}
+
+/**
+ * Stores the run's question where its branch says: after the active leaf (a plain send), or beside
+ * the edited question (that branch becomes active first); a regeneration stores none and makes
+ * the question it answers again the active leaf. Resolves to the message the answer will follow.
+ */
+async function storeQuestion(trx: Kysely<Database>, run: RecordedRun & { sessionId: string }, message: Message): Promise<string> {
+  const branch = run.branch;
+  if (branch?.kind === 'regenerate') {
+    await activateBranch(trx, run.sessionId, branch.replyTo);
+    return branch.replyTo;
+  }
+  if (branch?.kind === 'edit') await activateBranch(trx, run.sessionId, branch.parentId);
+  await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId, ...(branch ? { parentId: branch.parentId } : {}) }]);
+  return message.id;
 }
 
 /**
@@ -120,18 +144,24 @@ export function beginRun(db: Kysely<Database>, run: RecordedRun & { sessionCreat
   return db.transaction().execute(async (trx) => {
     await updateRun(trx, run.id, { status: 'running', startedAt }, run.lease);
     if (!run.sessionId) return { history: [message], allowedTools: [] };
-    await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
-    const session = await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime());
-    const history = run.sessionCreated ? [message] : await allMessages(trx, run.sessionId);
-    return { history, allowedTools: session?.allowedTools ?? [] };
+    const answerParentId = await storeQuestion(trx, { ...run, sessionId: run.sessionId }, message);
+    const asked = run.branch?.kind === 'regenerate' ? 0 : 1;
+    const session = await recordMessages(trx, run.sessionId, asked, message.createdAt.getTime());
+    const history = run.sessionCreated ? [{ ...message, parentId: null }] : await activeMessages(trx, run.sessionId);
+    return { history, allowedTools: session?.allowedTools ?? [], answerParentId };
   });
 }
 
-/** What a run resumed after a pause answers: its session's messages (its own user message is the last) and allowed tools, or just that message. */
-export async function contextOf(db: Kysely<Database>, run: { id: string; userId: string; sessionId: string | null }, content: string): Promise<RunContext> {
+/**
+ * What a run resumed after a pause answers: its branch of the session, down to its question (also
+ * when the user has switched branches meanwhile), and allowed tools; or, stateless, just its message.
+ */
+export async function contextOf(db: Kysely<Database>, run: { id: string; userId: string; sessionId: string | null; branch?: RunBranch | null }, content: string): Promise<RunContext> {
   if (!run.sessionId) return { history: [userMessage(run, content)], allowedTools: [] };
   const session = await findSession(db, run.userId, run.sessionId);
-  return { history: await allMessages(db, run.sessionId), allowedTools: session?.allowedTools ?? [] };
+  const question = run.branch?.kind === 'regenerate' ? run.branch.replyTo : await runQuestionId(db, run.id);
+  const history = question ? await branchTo(db, run.sessionId, question) : await activeMessages(db, run.sessionId);
+  return { history, allowedTools: session?.allowedTools ?? [], ...(question ? { answerParentId: question } : {}) };
 }
 
 /** The partial answer of a streaming run, so a crash loses at most one checkpoint interval. */
@@ -197,7 +227,7 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
     if (!run.sessionId || !keep) return false;
     // Updating the session's counters tells whether it still exists (it may have been deleted meanwhile).
     if (!(await recordMessages(trx, run.sessionId, 1, message.createdAt.getTime(), { agent: run.agent, ...(ending.title ? { titleIfUnset: ending.title } : {}) }))) return false;
-    await insertMessages(trx, run.userId, [{ ...message, sessionId: run.sessionId }]);
+    await insertAnswer(trx, run.userId, { ...message, sessionId: run.sessionId });
     return true;
   });
 }
@@ -224,14 +254,19 @@ export function interruptRun(db: Kysely<Database>, run: StoredRun, lease: RunLea
     const session = run.sessionId ? await findSession(trx, run.userId, run.sessionId) : undefined;
     let answer: Message | undefined;
     if (session) {
-      const messages: (Message & { sessionId: string })[] = [];
-      if (run.status === 'queued' && run.content) messages.push({ ...userMessage(run, run.content), sessionId: session.id });
+      let stored = 0;
+      const recorded = { id: run.id, userId: run.userId, sessionId: session.id, lease, branch: run.branch };
+      if (run.status === 'queued' && run.content && run.branch?.kind !== 'regenerate') {
+        await storeQuestion(trx, recorded, userMessage(run, run.content));
+        stored += 1;
+      }
       if (checkpoint && (checkpoint.content || checkpoint.parts.length > 0)) {
         answer = assistantMessage(run, { text: checkpoint.content, parts: checkpoint.parts, usage }, 'interrupted');
-        messages.push({ ...answer, sessionId: session.id });
+        if (run.branch?.kind === 'regenerate') answer = { ...answer, parentId: run.branch.replyTo };
+        await insertAnswer(trx, run.userId, { ...answer, sessionId: session.id });
+        stored += 1;
       }
-      await insertMessages(trx, run.userId, messages);
-      if (messages.length > 0) await recordMessages(trx, session.id, messages.length, now);
+      if (stored > 0) await recordMessages(trx, session.id, stored, now);
     }
     return answer;
   });
