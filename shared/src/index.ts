@@ -8,3 +8,4 @@ export * from './message.js';
 export * from './run.js';
 export * from './session.js';
 export * from './system.js';
+export * from './session-events.js';
