@@ -20,6 +20,8 @@ export const Agent = z.object({
   description: z.string(),
   /** Its default `provider/model`. */
   model: z.string(),
+  /** Models that take over, in order, when its model fails before its first token. */
+  fallbacks: z.array(z.string()),
   tools: z.array(ToolInfo),
   /** Agents it may hand the conversation to. */
   handoffs: z.array(z.string()),

@@ -13,6 +13,8 @@ const AgentEntry = z.strictObject({
   instructions: z.string().min(1),
   /** Default `provider/model`; unset, the server's default model. */
   model: z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo').optional(),
+  /** Models that take over, in order, when the model fails before its first token. */
+  fallbacks: z.array(z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo')).max(4).optional(),
   /** Built-in tool names, `<server>/<tool>` or `<server>/*`. */
   tools: z.array(z.string().min(1)).default([]),
   /** Which of those tools wait for the user's approval before each call (same references as `tools`). */

@@ -367,6 +367,8 @@ export class RunEngine {
     const agent = agents.get(request.agent ?? session?.agent ?? DEFAULT_AGENT);
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
+    // Failover: the request's list, else the agent's; each must be available now (else BAD_REQUEST).
+    const fallbacks = (request.fallbacks ?? agent.fallbacks ?? []).filter((id) => id !== modelId).map((id) => providers.resolve(id));
     // With several instances, the session may be busy on another one.
     const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
     if (session && (this.sessionOrder.busy(session.id) || elsewhere.length > 0)) {
@@ -396,6 +398,7 @@ export class RunEngine {
     const givenTitle = request.newSession && request.newSession !== true ? request.newSession.title : undefined;
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
     const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession) });
+    if (fallbacks.length > 0) run.fallbacks = fallbacks;
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     if (sessionId) this.feed.announce(sessionId, runId);

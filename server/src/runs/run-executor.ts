@@ -5,6 +5,7 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import { DeltaCoalescer, type RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { withFallbacks } from '../providers/fallback-model.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { setTitleIfUnset } from '../store/sessions.js';
@@ -61,8 +62,17 @@ export class RunExecutor {
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
     let firstExchange = false;
-    /** The model answering now: the run's, or a handoff target's. */
-    let answering = model;
+    /** The fallback that took over from the run's model, if one did. */
+    let fallbackModel: string | undefined;
+    const first = run.fallbacks?.length
+      ? withFallbacks([model, ...run.fallbacks], ({ from, to, error }) => {
+          logger.warn({ runId: run.id, from: from.id, to: to.id, code: error.code }, 'model failed before its first token; its fallback answers');
+          run.model = fallbackModel = to.id;
+          emit({ type: 'model-fallback', from: from.id, to: to.id, code: error.code, message: error.message });
+        })
+      : model;
+    /** The model answering now: the run's (or its fallback), or a handoff target's. */
+    let answering = first;
     const deadline = new RunDeadline(options.maxRunMs, () => this.deps.stop(run, { kind: 'timeout' }), resume?.activeMs);
     // Another instance took the run over (this one lost its lease): stop at once, store nothing more.
     const fenced = () => this.deps.stop(run, { kind: 'fenced' });
@@ -87,7 +97,7 @@ export class RunExecutor {
       await runAgentLoop(
         {
           agent: run.agent,
-          model,
+          model: first,
           messages: toModelMessages(history),
           userId: run.userId,
           sessionId: run.sessionId,
@@ -128,8 +138,8 @@ export class RunExecutor {
     // The first answer of an untitled session names it; a title of the question's first words is
     // known now and goes into the end's own transaction (a model-written one follows, below).
     const naming = status === 'completed' && run.untitled && firstExchange;
-    const wordsTitle = naming && !titledByModel(run.agent, model) ? titleFromText(content) : undefined;
-    const ending = { message, status, output, error, cancelReason, ...(wordsTitle ? { title: wordsTitle } : {}) };
+    const wordsTitle = naming && !titledByModel(run.agent, first) ? titleFromText(content) : undefined;
+    const ending = { message, status, output, error, cancelReason, ...(wordsTitle ? { title: wordsTitle } : {}), ...(fallbackModel ? { fallbackModel } : {}) };
     const onRetry = (caught: unknown, attempt: number) =>
       attempt === 1 && logger.warn({ err: caught, runId: run.id }, 'the database does not take the end of a run; retrying while the answer is held');
     const stored = await retryWhileUnavailable(() => endRun(db, { ...run, agent: run.agent.name }, ending), this.deps.storeRetries, onRetry).catch((caught) => {
@@ -149,7 +159,7 @@ export class RunExecutor {
     if (!lost && (stored || !run.sessionId)) emit({ type: 'message-end', message });
     emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs: Date.now() - startedAt }));
     events.flush();
-    if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, model);
+    if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, first);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
   }
 

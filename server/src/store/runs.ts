@@ -62,6 +62,8 @@ export interface RunChange {
   checkpoint?: RunCheckpoint | null;
   parked?: ParkedRun | null;
   cancelReason?: string | null;
+  /** The model that answered, when a fallback took over from the one the run started with. */
+  model?: string;
 }
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -114,6 +116,7 @@ function toRunUpdate(change: RunChange): RunUpdate {
   if (change.checkpoint !== undefined) update.checkpoint = change.checkpoint === null ? null : JSON.stringify(change.checkpoint);
   if (change.parked !== undefined) update.waiting = change.parked === null ? null : JSON.stringify(change.parked);
   if (change.cancelReason !== undefined) update.cancel_reason = change.cancelReason;
+  if (change.model !== undefined) update.model = change.model;
   return update;
 }
 

@@ -163,6 +163,8 @@ export interface StoredEnding {
   cancelReason?: string | null;
   /** A title for the run's session, set only if it has none. */
   title?: string;
+  /** The fallback model that took over from the run's model (see providers/fallback-model.ts). */
+  fallbackModel?: string;
 }
 
 /**
@@ -188,6 +190,7 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
       checkpoint: kept,
       parked: null,
       cancelReason: ending.cancelReason ?? null,
+      ...(ending.fallbackModel ? { model: ending.fallbackModel } : {}),
     }, run.lease);
     const keep = status === 'completed' || output.parts.length > 0;
     if (!run.sessionId || !keep) return false;
