@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { type ContextWindowOverrides, parseContextWindows } from './providers/context-windows.js';
 import type { ResiliencePolicy } from './providers/resilient-model.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -77,6 +78,17 @@ const Environment = z.object({
   THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
+  /** Context windows, tokens, where the known ones are wrong or unknown: `provider/model=tokens` or `provider/*=tokens`, comma-separated. */
+  THREADLINE_CONTEXT_WINDOWS: z
+    .string()
+    .default('')
+    .superRefine((text, context) => {
+      try {
+        parseContextWindows(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 /** Bounds that keep one user, or one answer, from exhausting the server. */
@@ -123,6 +135,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
+  /** Context windows set by THREADLINE_CONTEXT_WINDOWS (the rest are known per model family). */
+  contextWindows: ContextWindowOverrides;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -187,6 +201,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       idleTimeoutMs: env.THREADLINE_PROVIDER_IDLE_TIMEOUT_MS,
     },
     concurrency: concurrencyOf(environment, env.THREADLINE_CONCURRENCY),
+    contextWindows: parseContextWindows(env.THREADLINE_CONTEXT_WINDOWS),
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,

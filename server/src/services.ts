@@ -6,6 +6,7 @@ import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
 import { Cluster, instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
+import { contextWindowOf } from './providers/context-windows.js';
 import { createLogger } from './logger.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
@@ -75,7 +76,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
   const log: RunEventLog = config.redisUrl
     ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
     : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
-  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes };
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes, contextWindow: (modelId: string) => contextWindowOf(modelId, config.contextWindows) };
   const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, options });
   const { interrupted, resumed } = await engine.adoptOrphans(true);
   if (interrupted > 0) logger.warn({ interrupted }, 'runs left active by a stopped process are now interrupted');

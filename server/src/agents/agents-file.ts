@@ -21,7 +21,14 @@ const AgentEntry = z.strictObject({
   approval: z.array(z.string().min(1)).optional(),
   maxSteps: z.int().min(1).max(100).default(8),
   context: z
-    .strictObject({ lastMessages: z.int().positive().optional(), maxTokens: z.int().positive().optional() })
+    .strictObject({
+      lastMessages: z.int().positive().optional(),
+      maxTokens: z.int().positive().optional(),
+      /** The model's context window, tokens, when the server does not know it. */
+      windowTokens: z.int().min(256).max(100_000_000).optional(),
+      /** What happens to messages that do not fit: left out (`drop`, the default) or summarised. */
+      overflow: z.enum(['drop', 'summarize']).optional(),
+    })
     .optional(),
   /** Agents this one may hand the conversation to (a `handoff_to_<agent>` tool each). */
   handoffs: z.array(z.string().min(1)).optional(),

@@ -43,6 +43,8 @@ export interface RunEngineOptions {
   userShare: number;
   /** An answer is cut (finish reason `length`) at this many bytes. */
   maxAnswerBytes: number;
+  /** A model's context window, tokens (undefined: no limit); every request is kept inside it. */
+  contextWindow?: (modelId: string) => number | undefined;
 }
 
 export interface RunEngineDependencies {

@@ -12,7 +12,7 @@ import { setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
-import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
+import { type AgentOutput, AnswerBudget, type ContextLimits, ContextSummaries, TokenCalibration, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
 import { answerStatus, assistantMessage, beginRun, Checkpoints, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
@@ -24,7 +24,7 @@ export interface RunExecutorDependencies {
   agents: AgentRegistry;
   log: RunEventLog;
   logger: Logger;
-  options: { checkpointMs: number; maxRunMs: number; maxAnswerBytes: number };
+  options: { checkpointMs: number; maxRunMs: number; maxAnswerBytes: number; contextWindow?: (modelId: string) => number | undefined };
   gate: ApprovalGate;
   background: BackgroundTasks;
   /** Aborted when the server stops for good: end writes that wait for the database give up. */
@@ -42,9 +42,14 @@ export interface RunExecutorDependencies {
 export class RunExecutor {
   /** Every streaming run's checkpoints, written together. */
   private readonly checkpoints: Checkpoints;
+  /** What keeps requests inside their model's window (calibrated from reported usage, for every run). */
+  private readonly contextLimits: ContextLimits | undefined;
+  private readonly summaries = new ContextSummaries();
 
   constructor(private readonly deps: RunExecutorDependencies) {
     this.checkpoints = new Checkpoints(deps.db, deps.options.checkpointMs, deps.logger);
+    const { contextWindow } = deps.options;
+    this.contextLimits = contextWindow ? { windowOf: contextWindow, calibration: new TokenCalibration() } : undefined;
   }
 
   /**
@@ -108,6 +113,8 @@ export class RunExecutor {
           handoff,
           awaitApprovals,
           isAllowed: (tool) => run.allowedTools.has(tool),
+          ...(this.contextLimits ? { contextLimits: this.contextLimits } : {}),
+          summaries: this.summaries,
           // A run resumed after a pause has used part of its budget already.
           budget: new AnswerBudget(Math.max(0, options.maxAnswerBytes - Buffer.byteLength(JSON.stringify(output.parts)))),
           ...(resume ? { resume } : {}),

@@ -1,6 +1,6 @@
 import type { ModelMessage, ModelToolCall } from '../../providers/types.js';
 import { mayNeedApproval } from '../../agents/approval.js';
-import { applyContextPolicy } from './context-window.js';
+import { fitRequest } from './context-budget.js';
 import { streamModelStep } from './model-step.js';
 import { runTool } from './tools.js';
 import type { AgentLoopOptions, AgentOutput } from './types.js';
@@ -23,9 +23,10 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
   const question = options.messages.findLast((message) => message.role === 'user')?.content ?? '';
 
   emit({ type: 'agent-change', agent: 'planner' });
-  const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
+  const fit = (system: string, messages: ModelMessage[]) => fitRequest({ agent, model, system, messages, limits: options.contextLimits, summaries: options.summaries, signal });
+  const planner = await fit(PLANNER_INSTRUCTIONS, options.messages);
   const budget = options.budget ? { budget: options.budget } : {};
-  const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning', ...budget });
+  const plan = await streamModelStep(model, { system: planner.system, messages: planner.messages, signal }, output, emit, { textAs: 'reasoning', ...budget });
   if (plan.cut) return;
   const queries = deriveQueries(plan.text, question);
 
@@ -60,9 +61,9 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
   }
 
   emit({ type: 'agent-change', agent: 'writer' });
-  const writerMessages = applyContextPolicy(messages, agent.context, { system: agent.instructions });
+  const writer = await fit(agent.instructions, messages);
   const maxOutputTokens = agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {};
-  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal, ...maxOutputTokens }, output, emit, budget);
+  await streamModelStep(model, { system: writer.system, messages: writer.messages, signal, ...maxOutputTokens }, output, emit, budget);
 }
 
 /**

@@ -3,6 +3,8 @@ import type { AgentDefinition } from '../../agents/types.js';
 import type { ChatModel, ModelMessage } from '../../providers/types.js';
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
+import type { ContextLimits } from './context-budget.js';
+import type { ContextSummaries } from './context-summary.js';
 
 /** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
 export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
@@ -42,6 +44,10 @@ export interface AgentLoopOptions {
   isAllowed?: (toolName: string) => boolean;
   /** The room the answer has left; it ends (finish reason `length`) where that runs out. */
   budget?: AnswerBudget;
+  /** Keeps every request inside its model's context window (absent: only the agent's own policy). */
+  contextLimits?: ContextLimits;
+  /** Writes summaries of what does not fit, for agents with `context.overflow: summarize`. */
+  summaries?: ContextSummaries;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
 }
