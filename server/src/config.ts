@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type ContextWindowOverrides, parseContextWindows } from './providers/context-windows.js';
 import type { ResiliencePolicy } from './providers/resilient-model.js';
+import { DEFAULT_WEB_SEARCH_URLS, type WebSearchSettings } from './web-search/web-search.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -78,6 +79,12 @@ const Environment = z.object({
   THREADLINE_INSTANCE_TTL_MS: positiveInt.default(15_000),
   /** Agents and MCP servers, YAML or JSON (default: `<dataDir>/agents.yaml` when it exists). */
   THREADLINE_AGENTS_FILE: optionalText,
+  /** The web search API of the `web_search` tool: searxng (default when a URL is set), brave or tavily. */
+  THREADLINE_WEB_SEARCH_PROVIDER: z.preprocess(emptyIsUnset, z.enum(['searxng', 'brave', 'tavily']).optional()),
+  /** Its root URL: a SearXNG instance (required for searxng), or another Brave / Tavily endpoint. */
+  THREADLINE_WEB_SEARCH_URL: optionalUrl,
+  /** Brave's subscription token or Tavily's API key. */
+  THREADLINE_WEB_SEARCH_API_KEY: optionalText,
   /** Context windows, tokens, where the known ones are wrong or unknown: `provider/model=tokens` or `provider/*=tokens`, comma-separated. */
   THREADLINE_CONTEXT_WINDOWS: z
     .string()
@@ -137,6 +144,8 @@ export interface Config {
   agentsFile: string | undefined;
   /** Context windows set by THREADLINE_CONTEXT_WINDOWS (the rest are known per model family). */
   contextWindows: ContextWindowOverrides;
+  /** The web search behind `web_search`; undefined: not configured (research searches history). */
+  webSearch: WebSearchSettings | undefined;
 }
 
 /** Each provider's settings, present only when configured. */
@@ -164,6 +173,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  const webSearch = webSearchOf(env);
   const dataDir = resolve(env.THREADLINE_DATA_DIR);
   const defaultAgentsFile = join(dataDir, 'agents.yaml');
   const providers: ProviderSettings = {
@@ -202,6 +212,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     concurrency: concurrencyOf(environment, env.THREADLINE_CONCURRENCY),
     contextWindows: parseContextWindows(env.THREADLINE_CONTEXT_WINDOWS),
+    webSearch,
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
@@ -231,4 +242,18 @@ function concurrencyOf(environment: Record<string, string | undefined>, fallback
     }
     return limit;
   };
+}
+
+/** The web search settings, or undefined when none is configured; throws when they are incomplete. */
+function webSearchOf(env: z.infer<typeof Environment>): WebSearchSettings | undefined {
+  const url = env.THREADLINE_WEB_SEARCH_URL;
+  const apiKey = env.THREADLINE_WEB_SEARCH_API_KEY;
+  const provider = env.THREADLINE_WEB_SEARCH_PROVIDER ?? (url ? 'searxng' : undefined);
+  if (!provider) return undefined;
+  if (provider === 'searxng') {
+    if (!url) throw new Error('invalid configuration:\n  THREADLINE_WEB_SEARCH_URL: SearXNG needs the URL of its instance');
+    return { provider, url, ...(apiKey ? { apiKey } : {}) };
+  }
+  if (!apiKey) throw new Error(`invalid configuration:\n  THREADLINE_WEB_SEARCH_API_KEY: ${provider} needs an API key`);
+  return { provider, url: url ?? DEFAULT_WEB_SEARCH_URLS[provider], apiKey };
 }

@@ -7,6 +7,7 @@ import { AgentRegistry } from './agents/registry.js';
 import { Cluster, instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
 import { contextWindowOf } from './providers/context-windows.js';
+import { createWebSearch } from './web-search/web-search.js';
 import { createLogger } from './logger.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
@@ -61,7 +62,7 @@ export async function createServices(config: Config, logger: Logger = createLogg
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
   let agents: AgentRegistry;
   try {
-    const tools = builtInTools(db);
+    const tools = builtInTools(db, config.webSearch ? createWebSearch(config.webSearch) : undefined);
     const definitions = file ? agentsWithFile(builtInAgents(tools), file, { builtInTools: tools, mcp }) : builtInAgents(tools);
     agents = new AgentRegistry(definitions, config.defaultModel);
   } catch (error) {

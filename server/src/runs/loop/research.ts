@@ -63,7 +63,32 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
   emit({ type: 'agent-change', agent: 'writer' });
   const writer = await fit(agent.instructions, messages);
   const maxOutputTokens = agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {};
-  await streamModelStep(model, { system: writer.system, messages: writer.messages, signal, ...maxOutputTokens }, output, emit, budget);
+  const written = await streamModelStep(model, { system: writer.system, messages: writer.messages, signal, ...maxOutputTokens }, output, emit, budget);
+  if (!written.cut) appendSources(output, emit, messages);
+}
+
+/**
+ * Ends the answer with the pages the searches found (each URL once, in the order found), so it
+ * always says where its facts may come from, whatever the writer cited.
+ */
+function appendSources(output: AgentOutput, emit: AgentLoopOptions['emit'], messages: ModelMessage[]): void {
+  const sources = new Map<string, string>();
+  for (const message of messages) {
+    if (message.role !== 'tool' || message.isError) continue;
+    const results = (message.output as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results)) continue;
+    for (const result of results as { url?: unknown; title?: unknown }[]) {
+      if (typeof result.url === 'string' && /^https?:\/\//.test(result.url) && !sources.has(result.url)) sources.set(result.url, typeof result.title === 'string' && result.title ? result.title : result.url);
+    }
+  }
+  if (sources.size === 0) return;
+  const list = [...sources].map(([url, title]) => `- [${title.replace(/[[\]]/g, '')}](${url})`).join('\n');
+  const text = `${output.text.trim() ? '\n\n' : ''}Sources:\n${list}`;
+  output.text += text;
+  const last = output.parts.at(-1);
+  if (last?.type === 'text') last.text += text;
+  else output.parts.push({ type: 'text', text });
+  emit({ type: 'text-delta', delta: text });
 }
 
 /**
