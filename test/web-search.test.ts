@@ -55,7 +55,7 @@ describe('web_search and the research agent', () => {
     const viaBrave = await braveServer.client.chat.send.mutate({ newSession: true, agent: 'assistant', content: '/tool web_search {"query": "lisbon trams", "count": 2}' });
     const braveResult = viaBrave.message.parts.find((part) => part.type === 'tool-result');
     expect(braveResult).toMatchObject({ isError: false });
-    expect(urlsOf(braveResult!.type === 'tool-result' && braveResult.output)).toEqual([LISBON_TRAMS, 'https://www.lonelyplanet.com/portugal/lisbon']);
+    expect(urlsOf(braveResult?.type === 'tool-result' && braveResult.output)).toEqual([LISBON_TRAMS, 'https://www.lonelyplanet.com/portugal/lisbon']);
     // Brave's <strong> highlights are left out of the snippet.
     expect(JSON.stringify(braveResult)).not.toContain('<strong>');
     expect(new URL(brave.requests[0]!.target, 'http://x').searchParams.get('count')).toBe('2');
@@ -66,7 +66,7 @@ describe('web_search and the research agent', () => {
     });
     const viaTavily = await tavilyServer.client.chat.send.mutate({ newSession: true, agent: 'assistant', content: '/tool web_search {"query": "porto wine"}' });
     const tavilyResult = viaTavily.message.parts.find((part) => part.type === 'tool-result');
-    expect(urlsOf(tavilyResult!.type === 'tool-result' && tavilyResult.output)).toEqual([PORTO_WINE]);
+    expect(urlsOf(tavilyResult?.type === 'tool-result' && tavilyResult.output)).toEqual([PORTO_WINE]);
     expect(tavily.requests[0]!.body).toMatchObject({ query: 'porto wine', max_results: 5 });
 
     await using wrongKey = await startTestServer({
