@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentDefinition } from '../server/src/agents/types.js';
+import { countAnthropicPromptTokens, startAnthropicFake } from './fakes/anthropic.js';
 import { countPromptTokens, startOpenAIFake } from './fakes/openai.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -67,6 +68,24 @@ describe('context by tokens, by default', () => {
     expect(last.messages.findLast((message: WireMessage) => message.role === 'user').content).toBe(question(36));
     expect(JSON.stringify(last.messages)).not.toContain('Question 1:');
     expect(countPromptTokens(last)).toBeGreaterThan(WINDOW * 0.5);
+  });
+
+  it('holds for Anthropic too, whose tokenizer counts more and which counts max_tokens against the window', async () => {
+    const window = 8_000;
+    await using anthropic = await startAnthropicFake({ contextWindow: window });
+    anthropic.script({ text: [ANSWER] });
+    await using t = await startTestServer({
+      environment: { ANTHROPIC_API_KEY: 'sk-ant-window', ANTHROPIC_BASE_URL: anthropic.url, THREADLINE_MODEL: 'anthropic/claude-test', THREADLINE_CONTEXT_WINDOWS: `anthropic/claude-test=${window}` },
+    });
+    const session = await t.client.sessions.create.mutate({});
+    for (let index = 1; index <= 30; index++) {
+      const answer = await t.client.chat.send.mutate({ sessionId: session.id, content: question(index) });
+      expect(answer.error).toBeNull();
+    }
+    const requests = anthropic.requests.filter((request) => request.path === '/v1/messages').map((request) => request.body);
+    for (const body of requests) expect(countAnthropicPromptTokens(body) + body.max_tokens).toBeLessThanOrEqual(window);
+    expect(requests.at(-1).messages.at(-1).content).toEqual([{ type: 'text', text: question(30) }]);
+    expect(JSON.stringify(requests.at(-1).messages)).not.toContain('Question 1:');
   });
 
   it('the same session against a server that believes the window is larger fails with context_length (the fake enforces it)', async () => {

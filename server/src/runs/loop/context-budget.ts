@@ -1,6 +1,6 @@
 import type { AgentContextPolicy } from '../../agents/context-policy.js';
 import type { AgentDefinition } from '../../agents/types.js';
-import { THINKING_BUDGET_TOKENS } from '../../providers/anthropic/anthropic-chat-model.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, THINKING_BUDGET_TOKENS } from '../../providers/anthropic/anthropic-chat-model.js';
 import type { ChatModel, ModelMessage, ModelTool } from '../../providers/types.js';
 import { SUMMARY_HEADING, SUMMARY_TOKENS, type ContextSummaries } from './context-summary.js';
 import { estimateRequestTokens, estimateTokens, fitContext } from './context-window.js';
@@ -15,7 +15,7 @@ export interface ContextLimits {
 }
 
 /** The answer's room when the agent does not say: what Threadline asks Anthropic for by default. */
-const DEFAULT_ANSWER_TOKENS = 4_096;
+const DEFAULT_ANSWER_TOKENS = DEFAULT_MAX_OUTPUT_TOKENS;
 /** Kept free for what the estimate misses (message framing the provider adds, tool-call syntax). */
 const SAFETY_MARGIN = 0.05;
 
@@ -29,7 +29,10 @@ export function windowPolicy(agent: AgentDefinition, modelId: string, limits: Co
   const window = policy?.windowTokens ?? limits?.windowOf(modelId);
   if (!limits || window === undefined) return policy;
   const thinking = agent.reasoning ? THINKING_BUDGET_TOKENS[agent.reasoning] : 0;
-  const answer = Math.min(Math.floor(window / 4), (agent.maxOutputTokens ?? DEFAULT_ANSWER_TOKENS) + thinking);
+  // A limit the request sends (the agent's, or Anthropic's default, which it always sends) is room
+  // the provider counts against the window in full; without one, the answer's room is a guess.
+  const sent = agent.maxOutputTokens ?? (modelId.startsWith('anthropic/') ? DEFAULT_ANSWER_TOKENS : undefined);
+  const answer = sent !== undefined ? sent + thinking : Math.min(Math.floor(window / 4), DEFAULT_ANSWER_TOKENS + thinking);
   const budget = Math.floor((window * (1 - SAFETY_MARGIN) - answer) / limits.calibration.ratio(modelId));
   return { ...policy, maxTokens: Math.max(1, Math.min(policy?.maxTokens ?? Number.POSITIVE_INFINITY, budget)) };
 }
