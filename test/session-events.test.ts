@@ -145,6 +145,9 @@ describe('sessions.events over a connection that drops', () => {
     const second = await server.client.chat.send.mutate({ sessionId: session.id, content: '/long 10' });
     await done;
     expect(proxy.connections()).toBeGreaterThanOrEqual(2);
+    // Nothing is left listening once the follower has gone.
+    await expect.poll(() => server.server.services.engine.followerCount()).toBe(0);
+    await expect.poll(() => server.server.services.log.readerCount()).toBe(0);
     for (const run of [first, second]) {
       const ofRun = received.filter((event) => event.data.runId === run.runId);
       expect(ofRun.map((event) => event.data.eventId)).toEqual(ofRun.map((_, index) => index + 1));
