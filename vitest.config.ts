@@ -5,8 +5,8 @@ import { PATIENCE_MS, POLL_INTERVAL_MS, TEST_TIMEOUT_MS } from './test/helpers/p
 export default defineConfig({
   // Tests run in Node (Vite's server environment) and use @threadline/client from source through its
   // `@threadline/source` export, as tsc does (customConditions): no test waits for, or races, its build.
-  // Without Vite's `module` condition: @opentelemetry/api's `module` build (which the Anthropic SDK
-  // imports) names files without their extension, which Node cannot load; packages resolve as Node does.
+  // Without `module`, which Node itself never uses: @opentelemetry/* point it at ESM builds whose
+  // extensionless imports Node cannot load.
   ssr: { resolve: { conditions: ['@threadline/source', ...defaultServerConditions.filter((condition) => condition !== 'module')] } },
   test: {
     include: [
