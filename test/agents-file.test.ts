@@ -126,6 +126,7 @@ describe('the agents file', () => {
       name: 'chat',
       description: 'A terse chat.',
       model: 'local/echo',
+      fallbacks: [],
       tools: [{ name: 'current_time', description: expect.any(String), needsApproval: false }],
       handoffs: ['counter'],
       workflow: 'tools',

@@ -10,7 +10,7 @@ describe('agents and built-in tools', () => {
     expect(agents.map((agent) => agent.name)).toEqual(['chat', 'assistant', 'research']);
     const assistant = await t.client.agents.get.query({ agent: 'assistant' });
     expect(assistant.tools.map((tool) => tool.name)).toEqual(['calculator', 'current_time', 'search_history']);
-    expect(assistant).toMatchObject({ model: 'local/echo', handoffs: [], workflow: 'tools', maxSteps: 8, context: null, suggestions: false, reasoning: null, titles: 'words' });
+    expect(assistant).toMatchObject({ model: 'local/echo', handoffs: [], workflow: 'tools', maxSteps: 8, context: null, suggestions: true, reasoning: null, titles: 'words' });
     expect((await t.client.agents.get.query({ agent: 'research' })).workflow).toBe('research');
     await expect(t.client.agents.get.query({ agent: 'nobody' })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
   });

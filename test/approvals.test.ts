@@ -13,10 +13,10 @@ import { freePort, startServerProcess } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { collectEvents, textOf, type ReceivedEvent } from './helpers/stream.js';
 
-/** An assistant whose calculator asks first; the clock does not. */
+/** An assistant whose calculator asks first; the clock does not (no follow-up suggestions: the tests count provider requests). */
 function guarded(t: TestServer, extra: Partial<AgentDefinition> = {}): AgentDefinition {
   const assistant = t.server.services.agents.get('assistant');
-  const agent: AgentDefinition = { ...assistant, name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'], ...extra };
+  const agent: AgentDefinition = { ...assistant, name: 'guarded', description: 'Asks before it calculates.', approval: ['calculator'], suggestions: false, ...extra };
   t.server.services.agents.register(agent);
   return agent;
 }

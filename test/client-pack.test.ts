@@ -213,6 +213,7 @@ describe('@threadline/client as a packed npm package', () => {
       'limits',
       'reduceAnswer',
       'runEvents',
+      'sessionEvents',
       'streamChat',
     ]);
   }, 60_000);

@@ -83,6 +83,12 @@ function idCalls(ids: { sessionId: string; runId: string; messageId?: string }):
     'runs.events': (client) => follow((handlers) => client.runs.events.subscribe({ runId }, handlers)),
     'runs.events (resume)': (client) =>
       follow((handlers) => client.runs.events.subscribe({ runId, lastEventId: '1' }, handlers)),
+    'sessions.events': (client) =>
+      follow((handlers) => client.sessions.events.subscribe({ sessionId }, { ...handlers, onData: ({ data }) => handlers.onData({ id: '', data: data.event }) })),
+    'sessions.events (resume)': (client) =>
+      follow((handlers) =>
+        client.sessions.events.subscribe({ sessionId, lastEventId: `${runId}~${runId}.1` }, { ...handlers, onData: ({ data }) => handlers.onData({ id: '', data: data.event }) }),
+      ),
   };
 }
 

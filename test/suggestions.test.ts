@@ -65,10 +65,12 @@ describe('suggested follow-ups', () => {
     const single = await t.client.chat.send.mutate({ sessionId: failed.sessionId!, agent: 'curious', content: 'more' });
     expect(single).toMatchObject({ status: 'completed', message: { suggestions: [] } });
 
-    const local = await t.client.chat.send.mutate({ newSession: { title: 'y' }, agent: 'curious-local', content: 'hello' });
-    expect(local).toMatchObject({ status: 'completed', message: { content: 'Echo: hello', suggestions: [] } });
+    // The built-in model makes two from the question, without a request (so they can be seen offline).
+    const local = await t.client.chat.send.mutate({ newSession: { title: 'y' }, agent: 'curious-local', content: '/long 3 hello there' });
+    const expected = ['Can you tell me more about “hello there”?', 'What else should I know about “hello there”?'];
+    expect(local).toMatchObject({ status: 'completed', message: { suggestions: expected } });
     const { messages } = await t.client.sessions.history.query({ sessionId: local.sessionId! });
-    expect(messages[1]!.suggestions).toEqual([]);
+    expect(messages[1]!.suggestions).toEqual(expected);
   });
 
   it('makes none for agents without suggestions', async () => {

@@ -43,6 +43,8 @@ export class AnswerRenderer {
         return this.line(this.style.notice(`(queued: position ${event.position})`));
       case 'agent-change':
         return this.line(this.style.notice(`(agent ${event.agent} answers)`));
+      case 'model-fallback':
+        return this.line(this.style.notice(`(${event.from} failed: ${event.code}; ${event.to} answers)`));
       case 'run-error':
         return this.line(this.style.error(event.code === 'quota_exceeded' ? describeRunError(event) : `error (${event.code}): ${event.message}${event.retryable ? ' (you can try again)' : ''}`));
       case 'run-cancel':

@@ -30,7 +30,7 @@ export interface AnswerState {
   sessionId: string | null;
   /** The agent answering now: the run's (`run-start`), then the one that took over (`agent-change`). */
   agent: string | null;
-  /** The `provider/model` the run started with. */
+  /** The `provider/model` answering: the run's (`run-start`), then the fallback that took over (`model-fallback`). */
   model: string | null;
   /** The agents that took over, in order (handoffs, research stages). */
   agentChanges: readonly string[];
@@ -101,6 +101,8 @@ export function reduceAnswer(state: AnswerState, event: StreamEvent): AnswerStat
       return { ...state, status: 'queued', queuePosition: event.position };
     case 'agent-change':
       return { ...state, agent: event.agent, agentChanges: [...state.agentChanges, event.agent] };
+    case 'model-fallback':
+      return { ...state, model: event.to };
     case 'reasoning-delta':
       return { ...state, status: 'streaming', queuePosition: null, reasoning: state.reasoning + event.delta };
     case 'text-delta':

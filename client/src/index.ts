@@ -9,6 +9,7 @@ export {
   type ToolCallState,
 } from './answer-state.js';
 export { runEvents, type RunEventsOptions } from './run-events.js';
+export { sessionEvents, type FollowedSessionEvent, type SessionEventsOptions } from './session-events.js';
 export { streamChat, type ChatStream, type StreamChatInput, type StreamChatOptions, type StreamChatResult } from './stream-chat.js';
 export type {
   Agent,
@@ -25,6 +26,7 @@ export type {
   SearchHit,
   Session,
   SessionExport,
+  SessionEvent,
   StreamEvent,
   StreamEventOf,
   StreamEventType,

@@ -33,6 +33,8 @@ export type ToolApproval = shared.ToolApproval;
 export type Agent = shared.Agent;
 /** Every event a run streams, keyed on `type`. */
 export type StreamEvent = shared.StreamEvent;
+/** One event of one run of a followed session (sessions.events). */
+export type SessionEvent = shared.SessionEvent;
 /** Token counts of one model answer (or the sum over a run's steps). */
 export type Usage = shared.Usage;
 /** A session as `sessions.export` writes it in JSON and `sessions.import` reads it (versioned, every branch). */

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { type ContextWindowOverrides, parseContextWindows } from './providers/context-windows.js';
 import type { ResiliencePolicy } from './providers/resilient-model.js';
+import { DEFAULT_WEB_SEARCH_URLS, type WebSearchSettings } from './web-search/web-search.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -116,6 +118,23 @@ const Environment = z.object({
   THREADLINE_PRICES_FILE: optionalText,
   /** A run started through `/api/chat` whose last reader left is cancelled unless one comes back (a reload resumes) within this long, ms. */
   THREADLINE_CHAT_RESUME_GRACE_MS: positiveInt.default(5_000),
+  /** The web search API of the `web_search` tool: searxng (default when a URL is set), brave or tavily. */
+  THREADLINE_WEB_SEARCH_PROVIDER: z.preprocess(emptyIsUnset, z.enum(['searxng', 'brave', 'tavily']).optional()),
+  /** Its root URL: a SearXNG instance (required for searxng), or another Brave / Tavily endpoint. */
+  THREADLINE_WEB_SEARCH_URL: optionalUrl,
+  /** Brave's subscription token or Tavily's API key. */
+  THREADLINE_WEB_SEARCH_API_KEY: optionalText,
+  /** Context windows, tokens, where the known ones are wrong or unknown: `provider/model=tokens` or `provider/*=tokens`, comma-separated. */
+  THREADLINE_CONTEXT_WINDOWS: z
+    .string()
+    .default('')
+    .superRefine((text, context) => {
+      try {
+        parseContextWindows(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 const enabled = (flag: string) => flag === '1' || flag === 'true';
@@ -178,6 +197,10 @@ export interface Config {
   pricesFile: string | undefined;
   /** `/api/chat`: how long a run without readers waits for one to come back before it is cancelled, ms. */
   chatResumeGraceMs: number;
+  /** Context windows set by THREADLINE_CONTEXT_WINDOWS (the rest are known per model family). */
+  contextWindows: ContextWindowOverrides;
+  /** The web search behind `web_search`; undefined: not configured (research searches history). */
+  webSearch: WebSearchSettings | undefined;
 }
 
 /** The retention policy (THREADLINE_RETENTION_*): how long each kind is kept, ms; undefined keeps it forever. */
@@ -235,6 +258,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const env = parsed.data;
+  const webSearch = webSearchOf(env);
   const dataDir = resolve(env.THREADLINE_DATA_DIR);
   const defaultAgentsFile = join(dataDir, 'agents.yaml');
   const providers: ProviderSettings = {
@@ -272,6 +296,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       idleTimeoutMs: env.THREADLINE_PROVIDER_IDLE_TIMEOUT_MS,
     },
     concurrency: concurrencyOf(environment, env.THREADLINE_CONCURRENCY),
+    contextWindows: parseContextWindows(env.THREADLINE_CONTEXT_WINDOWS),
+    webSearch,
     maxRunMs: env.THREADLINE_MAX_RUN_MS,
     approvalTimeoutMs: env.THREADLINE_APPROVAL_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
@@ -323,4 +349,18 @@ function concurrencyOf(environment: Record<string, string | undefined>, fallback
     }
     return limit;
   };
+}
+
+/** The web search settings, or undefined when none is configured; throws when they are incomplete. */
+function webSearchOf(env: z.infer<typeof Environment>): WebSearchSettings | undefined {
+  const url = env.THREADLINE_WEB_SEARCH_URL;
+  const apiKey = env.THREADLINE_WEB_SEARCH_API_KEY;
+  const provider = env.THREADLINE_WEB_SEARCH_PROVIDER ?? (url ? 'searxng' : undefined);
+  if (!provider) return undefined;
+  if (provider === 'searxng') {
+    if (!url) throw new Error('invalid configuration:\n  THREADLINE_WEB_SEARCH_URL: SearXNG needs the URL of its instance');
+    return { provider, url, ...(apiKey ? { apiKey } : {}) };
+  }
+  if (!apiKey) throw new Error(`invalid configuration:\n  THREADLINE_WEB_SEARCH_API_KEY: ${provider} needs an API key`);
+  return { provider, url: url ?? DEFAULT_WEB_SEARCH_URLS[provider], apiKey };
 }

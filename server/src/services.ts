@@ -8,6 +8,8 @@ import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
 import { Cluster, instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
+import { contextWindowOf } from './providers/context-windows.js';
+import { createWebSearch } from './web-search/web-search.js';
 import { createLogger } from './logger.js';
 import { createProviderRegistry } from './providers/index.js';
 import { McpServers } from './mcp/mcp-servers.js';
@@ -90,7 +92,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   const mcp = await McpServers.connect(file?.mcpServers ?? {}, logger);
   let agents: AgentRegistry;
   try {
-    const tools = builtInTools(db);
+    const tools = builtInTools(db, config.webSearch ? createWebSearch(config.webSearch) : undefined);
     const definitions = file ? agentsWithFile(builtInAgents(tools), file, { builtInTools: tools, mcp, providers: providers.list().map((provider) => provider.name) }) : builtInAgents(tools);
     agents = new AgentRegistry(definitions, config.defaultModel);
   } catch (error) {
@@ -106,7 +108,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   const log: RunEventLog = config.redisUrl
     ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
     : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
-  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes };
+  const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes, contextWindow: (modelId: string) => contextWindowOf(modelId, config.contextWindows) };
   const limiter = new UserLimiter({ db, defaults: config.userLimits, ...(cluster ? { redis: cluster.connection } : {}), keyPrefix: config.redisPrefix, leaseTtlMs: config.instanceTtlMs, logger });
   const budgets = new Budgets({ db, prices, limitsOf: (userId) => limiter.limitsOf(userId), logger });
   const engine = new RunEngine({ instanceId, ...(cluster ? { cluster } : {}), db, providers, agents, log, logger, observer: observability.observer, options, prices, limiter, budgets });

@@ -20,6 +20,8 @@ export const Agent = z.object({
   description: z.string(),
   /** Its default `provider/model`. */
   model: z.string(),
+  /** Models that take over, in order, when its model fails before its first token. */
+  fallbacks: z.array(z.string()),
   tools: z.array(ToolInfo),
   /** Agents it may hand the conversation to. */
   handoffs: z.array(z.string()),
@@ -28,7 +30,16 @@ export const Agent = z.object({
   /** Most model calls in one run. */
   maxSteps: z.number().int().positive(),
   /** Which history a request carries; null: all of it. */
-  context: z.object({ lastMessages: z.number().int().positive().optional(), maxTokens: z.number().int().positive().optional() }).nullable(),
+  context: z
+    .object({
+      lastMessages: z.number().int().positive().optional(),
+      maxTokens: z.number().int().positive().optional(),
+      /** The model's context window it assumes, tokens (else the server's knowledge of the model). */
+      windowTokens: z.number().int().positive().optional(),
+      /** Older messages that do not fit are left out (`drop`) or summarised. */
+      overflow: z.enum(['drop', 'summarize']).optional(),
+    })
+    .nullable(),
   /** Whether its answers end with suggested follow-up questions. */
   suggestions: z.boolean(),
   /** How hard the model thinks before answering (extended thinking, reasoning effort); null: the model's default. */

@@ -27,6 +27,11 @@ const chatFields = {
   agent: AgentName.optional(),
   /** Answer with this `provider/model` (default: the session's, else the agent's). */
   model: ModelId.optional(),
+  /**
+   * Models that take over, in order, when the model fails before its first token (429 after
+   * retries, 5xx, unreachable, a refused key); default: the agent's `fallbacks`.
+   */
+  fallbacks: z.array(ModelId).max(limits.fallbackModels).optional(),
   /** Admission priority when the provider is busy: 1 first .. 10 last (default 5). */
   priority: z.number().int().min(1).max(10).optional(),
 };

@@ -61,6 +61,20 @@ export const RunErrorEvent = z.object({
   message: z.string(),
   retryable: z.boolean(),
 });
+/**
+ * The model failed before its first token (after its retries) and the next of its fallbacks takes
+ * over; the rest of the run, the stored message and the run record name `to`.
+ */
+export const ModelFallbackEvent = z.object({
+  type: z.literal('model-fallback'),
+  /** The `provider/model` that failed. */
+  from: z.string(),
+  /** The `provider/model` answering from now on. */
+  to: z.string(),
+  /** How `from` failed. */
+  code: RunErrorCode,
+  message: z.string(),
+});
 /** Terminal: the run was cancelled. */
 export const RunCancelEvent = z.object({ type: z.literal('run-cancel'), reason: z.string() });
 
@@ -69,6 +83,7 @@ export const StreamEvent = z.discriminatedUnion('type', [
   RunStartEvent,
   RunQueuedEvent,
   AgentChangeEvent,
+  ModelFallbackEvent,
   ReasoningDeltaEvent,
   TextDeltaEvent,
   ToolCallEvent,

@@ -12,3 +12,4 @@ export * from './usage.js';
 export * from './message-actions.js';
 export * from './search.js';
 export * from './session-export.js';
+export * from './session-events.js';

@@ -16,4 +16,6 @@ export const limits = {
   inputDepth: 32,
   /** Largest HTTP request body the server reads, in bytes. */
   httpBodyBytes: 1024 * 1024,
+  /** Most fallback models a request or an agent may name. */
+  fallbackModels: 4,
 } as const;

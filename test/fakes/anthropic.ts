@@ -26,7 +26,30 @@ export function anthropicErrorBody(type: string, message: string): unknown {
  * GET /v1/models lists `models`. Like the real API it answers 401 without a key and 400 without
  * `anthropic-version`. Point the SDK's `baseURL` at `fake.url` (no `/v1`).
  */
-export function startAnthropicFake(options: { models?: AnthropicFakeModel[] } = {}): Promise<FakeServer> {
+/**
+ * The Anthropic fake's tokenizer: characters / 2.8 of the system prompt, every content block's
+ * text, tool input and tool result, plus 3 per message, and of the tool definitions (Claude's
+ * tokenizer makes more tokens of a text than OpenAI's, and than Threadline's characters / 4).
+ */
+export function countAnthropicPromptTokens(body: any): number {
+  const system = typeof body?.system === 'string' ? body.system : JSON.stringify(body?.system ?? '');
+  let characters = system.length;
+  let tokens = 0;
+  for (const message of body?.messages ?? []) {
+    const blocks = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
+    for (const block of blocks) characters += (block.text ?? block.thinking ?? JSON.stringify(block.input ?? block.content ?? '')).length;
+    tokens += 3;
+  }
+  if (body?.tools) characters += JSON.stringify(body.tools).length;
+  return tokens + Math.ceil(characters / 2.8);
+}
+
+/**
+ * A fake Anthropic API; with `contextWindow`, a request whose prompt (by countAnthropicPromptTokens)
+ * and `max_tokens` pass it gets Anthropic's 400 (`prompt is too long: …`, or `input length and
+ * max_tokens exceed context limit: …`), and one within it reports its prompt tokens as `input_tokens`.
+ */
+export function startAnthropicFake(options: { models?: AnthropicFakeModel[]; contextWindow?: number } = {}): Promise<FakeServer> {
   const models = options.models ?? ANTHROPIC_FAKE_MODELS;
   return startFakeServer(async (request, response, fake) => {
     if (!request.headers['x-api-key'] && !request.headers.authorization) {
@@ -41,7 +64,18 @@ export function startAnthropicFake(options: { models?: AnthropicFakeModel[] } = 
         .end(JSON.stringify({ data: models, has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null }));
     }
     if (request.method === 'POST' && request.path === '/v1/messages') {
-      const turn = fake.nextTurn();
+      const promptTokens = countAnthropicPromptTokens(request.body);
+      const maxTokens = Number(request.body?.max_tokens ?? 0);
+      if (options.contextWindow !== undefined && promptTokens + maxTokens > options.contextWindow) {
+        // Anthropic's two refusals: the prompt alone is too long, or with the answer's room it is.
+        const message =
+          promptTokens > options.contextWindow
+            ? `prompt is too long: ${promptTokens} tokens > ${options.contextWindow} maximum`
+            : `input length and \`max_tokens\` exceed context limit: ${promptTokens} + ${maxTokens} > ${options.contextWindow}, decrease input length or \`max_tokens\` and try again`;
+        return sendError(response, { status: 400, body: anthropicErrorBody('invalid_request_error', message), headers: { 'request-id': requestId() } });
+      }
+      const next = fake.nextTurn();
+      const turn = options.contextWindow !== undefined && !next.usage ? { ...next, usage: { inputTokens: promptTokens, outputTokens: next.text?.length ?? 1 } } : next;
       if (turn.error) return sendError(response, { ...turn.error, headers: { 'request-id': requestId(), ...turn.error.headers } });
       if (request.body?.stream !== true) {
         return sendError(response, { status: 400, body: anthropicErrorBody('invalid_request_error', 'this fake only streams: set stream: true') });

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The request's target as sent: the path and its query string. */
+  target: string;
   headers: IncomingMessage['headers'];
   /** Parsed JSON body, or undefined for none. */
   body: any;
@@ -80,6 +82,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     const request: RecordedRequest = {
       method: incoming.method ?? 'GET',
       path: (incoming.url ?? '/').split('?')[0]!,
+      target: incoming.url ?? '/',
       headers: incoming.headers,
       body: text ? JSON.parse(text) : undefined,
       receivedAt: Date.now(),

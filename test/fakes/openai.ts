@@ -10,6 +10,28 @@ export interface OpenAIFakeOptions {
   apiKey?: string;
   /** The delta field reasoning goes in: DeepSeek's `reasoning_content` (default) or vLLM's `reasoning`. */
   reasoningField?: 'reasoning_content' | 'reasoning';
+  /**
+   * The model's context window, tokens: a request whose prompt (counted by `countPromptTokens`) and
+   * `max_tokens` pass it gets OpenAI's 400 `context_length_exceeded`; one within it reports its
+   * prompt tokens in its usage.
+   */
+  contextWindow?: number;
+}
+
+/**
+ * The fake's tokenizer: characters / 3 of every message's text, tool calls and tool results, plus
+ * 4 per message, and of the tool definitions; more tokens than Threadline's characters / 4
+ * estimate, as a real tokenizer often makes of code and JSON.
+ */
+export function countPromptTokens(body: any): number {
+  let tokens = 0;
+  for (const message of body?.messages ?? []) {
+    const text = typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? '');
+    const calls = (message.tool_calls ?? []).map((call: any) => call.id + call.function.name + call.function.arguments).join('');
+    tokens += Math.ceil((text.length + calls.length) / 3) + 4;
+  }
+  if (body?.tools) tokens += Math.ceil(JSON.stringify(body.tools).length / 3);
+  return tokens;
 }
 
 /** OpenAI's error bodies, as its API sends them, for `FakeTurn.error`. */
@@ -35,10 +57,10 @@ export const openAIErrors = {
     status,
     body: errorBody('The server had an error while processing your request. Sorry about that!', 'server_error', null),
   }),
-  contextLength: (): NonNullable<FakeTurn['error']> => ({
+  contextLength: (window = 128_000, tokens = 130_412): NonNullable<FakeTurn['error']> => ({
     status: 400,
     body: errorBody(
-      "This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+      `This model's maximum context length is ${window} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
       'invalid_request_error',
       'context_length_exceeded',
       'messages',
@@ -76,12 +98,17 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
       return;
     }
     if (request.method === 'POST' && path === '/chat/completions') {
+      const promptTokens = countPromptTokens(request.body);
+      if (options.contextWindow !== undefined && promptTokens + Number(request.body?.max_completion_tokens ?? request.body?.max_tokens ?? 0) > options.contextWindow) {
+        return sendError(response, openAIErrors.contextLength(options.contextWindow, promptTokens));
+      }
       const turn = fake.nextTurn();
       if (turn.error) return sendError(response, turn.error);
       if (request.body?.stream !== true) {
         return sendError(response, { status: 400, body: errorBody('this fake only answers streaming requests', 'invalid_request_error', null) });
       }
-      return streamTurn(request, response, turn, options.reasoningField ?? 'reasoning_content');
+      const counted = options.contextWindow !== undefined && !turn.usage ? { ...turn, usage: { inputTokens: promptTokens, outputTokens: turn.text?.length ?? 0 } } : turn;
+      return streamTurn(request, response, counted, options.reasoningField ?? 'reasoning_content');
     }
     sendError(response, { status: 404, body: errorBody(`Invalid URL (${request.method} ${request.path})`, 'invalid_request_error', null) });
   });

@@ -202,7 +202,7 @@ describe('Anthropic through the real server: the fault matrix', () => {
       { text: ['You are welcome.'] },
     );
     const { agents } = context.t.server.services;
-    agents.register({ ...agents.get('assistant'), name: 'thinker', reasoning: 'medium' });
+    agents.register({ ...agents.get('assistant'), name: 'thinker', reasoning: 'medium', suggestions: false });
     expect((await context.t.client.agents.get.query({ agent: 'thinker' })).reasoning).toBe('medium');
     const asked = await context.t.client.chat.send.mutate({ newSession: true, agent: 'thinker', content: 'what is 6 * 7?' });
     expect(asked).toMatchObject({ status: 'completed', message: { content: 'It is 42.' } });

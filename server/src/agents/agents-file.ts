@@ -13,13 +13,22 @@ const AgentEntry = z.strictObject({
   instructions: z.string().min(1),
   /** Default `provider/model`; unset, the server's default model. */
   model: z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo').optional(),
+  /** Models that take over, in order, when the model fails before its first token. */
+  fallbacks: z.array(z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo')).max(4).optional(),
   /** Built-in tool names, `<server>/<tool>` or `<server>/*`. */
   tools: z.array(z.string().min(1)).default([]),
   /** Which of those tools wait for the user's approval before each call (same references as `tools`). */
   approval: z.array(z.string().min(1)).optional(),
   maxSteps: z.int().min(1).max(100).default(8),
   context: z
-    .strictObject({ lastMessages: z.int().positive().optional(), maxTokens: z.int().positive().optional() })
+    .strictObject({
+      lastMessages: z.int().positive().optional(),
+      maxTokens: z.int().positive().optional(),
+      /** The model's context window, tokens, when the server does not know it. */
+      windowTokens: z.int().min(256).max(100_000_000).optional(),
+      /** What happens to messages that do not fit: left out (`drop`, the default) or summarised. */
+      overflow: z.enum(['drop', 'summarize']).optional(),
+    })
     .optional(),
   /** Agents this one may hand the conversation to (a `handoff_to_<agent>` tool each). */
   handoffs: z.array(z.string().min(1)).optional(),

@@ -70,6 +70,7 @@ function toAgentDefinition(entry: AgentsFileAgent, index: number, file: AgentsFi
     description: entry.description,
     instructions: entry.instructions,
     ...(entry.model ? { model: entry.model } : {}),
+    ...(entry.fallbacks?.length ? { fallbacks: entry.fallbacks } : {}),
     tools,
     maxSteps: entry.maxSteps,
     ...(entry.context ? { context: entry.context } : {}),

@@ -45,6 +45,7 @@ export class AgentRegistry {
       name: agent.name,
       description: agent.description,
       model: this.modelOf(agent),
+      fallbacks: agent.fallbacks ?? [],
       tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description, needsApproval: mayNeedApproval(agent, tool) })),
       handoffs: agent.handoffs ?? [],
       workflow: agent.workflow ?? 'tools',

@@ -40,6 +40,8 @@ export interface AgentDefinition {
   instructions: string;
   /** Default `provider/model`; undefined means the server's default model. */
   model?: string;
+  /** `provider/model`s that take over, in order, when the model fails before its first token (failover). */
+  fallbacks?: string[];
   tools: ToolDefinition[];
   /** Most model calls in one run (tool loop steps). */
   maxSteps: number;

@@ -11,6 +11,8 @@ export const ClusterCommand = z.discriminatedUnion('op', [
     runId: z.string(),
     decision: z.object({ approved: z.boolean(), callIds: z.array(z.string()).optional(), reason: z.string().optional(), always: z.boolean().optional() }),
   }),
+  /** Not a command but a notice to every instance: a session has a new run (its followers look). */
+  z.object({ op: z.literal('run-started'), sessionId: z.string(), runId: z.string() }),
 ]);
 export type ClusterCommand = z.infer<typeof ClusterCommand>;
 

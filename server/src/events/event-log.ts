@@ -36,6 +36,8 @@ export interface RunEventLog {
   appendRemote?(runId: string, event: StreamEvent): Promise<LoggedEvent | undefined>;
   /** Number of live readers over all runs (for leak checks and status). */
   readerCount(): number;
+  /** Only for a log shared between instances: resolves once every append so far can be read by the others. */
+  flush?(): Promise<void>;
   /** Drops every log and timer (and closes connections). */
   close(): Promise<void>;
 }

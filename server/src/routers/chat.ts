@@ -12,6 +12,7 @@ function startRequest(userId: string, input: ChatSendInput | ChatStreamInput): S
     ...(input.newSession ? { newSession: input.newSession } : {}),
     ...(input.agent ? { agent: input.agent } : {}),
     ...(input.model ? { model: input.model } : {}),
+    ...(input.fallbacks ? { fallbacks: input.fallbacks } : {}),
     ...(input.requestId ? { requestId: input.requestId } : {}),
     ...(input.priority ? { priority: input.priority } : {}),
   };

@@ -4,6 +4,7 @@ import {
   Session,
   SessionCreateInput,
   SessionDeleteOutput,
+  SessionEventsInput,
   SessionHistoryInput,
   SessionIdInput,
   SessionListInput,
@@ -23,6 +24,7 @@ import { exportSession, importSession } from '../store/session-transfer.js';
 import { historyPage } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
 import { authedProcedure, router } from '../trpc.js';
+import { trackedSessionEvents } from './tracked-events.js';
 
 /** Sessions (threads) of the caller. */
 export const sessionsRouter = router({
@@ -42,6 +44,11 @@ export const sessionsRouter = router({
         ...(input.busyPolicy ? { busyPolicy: input.busyPolicy } : {}),
       });
     }),
+
+  /** Every run of the session as it starts (from any client or instance) and its events; resumes after `lastEventId`. */
+  events: authedProcedure.input(SessionEventsInput).subscription(async ({ ctx, input, signal }) => {
+    return trackedSessionEvents(await ctx.services.engine.followSession(ctx.user.id, input.sessionId, input.lastEventId, signal!));
+  }),
 
   list: authedProcedure
     .input(SessionListInput)

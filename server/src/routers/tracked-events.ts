@@ -1,6 +1,7 @@
 import { tracked, type TrackedEnvelope } from '@trpc/server';
-import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
+import { isTerminalEvent, type SessionEvent, type StreamEvent } from '@threadline/shared';
 import type { LoggedEvent } from '../events/index.js';
+import type { FollowedEvent } from '../runs/index.js';
 
 /**
  * A run's events as a subscription yields them: `tracked(id, event)`, so that a client resumes
@@ -34,4 +35,9 @@ export function trackedEvents(events: AsyncIterable<LoggedEvent>, onLeft?: () =>
       };
     },
   };
+}
+
+/** A followed session's events as a subscription yields them: `tracked(position, event)`. */
+export async function* trackedSessionEvents(events: AsyncIterable<FollowedEvent>): AsyncGenerator<TrackedEnvelope<SessionEvent>> {
+  for await (const { id, data } of events) yield tracked(id, data);
 }

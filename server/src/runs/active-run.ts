@@ -1,5 +1,6 @@
 import type { ChatSendOutput, StreamEvent } from '@threadline/shared';
 import type { AgentDefinition } from '../agents/types.js';
+import type { ChatModel } from '../providers/types.js';
 import type { AgentOutput, LoopPause } from './loop/index.js';
 import type { RunObservation } from '../observability/types.js';
 import type { RunLease } from '../store/runs.js';
@@ -53,6 +54,8 @@ export interface ActiveRun {
   /** The agent answering now (a handoff changes it, and with it `model`). */
   agent: AgentDefinition;
   model: string;
+  /** Models that take over, in order, when the run's model fails before its first token (failover). */
+  fallbacks?: ChatModel[];
   priority: number;
   /** The session had no title when the run started: its first answer names it. */
   untitled: boolean;

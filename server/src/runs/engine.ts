@@ -19,6 +19,7 @@ import { BackgroundTasks } from './background-tasks.js';
 import { OrphanRuns } from './orphan-runs.js';
 import { createCancelledRun, createRun, readStoredOutcome, replayStoredRun, type StopReason } from './record/index.js';
 import type { ParkedRun, RunBranch } from '../store/run-shapes.js';
+import { followSession, type FollowedEvent, SessionFeed } from './follow/index.js';
 import { RemoteRuns } from './remote-runs.js';
 import { RunExecutor } from './run-executor.js';
 import { AdmissionQueue, type QueueDepth, SessionOrder } from './scheduling/index.js';
@@ -60,6 +61,8 @@ export interface RunEngineOptions {
   userShare: number;
   /** An answer is cut (finish reason `length`) at this many bytes. */
   maxAnswerBytes: number;
+  /** A model's context window, tokens (undefined: no limit); every request is kept inside it. */
+  contextWindow?: (modelId: string) => number | undefined;
 }
 
 export interface RunEngineDependencies {
@@ -91,6 +94,9 @@ export interface RunAdmission {
 }
 
 const DEFAULT_PRIORITY = 5;
+/** With several instances, how often a session's followers look in the store for runs whose notice they missed, ms. */
+const SESSION_POLL_MS = 2_000;
+const ENDED_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 /** When a user whose queue is full may try again: about when a short run ends. */
 const QUEUE_FULL_RETRY_MS = 1_000;
 
@@ -114,6 +120,7 @@ export class RunEngine {
   private readonly executor: RunExecutor;
   private readonly orphans: OrphanRuns;
   private readonly remote: RemoteRuns | undefined;
+  private readonly feed: SessionFeed;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
   /** Aborted when the server stops for good: end writes waiting for the database give up. */
@@ -124,6 +131,7 @@ export class RunEngine {
   constructor(private readonly deps: RunEngineDependencies) {
     this.admission = new AdmissionQueue(deps.options.concurrency, deps.options.userShare);
     this.background = new BackgroundTasks(deps.logger);
+    this.feed = new SessionFeed(deps.log, deps.logger, deps.cluster);
     this.gate = new ApprovalGate({
       db: deps.db,
       log: deps.log,
@@ -180,6 +188,23 @@ export class RunEngine {
     if (!row) throw notFound('run');
     if (await this.deps.log.has(runId)) return this.deps.log.follow(runId, afterId, signal);
     return replayStoredRun(await this.outcome(userId, runId), row, afterId);
+  }
+
+  /**
+   * Follows the user's session: every run of it as it starts (here or on another instance) and its
+   * events, resumable after any event's id. NOT_FOUND for an unknown or foreign session.
+   */
+  async followSession(userId: string, sessionId: string, lastEventId: string | null | undefined, signal: AbortSignal): Promise<AsyncIterable<FollowedEvent>> {
+    if (!(await findSession(this.deps.db, userId, sessionId))) throw notFound('session');
+    const { db, logger, log } = this.deps;
+    const readable = async (runId: string) => this.active.has(runId) || (await log.has(runId)) || ENDED_STATUSES.has((await findRun(db, userId, runId))?.status ?? 'completed');
+    const events = (runId: string, afterId: number, readerSignal: AbortSignal) => this.events(userId, runId, afterId, readerSignal);
+    return followSession({ db, logger, feed: this.feed, events, readable, ...(this.deps.cluster ? { pollMs: SESSION_POLL_MS } : {}) }, userId, sessionId, lastEventId, signal);
+  }
+
+  /** Followers of sessions listening now (for tests and leak checks). */
+  followerCount(): number {
+    return this.feed.listenerCount();
   }
 
   /** Cancels the user's queued or running run and waits until it is stored; a no-op on an ended one. */
@@ -325,6 +350,7 @@ export class RunEngine {
 
   /** A command from another instance, for a run this one may hold. */
   private obey(command: ClusterCommand): void {
+    if (command.op === 'run-started') return this.feed.receive(command.sessionId, command.runId);
     const run = this.active.get(command.runId);
     if (!run) return;
     if (command.op === 'cancel') return this.stop(run, { kind: 'cancel', reason: command.reason });
@@ -385,6 +411,8 @@ export class RunEngine {
     const agent = request.instructions ? { ...named, instructions: `${named.instructions}\n\n${request.instructions}` } : named;
     const modelId = request.model ?? session?.model ?? agents.modelOf(agent);
     const model = providers.resolve(modelId);
+    // Failover: the request's list, else the agent's; each must be available now (else BAD_REQUEST).
+    const fallbacks = (request.fallbacks ?? agent.fallbacks ?? []).filter((id) => id !== modelId).map((id) => providers.resolve(id));
     // Refused here, a new run changes nothing: no record, and no run already going is touched (not even by `interrupt`).
     const release = await this.admit(request.userId);
     let created: Awaited<ReturnType<typeof createRun>>;
@@ -425,8 +453,10 @@ export class RunEngine {
     const untitled = session ? session.title === null : Boolean(request.newSession) && !givenTitle;
     const observation = this.deps.observer.run({ runId, userId: request.userId, sessionId, agent: agent.name, model: modelId, content: request.content, resumed: false, origin });
     const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), branch: request.branch ?? null, observation, ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
+    if (fallbacks.length > 0) run.fallbacks = fallbacks;
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
+    if (sessionId) this.feed.announce(sessionId, runId);
     return runId;
   }
 

@@ -5,13 +5,14 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { AgentDefinition } from '../agents/types.js';
 import { DeltaCoalescer, type RunEventLog } from '../events/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { withFallbacks } from '../providers/fallback-model.js';
 import type { ChatModel } from '../providers/types.js';
 import type { Database } from '../store/database.js';
 import { setTitleIfUnset } from '../store/sessions.js';
 import type { ActiveRun } from './active-run.js';
 import type { ApprovalGate } from './approvals/index.js';
 import type { BackgroundTasks } from './background-tasks.js';
-import { type AgentOutput, AnswerBudget, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
+import { type AgentOutput, AnswerBudget, type ContextLimits, ContextSummaries, TokenCalibration, emptyOutput, generateTitle, isScriptedModel, type LoopPause, runAgentLoop, suggestFollowUps, TITLE_TIMEOUT_MS, titleFromText, toModelMessages } from './loop/index.js';
 import { answerStatus, assistantMessage, beginRun, Checkpoints, classifyEnd, contextOf, endRun, interruptedError, retryWhileUnavailable, type StopReason, terminalEvent } from './record/index.js';
 import { RunLeaseLost } from '../store/runs.js';
 import type { ParkedRun } from '../store/run-shapes.js';
@@ -26,7 +27,7 @@ export interface RunExecutorDependencies {
   agents: AgentRegistry;
   log: RunEventLog;
   logger: Logger;
-  options: { checkpointMs: number; maxRunMs: number; maxAnswerBytes: number };
+  options: { checkpointMs: number; maxRunMs: number; maxAnswerBytes: number; contextWindow?: (modelId: string) => number | undefined };
   gate: ApprovalGate;
   background: BackgroundTasks;
   /** Aborted when the server stops for good: end writes that wait for the database give up. */
@@ -48,9 +49,14 @@ export interface RunExecutorDependencies {
 export class RunExecutor {
   /** Every streaming run's checkpoints, written together. */
   private readonly checkpoints: Checkpoints;
+  /** What keeps requests inside their model's window (calibrated from reported usage, for every run). */
+  private readonly contextLimits: ContextLimits | undefined;
+  private readonly summaries = new ContextSummaries();
 
   constructor(private readonly deps: RunExecutorDependencies) {
     this.checkpoints = new Checkpoints(deps.db, deps.options.checkpointMs, deps.logger);
+    const { contextWindow } = deps.options;
+    this.contextLimits = contextWindow ? { windowOf: contextWindow, calibration: new TokenCalibration() } : undefined;
   }
 
   /**
@@ -68,8 +74,17 @@ export class RunExecutor {
     let status: RunStatus = 'completed';
     const startedAt = Date.now();
     let firstExchange = false;
-    /** The model answering now: the run's, or a handoff target's. */
-    let answering = model;
+    /** The fallback that took over from the run's model, if one did. */
+    let fallbackModel: string | undefined;
+    const first = run.fallbacks?.length
+      ? withFallbacks([model, ...run.fallbacks], ({ from, to, error }) => {
+          logger.warn({ runId: run.id, from: from.id, to: to.id, code: error.code }, 'model failed before its first token; its fallback answers');
+          run.model = fallbackModel = to.id;
+          emit({ type: 'model-fallback', from: from.id, to: to.id, code: error.code, message: error.message });
+        })
+      : model;
+    /** The model answering now: the run's (or its fallback), or a handoff target's. */
+    let answering = first;
     const deadline = new RunDeadline(options.maxRunMs, () => this.deps.stop(run, { kind: 'timeout' }), resume?.activeMs);
     // Another instance took the run over (this one lost its lease): stop at once, store nothing more.
     const fenced = () => this.deps.stop(run, { kind: 'fenced' });
@@ -109,7 +124,7 @@ export class RunExecutor {
       await runAgentLoop(
         {
           agent: run.agent,
-          model,
+          model: first,
           // A stateless run's conversation, when its caller carried one, goes around its message.
           messages: [...(run.carried?.prior ?? []), ...toModelMessages(history), ...(run.carried?.continued ?? [])],
           ...(run.carried?.clientTools.length ? { clientTools: run.carried.clientTools } : {}),
@@ -123,6 +138,8 @@ export class RunExecutor {
           awaitApprovals,
           isAllowed: (tool) => run.allowedTools.has(tool),
           observer: run.observation,
+          ...(this.contextLimits ? { contextLimits: this.contextLimits } : {}),
+          summaries: this.summaries,
           // A run resumed after a pause has used part of its budget already.
           budget: new AnswerBudget(Math.max(0, options.maxAnswerBytes - Buffer.byteLength(JSON.stringify(output.parts)))),
           ...(budget ? { meter: (modelId: string, part: MeteredPart) => stopAtBudget(budget.meter(modelId, part)) } : {}),
@@ -155,9 +172,9 @@ export class RunExecutor {
     // The first answer of an untitled session names it; a title of the question's first words is
     // known now and goes into the end's own transaction (a model-written one follows, below).
     const naming = status === 'completed' && run.untitled && firstExchange;
-    const wordsTitle = naming && !titledByModel(run.agent, model) ? titleFromText(content) : undefined;
+    const wordsTitle = naming && !titledByModel(run.agent, first) ? titleFromText(content) : undefined;
     const ledger = ledgerOf({ ...answeredBy, userId: run.userId }, output, this.deps.prices);
-    const ending = { message, status, output, error, cancelReason, ledger, ...(wordsTitle ? { title: wordsTitle } : {}) };
+    const ending = { message, status, output, error, cancelReason, ledger, ...(wordsTitle ? { title: wordsTitle } : {}), ...(fallbackModel ? { fallbackModel } : {}) };
     const onRetry = (caught: unknown, attempt: number) =>
       attempt === 1 && logger.warn({ err: caught, runId: run.id }, 'the database does not take the end of a run; retrying while the answer is held');
     const stored = await retryWhileUnavailable(() => endRun(db, { ...run, agent: run.agent.name }, ending), this.deps.storeRetries, onRetry).catch((caught) => {
@@ -179,7 +196,7 @@ export class RunExecutor {
     emit(terminalEvent({ status, usage: output.usage, finishReason: output.finishReason, error, cancelReason, durationMs }));
     events.flush();
     run.observation.ended({ status, usage: output.usage, finishReason: output.finishReason, errorCode: error?.code ?? null, durationMs, text: output.text });
-    if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, model);
+    if (stored && naming && !wordsTitle) this.nameSession(run, content, output.text, first);
     return { runId: run.id, sessionId: run.sessionId, status, message, usage: output.usage, error, approvals: [] };
   }
 

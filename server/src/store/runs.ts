@@ -66,6 +66,8 @@ export interface RunChange {
   checkpoint?: RunCheckpoint | null;
   parked?: ParkedRun | null;
   cancelReason?: string | null;
+  /** The model that answered, when a fallback took over from the one the run started with. */
+  model?: string;
 }
 
 const date = (value: number | null) => (value === null ? null : new Date(value));
@@ -119,6 +121,7 @@ function toRunUpdate(change: RunChange): RunUpdate {
   if (change.checkpoint !== undefined) update.checkpoint = change.checkpoint === null ? null : JSON.stringify(change.checkpoint);
   if (change.parked !== undefined) update.waiting = change.parked === null ? null : JSON.stringify(change.parked);
   if (change.cancelReason !== undefined) update.cancel_reason = change.cancelReason;
+  if (change.model !== undefined) update.model = change.model;
   return update;
 }
 
@@ -219,4 +222,26 @@ export async function listRuns(
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return { items: page.map((row) => toRun(toStoredRun(row))), nextCursor: rows.length > options.limit && last ? encodeCursor([last.id]) : null };
+}
+
+/** The user's runs of a session after `afterId` (all of them when null), oldest first, as ids and statuses: what a session's follower needs to find new runs. */
+export async function sessionRunsAfter(
+  db: Kysely<Database>,
+  userId: string,
+  sessionId: string,
+  afterId: string | null,
+  limit: number,
+): Promise<{ id: string; status: RunStatus }[]> {
+  let query = db.selectFrom('runs').select(['id', 'status']).where('user_id', '=', userId).where('session_id', '=', sessionId);
+  if (afterId) query = query.where('id', '>', afterId);
+  const rows = await query.orderBy('id').limit(limit).execute();
+  return rows.map((row) => ({ id: row.id, status: row.status as RunStatus }));
+}
+
+/** The id of the user's newest run of a session before `beforeId` (the newest of all when null), or null. */
+export async function newestSessionRunBefore(db: Kysely<Database>, userId: string, sessionId: string, beforeId: string | null): Promise<string | null> {
+  let query = db.selectFrom('runs').select('id').where('user_id', '=', userId).where('session_id', '=', sessionId);
+  if (beforeId) query = query.where('id', '<', beforeId);
+  const row = await query.orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row?.id ?? null;
 }

@@ -78,6 +78,10 @@ export class UIMessageChunkMapper {
       case 'agent-change':
         chunks.push(...this.close(), { type: 'data-agent', id: 'agent', data: { agent: event.agent } });
         break;
+      case 'model-fallback':
+        // The run's model failed before its first token and a fallback answers (the page may say which).
+        chunks.push({ type: 'data-model', id: 'model', data: { model: event.to, replaced: event.from, code: event.code } });
+        break;
       case 'reasoning-delta':
       case 'text-delta': {
         const kind = event.type === 'text-delta' ? 'text' : 'reasoning';

@@ -39,7 +39,7 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
 
 function classify(error: APIError): { code: RunErrorCode; retryable: boolean } {
   const message = error.apiMessage ?? '';
-  if (/prompt is too long/i.test(message) || error.errorCode === 'prompt_too_long') return { code: 'context_length', retryable: false };
+  if (/prompt is too long|exceed context limit/i.test(message) || error.errorCode === 'prompt_too_long') return { code: 'context_length', retryable: false };
   switch (error.type) {
     case 'authentication_error':
     case 'permission_error':

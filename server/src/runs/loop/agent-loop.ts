@@ -2,7 +2,7 @@ import type { ToolApproval } from '@threadline/shared';
 import type { AgentDefinition } from '../../agents/types.js';
 import type { ModelToolCall } from '../../providers/types.js';
 import { callsNeedingApproval } from '../../agents/approval.js';
-import { applyContextPolicy } from './context-window.js';
+import { fitRequest } from './context-budget.js';
 import { handoffTarget, handoffTools } from './handoffs.js';
 import { streamModelStep } from './model-step.js';
 import { runResearch } from './research.js';
@@ -36,16 +36,19 @@ export async function runAgentLoop(options: AgentLoopOptions, output: AgentOutpu
       paused = undefined;
     } else {
       const described = [...modelTools(tools), ...(options.clientTools ?? [])];
-      const window = applyContextPolicy(messages, agent.context, { system: agent.instructions, tools: described });
+      // Checked before every step: the conversation (and this run's tool results) must fit the model's window.
+      const fitted = await fitRequest({ agent, model, system: agent.instructions, messages, tools: described, limits: options.contextLimits, summaries: options.summaries, signal });
       const request = {
-        system: agent.instructions,
-        messages: window,
+        system: fitted.system,
+        messages: fitted.messages,
         ...(described.length ? { tools: described } : {}),
         ...(agent.reasoning ? { reasoning: agent.reasoning } : {}),
         ...(agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {}),
         signal,
       };
+      const inputBefore = output.usage.inputTokens;
       result = await streamModelStep(model, request, output, emit, { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}), ...(options.meter ? { meter: options.meter } : {}) });
+      options.contextLimits?.calibration.observe(model.id, fitted.estimatedTokens, output.usage.inputTokens - inputBefore);
       if (result.cut || result.calls.length === 0) return;
     }
     const { text, calls, reasoning, reasoningSignature } = result;

@@ -6,7 +6,18 @@ const MESSAGE_OVERHEAD_TOKENS = 4;
 
 /** A rough token count of a text: characters / 4, rounded up. */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return Math.ceil(estimateCharacters(text) / 4);
+}
+
+/**
+ * Characters as the estimate counts them: each character outside ASCII counts as four (a
+ * tokenizer makes about one token of each CJK character, and of most accented letters with their
+ * neighbours), so text in other scripts is not undercounted fourfold.
+ */
+function estimateCharacters(text: string): number {
+  let characters = text.length;
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 0x7f) characters += 3;
+  return characters;
 }
 
 /** The estimated tokens of one model message: its text, reasoning, tool inputs or output, and framing. */
@@ -14,9 +25,9 @@ export function estimateMessageTokens(message: ModelMessage): number {
   let characters = 0;
   if (message.role === 'tool') characters += jsonLength(message.output);
   else {
-    characters += message.content.length;
+    characters += estimateCharacters(message.content);
     if (message.role === 'assistant') {
-      characters += message.reasoning?.length ?? 0;
+      characters += estimateCharacters(message.reasoning ?? '');
       for (const call of message.toolCalls ?? []) characters += call.name.length + call.callId.length + jsonLength(call.input ?? {});
     }
   }
@@ -27,6 +38,21 @@ export function estimateMessageTokens(message: ModelMessage): number {
 export interface RequestFrame {
   system?: string;
   tools?: ModelTool[];
+  /** Estimated tokens kept free besides (room for a summary of what is left out). */
+  reservedTokens?: number;
+}
+
+/** What fits a request and what does not. */
+export interface FittedContext {
+  /** The messages the request carries. */
+  kept: ModelMessage[];
+  /** The older messages left out, oldest first (whole units). */
+  dropped: ModelMessage[];
+}
+
+/** The estimated tokens of a request: its frame (system prompt, tools) and its messages. */
+export function estimateRequestTokens(messages: ModelMessage[], frame: RequestFrame = {}): number {
+  return frameTokens(frame) + sum(messages.map(estimateMessageTokens));
 }
 
 /**
@@ -37,9 +63,14 @@ export interface RequestFrame {
  * window then starts at a user message (providers expect the conversation to open with one).
  */
 export function applyContextPolicy(messages: ModelMessage[], policy: AgentContextPolicy | undefined, frame: RequestFrame = {}): ModelMessage[] {
-  if (!policy || (policy.lastMessages === undefined && policy.maxTokens === undefined)) return messages;
+  return fitContext(messages, policy, frame).kept;
+}
+
+/** As applyContextPolicy, and also the messages left out. */
+export function fitContext(messages: ModelMessage[], policy: AgentContextPolicy | undefined, frame: RequestFrame = {}): FittedContext {
+  if (!policy || (policy.lastMessages === undefined && policy.maxTokens === undefined)) return { kept: messages, dropped: [] };
   const currentStart = messages.findLastIndex((message) => message.role === 'user');
-  if (currentStart <= 0) return messages;
+  if (currentStart <= 0) return { kept: messages, dropped: [] };
 
   const current = messages.slice(currentStart);
   let tokens = frameTokens(frame) + sum(current.map(estimateMessageTokens));
@@ -65,7 +96,7 @@ export function applyContextPolicy(messages: ModelMessage[], policy: AgentContex
   }
   // Open the window at a user message: drop a leading partial answer.
   while (keptFrom < older.length && older[keptFrom]![0]!.role !== 'user') keptFrom++;
-  return [...older.slice(keptFrom).flat(), ...current];
+  return { kept: [...older.slice(keptFrom).flat(), ...current], dropped: older.slice(0, keptFrom).flat() };
 }
 
 /** Splits messages into units: a user message; an assistant turn and the tool results after it. */
@@ -92,7 +123,7 @@ function countConversationMessages(messages: ModelMessage[]): number {
 }
 
 function frameTokens(frame: RequestFrame): number {
-  let tokens = frame.system ? estimateTokens(frame.system) + MESSAGE_OVERHEAD_TOKENS : 0;
+  let tokens = (frame.system ? estimateTokens(frame.system) + MESSAGE_OVERHEAD_TOKENS : 0) + (frame.reservedTokens ?? 0);
   for (const tool of frame.tools ?? []) tokens += estimateTokens(tool.name + tool.description + JSON.stringify(tool.inputSchema));
   return tokens;
 }

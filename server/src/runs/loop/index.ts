@@ -6,7 +6,10 @@
  */
 export * from './agent-loop.js';
 export * from './answer-budget.js';
+export * from './context-budget.js';
+export * from './context-summary.js';
 export * from './history.js';
 export * from './suggestions.js';
 export * from './titles.js';
+export * from './token-calibration.js';
 export * from './types.js';

@@ -1,6 +1,6 @@
 import type { ModelMessage, ModelToolCall } from '../../providers/types.js';
 import { mayNeedApproval } from '../../agents/approval.js';
-import { applyContextPolicy } from './context-window.js';
+import { fitRequest } from './context-budget.js';
 import { streamModelStep } from './model-step.js';
 import { runTool } from './tools.js';
 import type { AgentLoopOptions, AgentOutput } from './types.js';
@@ -23,9 +23,10 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
   const question = options.messages.findLast((message) => message.role === 'user')?.content ?? '';
 
   emit({ type: 'agent-change', agent: 'planner' });
-  const planMessages = applyContextPolicy(options.messages, agent.context, { system: PLANNER_INSTRUCTIONS });
+  const fit = (system: string, messages: ModelMessage[]) => fitRequest({ agent, model, system, messages, limits: options.contextLimits, summaries: options.summaries, signal });
+  const planner = await fit(PLANNER_INSTRUCTIONS, options.messages);
   const budget = { ...(options.budget ? { budget: options.budget } : {}), ...(options.observer ? { observer: options.observer } : {}), ...(options.meter ? { meter: options.meter } : {}) };
-  const plan = await streamModelStep(model, { system: PLANNER_INSTRUCTIONS, messages: planMessages, signal }, output, emit, { textAs: 'reasoning', ...budget });
+  const plan = await streamModelStep(model, { system: planner.system, messages: planner.messages, signal }, output, emit, { textAs: 'reasoning', ...budget });
   if (plan.cut) return;
   const queries = deriveQueries(plan.text, question);
 
@@ -60,9 +61,34 @@ export async function runResearch(options: AgentLoopOptions, output: AgentOutput
   }
 
   emit({ type: 'agent-change', agent: 'writer' });
-  const writerMessages = applyContextPolicy(messages, agent.context, { system: agent.instructions });
+  const writer = await fit(agent.instructions, messages);
   const maxOutputTokens = agent.maxOutputTokens ? { maxOutputTokens: agent.maxOutputTokens } : {};
-  await streamModelStep(model, { system: agent.instructions, messages: writerMessages, signal, ...maxOutputTokens }, output, emit, budget);
+  const written = await streamModelStep(model, { system: writer.system, messages: writer.messages, signal, ...maxOutputTokens }, output, emit, budget);
+  if (!written.cut) appendSources(output, emit, messages);
+}
+
+/**
+ * Ends the answer with the pages the searches found (each URL once, in the order found), so it
+ * always says where its facts may come from, whatever the writer cited.
+ */
+function appendSources(output: AgentOutput, emit: AgentLoopOptions['emit'], messages: ModelMessage[]): void {
+  const sources = new Map<string, string>();
+  for (const message of messages) {
+    if (message.role !== 'tool' || message.isError) continue;
+    const results = (message.output as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results)) continue;
+    for (const result of results as { url?: unknown; title?: unknown }[]) {
+      if (typeof result.url === 'string' && /^https?:\/\//.test(result.url) && !sources.has(result.url)) sources.set(result.url, typeof result.title === 'string' && result.title ? result.title : result.url);
+    }
+  }
+  if (sources.size === 0) return;
+  const list = [...sources].map(([url, title]) => `- [${title.replace(/[[\]]/g, '')}](${url})`).join('\n');
+  const text = `${output.text.trim() ? '\n\n' : ''}Sources:\n${list}`;
+  output.text += text;
+  const last = output.parts.at(-1);
+  if (last?.type === 'text') last.text += text;
+  else output.parts.push({ type: 'text', text });
+  emit({ type: 'text-delta', delta: text });
 }
 
 /**

@@ -4,6 +4,8 @@ import type { ChatModel, ModelMessage, ModelPart, ModelTool } from '../../provid
 import type { AgentOutput, LoopPause } from '../../store/run-shapes.js';
 import type { AnswerBudget } from './answer-budget.js';
 import type { RunObservation } from '../../observability/types.js';
+import type { ContextLimits } from './context-budget.js';
+import type { ContextSummaries } from './context-summary.js';
 
 /** The loop fills these in the shapes they are stored in (store/run-shapes.ts). */
 export type { AgentOutput, LoopPause, StepResult } from '../../store/run-shapes.js';
@@ -54,6 +56,10 @@ export interface AgentLoopOptions {
    * left for the caller to answer in its next request.
    */
   clientTools?: ModelTool[];
+  /** Keeps every request inside its model's context window (absent: only the agent's own policy). */
+  contextLimits?: ContextLimits;
+  /** Writes summaries of what does not fit, for agents with `context.overflow: summarize`. */
+  summaries?: ContextSummaries;
   /** Continue a run that paused for approvals (after a restart): the step and messages it stopped at. */
   resume?: LoopPause;
   /** Hears of each model call, tool call and the first token (logs, metrics, traces). */

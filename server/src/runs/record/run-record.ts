@@ -196,6 +196,8 @@ export interface StoredEnding {
   title?: string;
   /** What the run's models cost: appended to the usage ledger in the same transaction. */
   ledger?: LedgerEntry[];
+  /** The fallback model that took over from the run's model (see providers/fallback-model.ts). */
+  fallbackModel?: string;
 }
 
 /**
@@ -221,6 +223,7 @@ export function endRun(db: Kysely<Database>, run: RecordedRun & { agent: string 
       checkpoint: kept,
       parked: null,
       cancelReason: ending.cancelReason ?? null,
+      ...(ending.fallbackModel ? { model: ending.fallbackModel } : {}),
     }, run.lease);
     if (ending.ledger) await recordUsage(trx, ending.ledger, endedAt);
     const keep = status === 'completed' || output.parts.length > 0;
