@@ -46,8 +46,8 @@ describe('the interactive client, scripted through stdin', () => {
   it('edits the last question (/edit), answers again (/retry) and switches between versions (/branch)', async () => {
     const user = await freshUser();
     await using cli = await user.start();
-    await cli.waitFor('No sessions yet.');
-    await send(cli, 'n Branching', '── Branching ──');
+    await cli.waitFor('── (untitled) ──');
+    await send(cli, '/rename Branching', 'renamed to "Branching"');
     await send(cli, 'first question', 'Echo: first question\n');
     await send(cli, '/edit second try', 'Echo: second try\n');
     await send(cli, '/retry', 'Echo: second try\n');

@@ -206,6 +206,7 @@ describe('@threadline/client as a packed npm package', () => {
     const valueExports = exportList.map((name) => name.trim()).filter((name) => name && !name.startsWith('type '));
     expect(result.exports).toEqual(valueExports.sort());
     expect(result.exports).toEqual([
+      'closeThreadlineClient',
       'createThreadlineClient',
       'initialAnswerState',
       'isAnswerEnded',

@@ -169,6 +169,13 @@ const plan: [string, (state: Record<string, string>) => unknown][] = [
   ['chat.send', (state) => ({ sessionId: state.sessionId, content: 'Hello from curl', requestId: 'curl-send' })],
   ['sessions.history', (state) => ({ sessionId: state.sessionId })],
   ['usage.summary', () => ({ groupBy: 'model' })],
+  ['search.messages', () => ({ query: 'curl' })],
+  ['messages.rate', (state) => ({ messageId: state.answerId, rating: 'up', comment: 'clear' })],
+  ['sessions.export', (state) => ({ sessionId: state.sessionId, format: 'json' })],
+  ['sessions.import', (state) => ({ data: JSON.parse(state.exported!) })],
+  ['messages.regenerate', (state) => ({ messageId: state.answerId })],
+  ['messages.edit', (state) => ({ messageId: state.questionId, content: 'Hello again from curl' })],
+  ['sessions.switchBranch', (state) => ({ sessionId: state.sessionId, messageId: state.questionId })],
   ['runs.list', (state) => ({ sessionId: state.sessionId, status: ['completed'] })],
   ['runs.get', (state) => ({ runId: state.runId })],
   ['runs.approve', (state) => ({ runId: state.approveRunId })],
@@ -210,7 +217,11 @@ describe('every query and mutation, called with its documented curl line', () =>
       if (procedure === 'chat.send') {
         expect(output).toMatchObject({ status: 'completed', message: { content: 'Echo: Hello from curl' } });
         state.runId = output.runId as string;
+        state.answerId = (output.message as { id: string }).id;
       }
+      if (procedure === 'sessions.history') state.questionId = (output.messages as { id: string }[])[0]!.id;
+      if (procedure === 'sessions.export') state.exported = output.content as string;
+      if (procedure === 'search.messages') expect((output.items as unknown[]).length).toBeGreaterThan(0);
       if (procedure === 'runs.cancel') expect(output.status).toBe('cancelled');
     }
     // The schemas are not vacuous: a session whose dates are numbers, or that lacks its id, does not pass.

@@ -23,12 +23,35 @@ async function readmeCommands(): Promise<string[]> {
   const markdown = await readFile(join(ROOT, 'README.md'), 'utf8');
   const commands: string[] = [];
   for (const [, block] of markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
+    // A line ending in a backslash, or inside an open single quote, goes on on the next one.
+    let pending = '';
     for (const line of block!.split('\n')) {
-      const command = line.replace(/\s+#\s.*$/, '').trim();
+      pending += withoutComment(pending, line);
+      if (pending.endsWith('\\')) {
+        pending = `${pending.slice(0, -1).trimEnd()} `;
+        continue;
+      }
+      if ((pending.match(/'/g)?.length ?? 0) % 2 === 1) {
+        pending += '\n';
+        continue;
+      }
+      const command = pending.trim();
+      pending = '';
       if (command && !command.startsWith('#')) commands.push(command);
     }
   }
   return commands;
+}
+
+/** `line` without its trailing `# comment`: a ` # ` outside quotes (counting those `before` it opened). */
+function withoutComment(before: string, line: string): string {
+  if (line.trimStart().startsWith('#') && before === '') return '';
+  for (const match of line.matchAll(/\s#(\s|$)/g)) {
+    const prefix = before + line.slice(0, match.index);
+    const quotes = (quote: string) => prefix.split(quote).length - 1;
+    if (quotes("'") % 2 === 0 && quotes('"') % 2 === 0) return line.slice(0, match.index);
+  }
+  return line;
 }
 
 /** What CI runs itself (.ci/run: `npm ci`, then `npm test` with both services, which type-checks and builds first). */
@@ -191,6 +214,14 @@ describe("README.md's commands, as written", () => {
         if (/ask "What is tRPC\?"/.test(command) && result.stdout !== 'Echo: What is tRPC?\n') fail(command, `answered: ${result.stdout}`);
         // With --start-server every example runs on a server set up for it: nothing is skipped.
         if (/ run .* --start-server/.test(command) && !/^\d+ scenarios, \d+ steps: \d+ passed, 0 failed$/m.test(result.stdout)) fail(command, result.stdout);
+        continue;
+      }
+
+      // curl against the server, its token read the README's way (`$(cat data/token)` where data/ is the server's).
+      if (/^curl /.test(command)) {
+        const result = await shell(adapted(command), { cwd: work });
+        if (result.code !== 0 || !result.stdout.trim()) fail(command, `code ${result.code}: ${result.stdout}${result.stderr}`);
+        if (/"stream": true/.test(command) && !result.stdout.includes('data: [DONE]')) fail(command, `no [DONE] in: ${result.stdout}`);
         continue;
       }
 

@@ -49,11 +49,41 @@ function handleCors(request: IncomingMessage, response: ServerResponse, origins:
   return false;
 }
 
+/** Threadline's HTTP routes as one Node request handler, to serve or to mount in a server of yours. */
+export interface RequestHandler {
+  /**
+   * Serves a request (`(request, response, next)` fits Express's and Connect's `use`, and a plain
+   * `node:http` server). A path that is not Threadline's goes to `next` when given, else gets a 404.
+   */
+  (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): void;
+  /** Streams open now (for the metrics). */
+  openStreams(): number;
+  /** Lets go of what the routes hold (the AI SDK endpoint's resume timers). */
+  close(): void;
+}
+
 /**
  * The HTTP server: `/trpc/*` (queries and mutations, batched; subscriptions over SSE), `/healthz`
  * (process alive) and `/readyz` (database answers) for load balancers, `/openapi.json` and `/docs`.
  */
 export function createHttpServer(services: Services): Server {
+  const handler = createRequestHandler(services);
+  const server = createServer((request, response) => handler(request, response));
+  services.metrics.watch({
+    queues: () => services.engine.status().queues,
+    waitingForApproval: () => services.engine.status().waiting,
+    openStreams: () => handler.openStreams(),
+  });
+  server.on('close', () => handler.close());
+  return server;
+}
+
+/**
+ * Every HTTP route of Threadline as one handler: what `createHttpServer` serves, and what an
+ * embedding program mounts in its own server (`createThreadline(…).handler`). Paths are read from
+ * `request.url`, so a framework that strips a mount prefix (Express's `app.use('/chat', …)`) works.
+ */
+export function createRequestHandler(services: Services): RequestHandler {
   const { config, logger } = services;
   const logRequest = createHttpLogger(logger);
   const corsRefused = corsRefusalLogger(logger, config.corsOrigins);
@@ -94,10 +124,16 @@ export function createHttpServer(services: Services): Server {
   const openAI = createOpenAIRoutes(services);
   const aiSdk = createAiSdkRoutes(services);
 
-  const server = createServer((request, response) => {
+  /** The paths Threadline answers; mounted in another server, the rest are that server's. */
+  const ours = (path: string) =>
+    path.startsWith('/trpc/') || docs.serves(path) || path.startsWith('/v1/') || path === '/api/chat' || path.startsWith('/api/chat/') ||
+    path === '/healthz' || path === '/readyz' || (path === '/metrics' && config.metrics.enabled);
+
+  const handle = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => {
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (next && !ours(path)) return next();
     logRequest(request, response);
     if (handleCors(request, response, config.corsOrigins, corsRefused)) return;
-    const path = (request.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) {
       const procedure = decodeProcedurePath(path);
       if (procedure !== undefined && subscriptions.serves(request, procedure)) {
@@ -125,14 +161,8 @@ export function createHttpServer(services: Services): Server {
     } else {
       sendJson(response, 404, { error: 'not found' });
     }
-  });
-  services.metrics.watch({
-    queues: () => services.engine.status().queues,
-    waitingForApproval: () => services.engine.status().waiting,
-    openStreams: () => subscriptions.openStreams(),
-  });
-  server.on('close', () => aiSdk.close());
-  return server;
+  };
+  return Object.assign(handle, { openStreams: () => subscriptions.openStreams(), close: () => aiSdk.close() });
 }
 
 /** How long `/readyz` waits for the database before it says 503, ms. */

@@ -84,6 +84,9 @@ function clientMessage(error: TRPCError): string {
 
 export const router = t.router;
 
+/** Makes in-process callers of a router (embedding: `createThreadline(…).caller`). */
+export const createCallerFactory = t.createCallerFactory;
+
 /** When a limited request may be sent again, ms (TOO_MANY_REQUESTS only). */
 export function retryAfterOf(error: TRPCError): number | undefined {
   return error.code === 'TOO_MANY_REQUESTS' && error.cause instanceof DomainError ? error.cause.retryAfterMs : undefined;

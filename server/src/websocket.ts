@@ -17,13 +17,13 @@ export interface WebSocketTransport {
 
 /**
  * Serves the same router over WebSocket (tRPC's ws adapter) on `server`'s port: an upgrade of
- * `/trpc` becomes a tRPC connection whose user is the token in its connection params
+ * `path` (`/trpc`; another when Threadline is mounted under a prefix) becomes a tRPC connection whose user is the token in its connection params
  * (`{ token }`, as `createThreadlineClient({ transport: 'websocket' })` sends it) or in an
  * `Authorization: Bearer` header. A browser's upgrade from an origin THREADLINE_CORS_ORIGINS does
  * not list is refused, as its HTTP calls would be. Subscriptions resume after a dropped socket from
  * their last event id, as over SSE; leaving cancels nothing unless the call said so.
  */
-export function attachWebSocket(server: Server, services: Services): WebSocketTransport {
+export function attachWebSocket(server: Server, services: Services, path = WEBSOCKET_PATH): WebSocketTransport {
   const { config, logger } = services;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
   const handler = applyWSSHandler({
@@ -41,10 +41,10 @@ export function attachWebSocket(server: Server, services: Services): WebSocketTr
   });
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const requested = (request.url ?? '/').split('?')[0];
     const origin = request.headers.origin;
     const allowed = !origin || config.corsOrigins.includes('*') || config.corsOrigins.includes(origin);
-    if (path !== WEBSOCKET_PATH || !allowed) {
+    if (requested !== path || !allowed) {
       if (!allowed) logger.warn({ origin }, 'websocket refused: origin not in THREADLINE_CORS_ORIGINS');
       socket.end(`HTTP/1.1 ${allowed ? '404 Not Found' : '403 Forbidden'}\r\nconnection: close\r\n\r\n`);
       return;

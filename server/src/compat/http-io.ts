@@ -51,7 +51,10 @@ export function invalidBody(error: ZodError): HttpError {
   return new HttpError(400, 'invalid', `invalid request: ${message}`, undefined, first?.path.join('.') || undefined);
 }
 
-/** The user of the request's bearer token; 401 without a valid one. */
+/**
+ * The user of the request's bearer token; 401 without a valid one. The request counts against the
+ * user's requests per minute, as a tRPC call does (429 with Retry-After past it).
+ */
 export async function authenticate(services: Services, request: IncomingMessage): Promise<AuthUser> {
   const header = request.headers.authorization;
   const token = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
@@ -63,6 +66,11 @@ export async function authenticate(services: Services, request: IncomingMessage)
     throw toHttpError(error);
   }
   if (!user) throw new HttpError(401, 'unauthorized', 'invalid or revoked token');
+  try {
+    await services.limiter.countRequest(user.id);
+  } catch (error) {
+    throw toHttpError(error);
+  }
   return user;
 }
 

@@ -3,6 +3,9 @@ import type { JsonSchema } from './json-schema.js';
 /** A placeholder id: well-formed, so a call made with it answers NOT_FOUND rather than BAD_REQUEST. */
 const EXAMPLE_ID = '00000000-0000-7000-8000-000000000000';
 
+/** Strings an example tries against a field's pattern, in order. */
+const STRING_SAMPLES = ['hello', 'local/echo', 'chat', EXAMPLE_ID];
+
 /**
  * The smallest input a schema accepts, as an example to start from: required fields only, each
  * with a value of its type. Swagger UI's own sample fills every optional field too (`"model":
@@ -28,7 +31,10 @@ export function minimalExample(schema: JsonSchema): unknown {
     case 'boolean':
       return true;
     case 'string':
-      return schema.format === 'uuid' ? EXAMPLE_ID : schema.format === 'date-time' ? new Date(0).toISOString() : 'hello';
+      if (schema.format === 'uuid') return EXAMPLE_ID;
+      if (schema.format === 'date-time') return new Date(0).toISOString();
+      // A pattern (a model id is `provider/model`): the first sample it takes.
+      return typeof schema.pattern === 'string' ? (STRING_SAMPLES.find((sample) => new RegExp(schema.pattern as string).test(sample)) ?? 'hello') : 'hello';
     default:
       return null;
   }

@@ -23,6 +23,7 @@ import { switchBranch } from '../store/branches.js';
 import { exportSession, importSession } from '../store/session-transfer.js';
 import { historyPage } from '../store/messages.js';
 import * as sessions from '../store/sessions.js';
+import { heldStream } from './held-stream.js';
 import { authedProcedure, router } from '../trpc.js';
 import { trackedSessionEvents } from './tracked-events.js';
 
@@ -47,7 +48,10 @@ export const sessionsRouter = router({
 
   /** Every run of the session as it starts (from any client or instance) and its events; resumes after `lastEventId`. */
   events: authedProcedure.input(SessionEventsInput).subscription(async ({ ctx, input, signal }) => {
-    return trackedSessionEvents(await ctx.services.engine.followSession(ctx.user.id, input.sessionId, input.lastEventId, signal!));
+    // One of the user's open streams while it is followed (THREADLINE_LIMIT_OPEN_STREAMS).
+    return heldStream(ctx.services.limiter, ctx.user.id, signal, async () =>
+      trackedSessionEvents(await ctx.services.engine.followSession(ctx.user.id, input.sessionId, input.lastEventId, signal!)),
+    );
   }),
 
   list: authedProcedure

@@ -1,7 +1,7 @@
 import type { FinishReason, Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelRequest } from '../../providers/types.js';
 import { unobserved, type RunObservation } from '../../observability/types.js';
-import { addUsage } from './model-step.js';
+import { addUsage } from './add-usage.js';
 
 /**
  * Runs one model request without tools to its end and returns its text (side calls: titles,

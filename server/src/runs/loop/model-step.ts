@@ -4,6 +4,7 @@ import { unobserved, type ModelCallObservation, type ModelCallResult, type RunOb
 import type { AnswerBudget } from './answer-budget.js';
 import { transportSafe } from './transport-safe.js';
 import type { AgentOutput, StepResult, UsageMeter } from './types.js';
+import { addUsage } from './add-usage.js';
 
 /** What a model call streamed before it reported usage (none reported yet: `reported` false). */
 interface Unreported {
@@ -185,13 +186,4 @@ function appendText(parts: MessagePart[], type: 'text' | 'reasoning', delta: str
   const last = parts.at(-1);
   if (last?.type === type && !(last.type === 'reasoning' && last.signature)) last.text += delta;
   else parts.push({ type, text: delta });
-}
-
-/** Sums usage over steps; optional counters stay absent unless some step reported them. */
-export function addUsage(total: Usage, more: Usage): Usage {
-  const sum: Usage = { inputTokens: total.inputTokens + more.inputTokens, outputTokens: total.outputTokens + more.outputTokens };
-  for (const key of ['reasoningTokens', 'cachedInputTokens', 'cacheWriteInputTokens'] as const) {
-    if (total[key] !== undefined || more[key] !== undefined) sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
-  }
-  return sum;
 }
