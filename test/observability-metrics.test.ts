@@ -115,3 +115,30 @@ describe('metrics', () => {
     await t.client.runs.deny.mutate({ runId: waiting.runId });
   });
 });
+
+describe('metrics of the guardrails', () => {
+  it('counts refusals by limit and budget stops, and what retention deleted', async () => {
+    await using t = await startTestServer({
+      environment: { THREADLINE_METRICS: '1', THREADLINE_LIMIT_REQUESTS_PER_MINUTE: '3', THREADLINE_LIMIT_TOKENS_PER_DAY: '20', THREADLINE_RETENTION_DAYS: '1' },
+    });
+    const before = await fetch(`${t.url}/metrics`).then((response) => response.text());
+    expect(sample(before, 'threadline_limit_refusals_total')).toBe(0);
+    // A 30-word answer is stopped at the day's 20 tokens; the next run is refused before it starts.
+    expect(await t.client.chat.send.mutate({ newSession: true, content: '/long 30' })).toMatchObject({ status: 'failed', error: { code: 'quota_exceeded' } });
+    expect(await t.client.chat.send.mutate({ newSession: true, content: 'again' })).toMatchObject({ status: 'failed', error: { code: 'quota_exceeded' } });
+    // Two calls so far: the third goes through, the fourth is refused by requests per minute.
+    await t.client.sessions.list.query();
+    await expect(t.client.sessions.list.query()).rejects.toMatchObject({ data: { code: 'TOO_MANY_REQUESTS' } });
+
+    // A session idle for longer than the retention goes at the next prune.
+    const old = Date.now() - 3 * 86_400_000;
+    await t.server.services.db.updateTable('sessions').set({ updated_at: old }).execute();
+    await t.server.services.retention.runOnce();
+
+    const text = await fetch(`${t.url}/metrics`).then((response) => response.text());
+    expect(sample(text, 'threadline_limit_refusals_total', { limit: 'tokensPerDay' })).toBe(2);
+    expect(sample(text, 'threadline_limit_refusals_total', { limit: 'requestsPerMinute' })).toBe(1);
+    expect(sample(text, 'threadline_retention_deleted_total', { kind: 'sessions' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'threadline_retention_deleted_total', { kind: 'messages' })).toBeGreaterThanOrEqual(2);
+  });
+});

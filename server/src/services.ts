@@ -22,6 +22,7 @@ import type { StoreHealth } from './store/availability.js';
 import type { DriverWrapper } from './store/driver-wrapper.js';
 import { openStore, type DialectName } from './store/open.js';
 import { RetentionTimer } from './retention/retention-timer.js';
+import { countGuardrails } from './observability/guardrail-metrics.js';
 import { Budgets, UserLimiter } from './limits/index.js';
 import { loadPrices, type PriceTable } from './usage/prices.js';
 
@@ -119,6 +120,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   const { intervalMs, batchSize, ...policy } = config.retention;
   const retention = new RetentionTimer({ db, dialect, policy, intervalMs, batchSize, instanceId, logger });
   retention.start();
+  countGuardrails(observability.metrics, { limiter, budgets, retention });
   return {
     config,
     db,
