@@ -1,15 +1,7 @@
 import type { UserLimitDefaults } from '../config.js';
 
-/** Every per-user limit; 0 means unlimited. Costs are in the price table's currency (USD). */
-export interface UserLimits {
-  requestsPerMinute: number;
-  runsPerMinute: number;
-  activeRuns: number;
-  openStreams: number;
-  tokensPerDay: number;
-  tokensPerMonth: number;
-  costPerMonth: number;
-}
+/** Every per-user limit (the defaults' fields, without how long they are cached); 0 means unlimited. Costs are in the price table's currency (USD). */
+export type UserLimits = Omit<UserLimitDefaults, 'cacheMs'>;
 
 /** The names of the limits, in the order they are shown. */
 export const USER_LIMIT_NAMES = ['requestsPerMinute', 'runsPerMinute', 'activeRuns', 'openStreams', 'tokensPerDay', 'tokensPerMonth', 'costPerMonth'] as const satisfies readonly (keyof UserLimits)[];
