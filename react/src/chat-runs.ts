@@ -1,4 +1,4 @@
-import { initialAnswerState, isAnswerEnded, reduceAnswer, type AnswerState, type AnswerStatus, type StreamEvent } from '@threadline/client';
+import { initialAnswerState, isAnswerEnded, reduceAnswer, type AnswerState, type AnswerStatus, type Message, type StreamEvent } from '@threadline/client';
 
 /** What an edit or a regenerate branches from: the message it makes a new version of. */
 export interface BranchFrom {
@@ -141,4 +141,48 @@ export function savePendingSends(storage: Storage | null, sessionId: string, sen
 export function newRequestId(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** A run shown after the stored history: its question (until stored) and its answer as it streams. */
+export interface ChatRun {
+  /** Stable across renders: use it as the React key. */
+  key: string;
+  runId: string | null;
+  /** Null for a run started elsewhere. */
+  requestId: string | null;
+  /** The user's message (an edit's new text), until the history holds it; null for a run started elsewhere and for a regenerate (its question is in the history). */
+  question: string | null;
+  /** Text, reasoning, tool calls with results and approvals, agent, model, usage: the client's reducer's state. */
+  answer: AnswerState;
+  /** The answer's status, or `failed` when following it broke off (then `error` says why). */
+  status: AnswerStatus;
+  /** Why following the run broke off (a network or server error); null otherwise. */
+  error: Error | null;
+  /** The run has ended (its terminal event came, or following it broke off). */
+  ended: boolean;
+}
+
+/** The history shown: cut before a message an unsettled edit or regenerate makes a new version of. */
+export function shownBranch(messages: Message[], runs: readonly FollowedRun[]): Message[] {
+  const replaced = new Set(runs.flatMap((run) => (run.branch && !run.settled ? [run.branch.messageId] : [])));
+  if (replaced.size === 0) return messages;
+  const cut = messages.findIndex((message) => replaced.has(message.id));
+  return cut === -1 ? messages : messages.slice(0, cut);
+}
+
+/** The runs to show after the history: each until the history holds its stored answer, its question until the history holds that. */
+export function chatRuns(runs: readonly FollowedRun[], messages: readonly Message[]): ChatRun[] {
+  const stored = new Set(messages.flatMap((message) => (message.runId ? [`${message.runId} ${message.role}`] : [])));
+  return runs
+    .filter((run) => !(run.runId && stored.has(`${run.runId} assistant`)))
+    .map((run) => ({
+      key: run.key,
+      runId: run.runId,
+      requestId: run.requestId,
+      question: run.runId && stored.has(`${run.runId} user`) ? null : run.content,
+      answer: run.answer,
+      status: statusOf(run),
+      error: run.connectionError,
+      ended: hasEnded(run),
+    }));
 }

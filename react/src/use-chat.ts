@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AnswerState, AnswerStatus, Message, StreamEvent } from '@threadline/client';
+import type { AnswerStatus, Message, StreamEvent } from '@threadline/client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { applyEvent, failRun, type BranchFrom, hasEnded, joinedRun, loadPendingSends, newRequestId, pendingSends, savePendingSends, sentRun, statusOf, type FollowedRun } from './chat-runs.js';
+import { applyEvent, chatRuns, failRun, shownBranch, type BranchFrom, type ChatRun, hasEnded, joinedRun, loadPendingSends, newRequestId, pendingSends, savePendingSends, sentRun, statusOf, type FollowedRun } from './chat-runs.js';
 import { useThreadlineClient, useTRPC } from './context.js';
 import { useHistory } from './use-history.js';
 
@@ -26,25 +26,6 @@ export interface SendOptions {
   /** Another agent or model for this message. */
   agent?: string;
   model?: string;
-}
-
-/** A run shown after the stored history: its question (until stored) and its answer as it streams. */
-export interface ChatRun {
-  /** Stable across renders: use it as the React key. */
-  key: string;
-  runId: string | null;
-  /** Null for a run started elsewhere. */
-  requestId: string | null;
-  /** The user's message, until the history holds it (null for a run started elsewhere). */
-  question: string | null;
-  /** Text, reasoning, tool calls with results and approvals, agent, model, usage: the client's reducer's state. */
-  answer: AnswerState;
-  /** The answer's status, or `failed` when following it broke off (then `error` says why). */
-  status: AnswerStatus;
-  /** Why following the run broke off (a network or server error); null otherwise. */
-  error: Error | null;
-  /** The run has ended (its terminal event came, or following it broke off). */
-  ended: boolean;
 }
 
 /** Where the conversation stands: `idle` when no run of the session is followed, else the oldest unended run's status. */
@@ -92,6 +73,8 @@ export interface UseChatResult {
   /** Refuses a waiting run's tool calls; the model sees `reason`. */
   deny(runId: string, options?: { callIds?: string[]; reason?: string }): Promise<boolean>;
 }
+
+export type { ChatRun };
 
 const defaultStorage = (): Storage | null => (typeof sessionStorage === 'undefined' ? null : sessionStorage);
 type Unsubscribable = { unsubscribe(): void };
@@ -310,29 +293,4 @@ export function useChat(options: UseChatOptions): UseChatResult {
     approve,
     deny,
   };
-}
-
-/** The history shown: cut before a message an unsettled edit or regenerate makes a new version of. */
-function shownBranch(messages: Message[], runs: readonly FollowedRun[]): Message[] {
-  const replaced = new Set(runs.flatMap((run) => (run.branch && !run.settled ? [run.branch.messageId] : [])));
-  if (replaced.size === 0) return messages;
-  const cut = messages.findIndex((message) => replaced.has(message.id));
-  return cut === -1 ? messages : messages.slice(0, cut);
-}
-
-/** The runs to show after the history: each until the history holds its stored answer, its question until the history holds that. */
-function chatRuns(runs: readonly FollowedRun[], messages: readonly Message[]): ChatRun[] {
-  const stored = new Set(messages.flatMap((message) => (message.runId ? [`${message.runId} ${message.role}`] : [])));
-  return runs
-    .filter((run) => !(run.runId && stored.has(`${run.runId} assistant`)))
-    .map((run) => ({
-      key: run.key,
-      runId: run.runId,
-      requestId: run.requestId,
-      question: run.runId && stored.has(`${run.runId} user`) ? null : run.content,
-      answer: run.answer,
-      status: statusOf(run),
-      error: run.connectionError,
-      ended: hasEnded(run),
-    }));
 }
