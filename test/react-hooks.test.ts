@@ -106,6 +106,32 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('@threadline/react hoo
     expect(pageErrors).toEqual([]);
   });
 
+  it('edits and regenerates once though clicked twice, re-attaches to an edit after a reload, and switches back to the first answer', async () => {
+    const before = (await runsOfSession()).length;
+    await page.getByLabel('Content').fill('/slow 60 /long 40');
+    await page.getByRole('button', { name: 'Edit the first question twice' }).click();
+    await expect.poll(async () => words(await page.getByTestId('run').textContent())).toBeGreaterThanOrEqual(3);
+    const editRunId = (await page.getByTestId('run').getAttribute('data-run-id'))!;
+    // The edited question and what followed it give way to the new version while it streams.
+    expect(await page.getByTestId('message').count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('run').getAttribute('data-run-id')).toBe(editRunId);
+    await expect.poll(() => page.getByTestId('run').count()).toBe(0);
+    expect(await page.getByTestId('message').allTextContents()).toEqual(['/slow 60 /long 40', await answers().textContent()]);
+    expect(words(await answers().textContent())).toBe(40);
+    expect(await answers().getAttribute('data-run-id')).toBe(editRunId);
+    expect(await runsOfSession()).toHaveLength(before + 1);
+
+    await page.getByRole('button', { name: 'Regenerate the last answer twice' }).click();
+    await expect.poll(() => answers().getAttribute('data-run-id')).not.toBe(editRunId);
+    await expect.poll(() => page.getByTestId('status').textContent()).toBe('idle');
+    expect(await page.getByTestId('run').count()).toBe(0);
+    expect(await runsOfSession()).toHaveLength(before + 2);
+    await page.getByRole('button', { name: 'Previous answer' }).click();
+    await expect.poll(() => answers().getAttribute('data-run-id')).toBe(editRunId);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('renames optimistically: the list changes before the server answers, and changes back when it refuses', async () => {
     const item = page.locator(`[data-testid="session"][data-session-id="${sessionId}"]`);
     const rename = async (title: string) => {

@@ -253,7 +253,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     expect(await storedAnswer(runId).getByTestId('message-text').textContent()).toBe(allowed);
     // The stored answer keeps the decision, without buttons.
     expect(await storedAnswer(runId).getByTestId('approval-decision').textContent()).toBe('Allowed');
-    expect(await storedAnswer(runId).getByRole('button').count()).toBe(0);
+    expect(await storedAnswer(runId).getByTestId('approval').getByRole('button').count()).toBe(0);
     expect((await server.client.runs.get.query({ runId })).status).toBe('completed');
 
     await send('/tool calculator {"expression": "1 / 0"}');
@@ -400,6 +400,53 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => storedAnswer(runningId).getAttribute('data-status')).toBe('cancelled');
     expect((await server.client.runs.list.query({ sessionId })).items).toHaveLength(3);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('edits a question and regenerates an answer on new branches, with ‹ N/M › arrows between the versions', async () => {
+    const previous = await selectedSessionId();
+    await page.getByRole('button', { name: 'New session' }).click();
+    await expect.poll(selectedSessionId).not.toBe(previous);
+    const sessionId = await selectedSessionId();
+    const question = page.locator('[data-testid="message"][data-role="user"]');
+    const answer = page.locator('[data-testid="message"][data-role="assistant"]');
+    /** Waits for a new answer to stream (caught between its first word and its last), then for it to be stored. */
+    const streamsThenStored = async (text: string) => {
+      await expect.poll(async () => words(await streamingText().textContent())).toBeGreaterThanOrEqual(1);
+      expect(await page.getByTestId('streaming-answer').getAttribute('data-phase')).toBe('streaming');
+      expect((await streamingText().textContent())!.length).toBeLessThan(text.length);
+      expect(await lastAnswerWhenDone(page).then((stored) => stored.getByTestId('message-text').textContent())).toBe(text);
+    };
+    // 300 ms a word: each answer is seen streaming.
+    await send('/slow 300 First question');
+    await streamsThenStored('Echo: First question');
+
+    // Edit: the old question and answer give way to the new version, whose answer streams.
+    await question.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit message').fill('/slow 300 Second question');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await streamsThenStored('Echo: Second question');
+    expect(await question.getByTestId('message-text').allTextContents()).toEqual(['/slow 300 Second question']);
+    expect(await question.getByTestId('branch-position').textContent()).toBe('2/2');
+    expect(await question.getByRole('button', { name: 'next version' }).isDisabled()).toBe(true);
+
+    // ‹ shows the first version, with its own answer.
+    await question.getByRole('button', { name: 'previous version' }).click();
+    await expect.poll(() => question.getByTestId('branch-position').textContent()).toBe('1/2');
+    expect(await question.getByTestId('message-text').allTextContents()).toEqual(['/slow 300 First question']);
+    expect(await answer.getByTestId('message-text').allTextContents()).toEqual(['Echo: First question']);
+    expect(await answer.getByTestId('branch').count()).toBe(0);
+
+    // Regenerate that answer: a second version streams, and the arrows count it.
+    const firstAnswerRunId = await answer.getAttribute('data-run-id');
+    await answer.getByRole('button', { name: 'Regenerate' }).click();
+    await streamsThenStored('Echo: First question');
+    expect(await answer.getAttribute('data-run-id')).not.toBe(firstAnswerRunId);
+    expect(await answer.getByTestId('branch-position').textContent()).toBe('2/2');
+    expect(await question.getByTestId('branch-position').textContent()).toBe('1/2');
+    // One run for each: the send, the edit, the regenerate.
+    expect((await server.client.runs.list.query({ sessionId })).items).toHaveLength(3);
+    expect((await server.client.sessions.get.query({ sessionId })).messageCount).toBe(5);
     expect(pageErrors).toEqual([]);
   });
 

@@ -31,6 +31,8 @@ function Harness({ sessionId }: { sessionId: string }) {
 function Chat({ sessionId }: { sessionId: string }) {
   const chat = useChat({ sessionId });
   const [content, setContent] = useState('');
+  const firstQuestion = chat.messages.find((message) => message.role === 'user');
+  const lastAnswer = [...chat.messages].reverse().find((message) => message.role === 'assistant');
   return (
     <section>
       <p data-testid="status">{chat.status}</p>
@@ -59,6 +61,27 @@ function Chat({ sessionId }: { sessionId: string }) {
       </button>
       <button type="button" onClick={() => chat.send(content, { requestId: params.get('requestId')! })}>
         Send with the requestId
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          chat.edit(firstQuestion!.id, content);
+          chat.edit(firstQuestion!.id, content);
+        }}
+      >
+        Edit the first question twice
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          chat.regenerate(lastAnswer!.id);
+          chat.regenerate(lastAnswer!.id);
+        }}
+      >
+        Regenerate the last answer twice
+      </button>
+      <button type="button" onClick={() => void chat.switchBranch(lastAnswer!.previousSiblingId!)}>
+        Previous answer
       </button>
       <p data-testid="chat-error">{chat.error?.message}</p>
     </section>

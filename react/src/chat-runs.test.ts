@@ -54,4 +54,17 @@ describe('the runs useChat follows', () => {
     storage.setItem('threadline.pending-sends.s', '{not json');
     expect(loadPendingSends(storage, 's')).toEqual([]);
   });
+
+  it('keeps an unended edit or regenerate with what it branches from, so a reload starts it again by its requestId', () => {
+    const storage = memoryStorage();
+    const edit = sentRun({ requestId: 'e', sessionId: 's', content: 'better', runId: null, branch: { kind: 'edit', messageId: 'm-1' } });
+    const regenerate = sentRun({ requestId: 'g', sessionId: 's', content: '', runId: null, branch: { kind: 'regenerate', messageId: 'm-2' } });
+    // A regenerate shows no question of its own: the history holds it.
+    expect([edit.content, regenerate.content]).toEqual(['better', null]);
+    savePendingSends(storage, 's', pendingSends([edit, regenerate]));
+    expect(loadPendingSends(storage, 's').map(sentRun)).toEqual([edit, regenerate]);
+    // A branch that is not one is dropped on the way back, the send kept.
+    storage.setItem('threadline.pending-sends.s', JSON.stringify([{ requestId: 'x', sessionId: 's', content: 'hi', runId: null, branch: { kind: 'merge', messageId: 1 } }]));
+    expect(loadPendingSends(storage, 's')).toEqual([{ requestId: 'x', sessionId: 's', content: 'hi', runId: null }]);
+  });
 });

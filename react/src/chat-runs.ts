@@ -1,16 +1,25 @@
-import { initialAnswerState, isAnswerEnded, reduceAnswer, type AnswerState, type AnswerStatus, type StreamEvent } from '@threadline/client';
+import { initialAnswerState, isAnswerEnded, reduceAnswer, type AnswerState, type AnswerStatus, type Message, type StreamEvent } from '@threadline/client';
+
+/** What an edit or a regenerate branches from: the message it makes a new version of. */
+export interface BranchFrom {
+  /** `edit`: a new version of a user message (`messages.edit`); `regenerate`: of an answer (`messages.regenerate`). */
+  kind: 'edit' | 'regenerate';
+  messageId: string;
+}
 
 /** A message sent from this page whose run has not ended: what re-attaches to it after a reload. */
 export interface PendingSend {
-  /** Makes chat.stream idempotent: subscribing again with it re-attaches to the same run. */
+  /** Makes chat.stream (and messages.edit / regenerate) idempotent: sending again with it re-attaches to the same run. */
   requestId: string;
   sessionId: string;
-  /** The user's message (chat.stream's input needs it again on re-attach). */
+  /** The user's message (chat.stream's input needs it again on re-attach); an edit's new text; empty for a regenerate. */
   content: string;
   /** Known once the run has started. */
   runId: string | null;
   agent?: string;
   model?: string;
+  /** Set for an edit or a regenerate: started with that procedure, then followed with `runs.events`. */
+  branch?: BranchFrom;
 }
 
 /**
@@ -29,6 +38,8 @@ export interface FollowedRun {
   runId: string | null;
   agent?: string;
   model?: string;
+  /** Set for an edit or a regenerate (its run is started by that procedure, then followed by its id). */
+  branch?: BranchFrom;
   /** The last event applied; events at or below it (a replay after a re-attach) are skipped. */
   lastEventId: number;
   /** The answer so far, built by @threadline/client's `reduceAnswer`. */
@@ -41,7 +52,8 @@ export interface FollowedRun {
 
 /** A run sent from here, before its first event. */
 export function sentRun(send: PendingSend): FollowedRun {
-  return { ...send, key: send.requestId, lastEventId: 0, answer: initialAnswerState, connectionError: null, settled: false };
+  const content = send.branch?.kind === 'regenerate' ? null : send.content;
+  return { ...send, content, key: send.requestId, lastEventId: 0, answer: initialAnswerState, connectionError: null, settled: false };
 }
 
 /** A run started elsewhere, joined by its id, before its first (replayed) event. */
@@ -74,8 +86,18 @@ export function failRun(run: FollowedRun, error: Error): FollowedRun {
 /** The sends still worth re-attaching to: those of the session's runs sent here that have not ended. */
 export function pendingSends(runs: readonly FollowedRun[]): PendingSend[] {
   return runs.flatMap((run) =>
-    run.requestId !== null && run.content !== null && !hasEnded(run)
-      ? [{ requestId: run.requestId, sessionId: run.sessionId, content: run.content, runId: run.runId, ...(run.agent ? { agent: run.agent } : {}), ...(run.model ? { model: run.model } : {}) }]
+    run.requestId !== null && (run.content !== null || run.branch) && !hasEnded(run)
+      ? [
+          {
+            requestId: run.requestId,
+            sessionId: run.sessionId,
+            content: run.content ?? '',
+            runId: run.runId,
+            ...(run.agent ? { agent: run.agent } : {}),
+            ...(run.model ? { model: run.model } : {}),
+            ...(run.branch ? { branch: run.branch } : {}),
+          },
+        ]
       : [],
   );
 }
@@ -88,14 +110,19 @@ export function loadPendingSends(storage: Storage | null, sessionId: string): Pe
   if (!raw) return [];
   try {
     const value = JSON.parse(raw) as Partial<PendingSend>[];
-    return value.flatMap((send) =>
+    return value.flatMap(({ branch, ...send }) =>
       typeof send.requestId === 'string' && typeof send.content === 'string' && send.sessionId === sessionId
-        ? [{ ...send, requestId: send.requestId, sessionId, content: send.content, runId: typeof send.runId === 'string' ? send.runId : null }]
+        ? [{ ...send, requestId: send.requestId, sessionId, content: send.content, runId: typeof send.runId === 'string' ? send.runId : null, ...(isBranchFrom(branch) ? { branch } : {}) }]
         : [],
     );
   } catch {
     return [];
   }
+}
+
+function isBranchFrom(value: unknown): value is BranchFrom {
+  const branch = value as Partial<BranchFrom> | null | undefined;
+  return (branch?.kind === 'edit' || branch?.kind === 'regenerate') && typeof branch.messageId === 'string';
 }
 
 /** Remembers a session's unended sends (none: forgets them). Returns what was written, to skip writing the same again. */
@@ -114,4 +141,48 @@ export function savePendingSends(storage: Storage | null, sessionId: string, sen
 export function newRequestId(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** A run shown after the stored history: its question (until stored) and its answer as it streams. */
+export interface ChatRun {
+  /** Stable across renders: use it as the React key. */
+  key: string;
+  runId: string | null;
+  /** Null for a run started elsewhere. */
+  requestId: string | null;
+  /** The user's message (an edit's new text), until the history holds it; null for a run started elsewhere and for a regenerate (its question is in the history). */
+  question: string | null;
+  /** Text, reasoning, tool calls with results and approvals, agent, model, usage: the client's reducer's state. */
+  answer: AnswerState;
+  /** The answer's status, or `failed` when following it broke off (then `error` says why). */
+  status: AnswerStatus;
+  /** Why following the run broke off (a network or server error); null otherwise. */
+  error: Error | null;
+  /** The run has ended (its terminal event came, or following it broke off). */
+  ended: boolean;
+}
+
+/** The history shown: cut before a message an unsettled edit or regenerate makes a new version of. */
+export function shownBranch(messages: Message[], runs: readonly FollowedRun[]): Message[] {
+  const replaced = new Set(runs.flatMap((run) => (run.branch && !run.settled ? [run.branch.messageId] : [])));
+  if (replaced.size === 0) return messages;
+  const cut = messages.findIndex((message) => replaced.has(message.id));
+  return cut === -1 ? messages : messages.slice(0, cut);
+}
+
+/** The runs to show after the history: each until the history holds its stored answer, its question until the history holds that. */
+export function chatRuns(runs: readonly FollowedRun[], messages: readonly Message[]): ChatRun[] {
+  const stored = new Set(messages.flatMap((message) => (message.runId ? [`${message.runId} ${message.role}`] : [])));
+  return runs
+    .filter((run) => !(run.runId && stored.has(`${run.runId} assistant`)))
+    .map((run) => ({
+      key: run.key,
+      runId: run.runId,
+      requestId: run.requestId,
+      question: run.runId && stored.has(`${run.runId} user`) ? null : run.content,
+      answer: run.answer,
+      status: statusOf(run),
+      error: run.connectionError,
+      ended: hasEnded(run),
+    }));
 }

@@ -4,4 +4,4 @@ export { useSessions, type UseSessionsOptions, type UseSessionsResult } from './
 export { useChat, type ChatRun, type ChatStatus, type SendOptions, type UseChatOptions, type UseChatResult } from './use-chat.js';
 export { useHistory } from './use-history.js';
 export { describeConnectionProblem, isFetchFailure, useConnectionProblem } from './connection-problem.js';
-export type { PendingSend } from './chat-runs.js';
+export type { BranchFrom, PendingSend } from './chat-runs.js';

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AnswerState, AnswerStatus, Message, StreamEvent } from '@threadline/client';
+import type { AnswerStatus, Message, StreamEvent } from '@threadline/client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { applyEvent, failRun, hasEnded, joinedRun, loadPendingSends, newRequestId, pendingSends, savePendingSends, sentRun, statusOf, type FollowedRun } from './chat-runs.js';
+import { applyEvent, chatRuns, failRun, shownBranch, type BranchFrom, type ChatRun, hasEnded, joinedRun, loadPendingSends, newRequestId, pendingSends, savePendingSends, sentRun, statusOf, type FollowedRun } from './chat-runs.js';
 import { useThreadlineClient, useTRPC } from './context.js';
 import { useHistory } from './use-history.js';
 
@@ -28,31 +28,16 @@ export interface SendOptions {
   model?: string;
 }
 
-/** A run shown after the stored history: its question (until stored) and its answer as it streams. */
-export interface ChatRun {
-  /** Stable across renders: use it as the React key. */
-  key: string;
-  runId: string | null;
-  /** Null for a run started elsewhere. */
-  requestId: string | null;
-  /** The user's message, until the history holds it (null for a run started elsewhere). */
-  question: string | null;
-  /** Text, reasoning, tool calls with results and approvals, agent, model, usage: the client's reducer's state. */
-  answer: AnswerState;
-  /** The answer's status, or `failed` when following it broke off (then `error` says why). */
-  status: AnswerStatus;
-  /** Why following the run broke off (a network or server error); null otherwise. */
-  error: Error | null;
-  /** The run has ended (its terminal event came, or following it broke off). */
-  ended: boolean;
-}
-
 /** Where the conversation stands: `idle` when no run of the session is followed, else the oldest unended run's status. */
 export type ChatStatus = 'idle' | Exclude<AnswerStatus, 'completed' | 'cancelled' | 'failed' | 'interrupted'>;
 
-/** What useChat returns. `send`, `stop`, `approve` and `deny` keep their identity across renders. */
+/** What useChat returns. `send`, `edit`, `regenerate`, `switchBranch`, `stop`, `approve` and `deny` keep their identity across renders. */
 export interface UseChatResult {
-  /** The session's stored messages, oldest first. */
+  /**
+   * The session's stored messages, oldest first: the branch shown. While an edit or a regenerate
+   * has not ended, the message it makes a new version of and those after it are left out (the
+   * new version streams in `runs`).
+   */
   messages: Message[];
   /** The runs to show after `messages`, oldest first: each until the history holds its stored answer. */
   runs: ChatRun[];
@@ -61,7 +46,7 @@ export interface UseChatResult {
   status: ChatStatus;
   /** The history is loading for the first time. */
   isLoading: boolean;
-  /** The last thing that went wrong talking to the server: loading the history, following a run, stop, approve or deny. */
+  /** The last thing that went wrong talking to the server: loading the history, starting or following a run, stop, approve, deny or switchBranch. */
   error: Error | null;
   /**
    * Sends a message and streams the answer; returns its requestId. While a run of the session is
@@ -70,6 +55,16 @@ export interface UseChatResult {
    * and dropped (its requestId is returned).
    */
   send(content: string, options?: SendOptions): string;
+  /**
+   * Edits a user message (`messages.edit`): a new version of it, answered on a new branch, the old
+   * one kept. Its run is followed like a sent message's (in `runs`, with `status` and `stop`);
+   * returns its requestId. A second identical edit before the first has started is dropped.
+   */
+  edit(messageId: string, content: string, options?: SendOptions): string;
+  /** Answers a question again (`messages.regenerate` of its answer): a new version of the answer, followed like `edit`'s; returns its requestId. */
+  regenerate(messageId: string, options?: SendOptions): string;
+  /** Shows another version's branch (`sessions.switchBranch`, with a message's `previousSiblingId` or `nextSiblingId`), then fetches the history again. */
+  switchBranch(messageId: string): Promise<boolean>;
   /** Cancels a run (by runId or requestId), or every unended run of the session when none is named. */
   stop(target?: string): void;
   isStopping: boolean;
@@ -79,12 +74,14 @@ export interface UseChatResult {
   deny(runId: string, options?: { callIds?: string[]; reason?: string }): Promise<boolean>;
 }
 
+export type { ChatRun };
+
 const defaultStorage = (): Storage | null => (typeof sessionStorage === 'undefined' ? null : sessionStorage);
 type Unsubscribable = { unsubscribe(): void };
 
 /**
- * A session's conversation: its stored history, the runs streaming in it, and send, stop, approve
- * and deny. On mount it re-attaches to the session's runs: those sent from this tab (kept in
+ * A session's conversation: its stored history (the branch shown), the runs streaming in it, and
+ * send, edit, regenerate, switchBranch, stop, approve and deny. On mount it re-attaches to the session's runs: those sent from this tab (kept in
  * `storage` by requestId, so `chat.stream` replays them from their first event and never starts
  * them twice) and those started elsewhere (`runs.list`, then `runs.events`). When a run ends the
  * history and the session list are fetched again and the stored answer takes the streamed one's place.
@@ -111,6 +108,22 @@ export function useChat(options: UseChatOptions): UseChatResult {
     [update],
   );
 
+  // An edit or a regenerate is started once by its procedure (its requestId makes a second call,
+  // after a reload, answer the same run), then followed by its id like a run started elsewhere.
+  const started = useRef(new Set<string>());
+  const startBranch = (run: FollowedRun) => {
+    if (started.current.has(run.key) || !run.branch || run.requestId === null) return;
+    started.current.add(run.key);
+    const { kind, messageId } = run.branch;
+    const choice = { requestId: run.requestId, ...(run.agent ? { agent: run.agent } : {}), ...(run.model ? { model: run.model } : {}) };
+    const starting =
+      kind === 'edit' ? client.messages.edit.mutate({ messageId, content: run.content ?? '', ...choice }) : client.messages.regenerate.mutate({ messageId, ...choice });
+    starting.then(
+      ({ runId }) => updateRun(run.key, (current) => (current.runId ? current : { ...current, runId })),
+      (error: Error) => updateRun(run.key, (current) => failRun(current, error)),
+    );
+  };
+
   // One subscription per unended run, opened once (StrictMode's second mount opens them again after
   // the first cleanup; the same requestId re-attaches to the same run, and replayed events are skipped).
   const subscriptions = useRef(new Map<string, Unsubscribable>());
@@ -123,6 +136,10 @@ export function useChat(options: UseChatOptions): UseChatResult {
     }
     for (const [key, run] of open) {
       if (subscriptions.current.has(key)) continue;
+      if (run.branch && run.runId === null) {
+        startBranch(run);
+        continue;
+      }
       const handlers = {
         onData: ({ id, data }: { id: string; data: StreamEvent }) => updateRun(key, (current) => applyEvent(current, Number(id), data)),
         onError: (error: Error) => updateRun(key, (current) => failRun(current, error)),
@@ -130,7 +147,7 @@ export function useChat(options: UseChatOptions): UseChatResult {
       const after = run.lastEventId > 0 ? { lastEventId: String(run.lastEventId) } : {};
       const { agent, model } = run;
       const subscription =
-        run.requestId !== null && run.content !== null
+        run.requestId !== null && run.content !== null && !run.branch
           ? client.chat.stream.subscribe({ sessionId, content: run.content, requestId: run.requestId, ...(agent ? { agent } : {}), ...(model ? { model } : {}), ...after }, handlers)
           : client.runs.events.subscribe({ runId: run.runId!, ...after }, handlers);
       subscriptions.current.set(key, subscription);
@@ -189,13 +206,19 @@ export function useChat(options: UseChatOptions): UseChatResult {
     });
   }, [active.data, unnamed, sessionId, update]);
 
-  const send = useCallback(
-    (content: string, sendOptions: SendOptions = {}) => {
+  // A send, an edit or a regenerate: followed from the next render on, unless it is a twin of one
+  // not started yet (a double click) or its requestId is followed already.
+  const begin = useCallback(
+    (content: string, sendOptions: SendOptions, branch?: BranchFrom) => {
       const { agent, model } = sendOptions;
       const requestId = sendOptions.requestId ?? newRequestId();
-      const twin = latest.current.find((run) => run.requestId === requestId || (run.content === content && run.answer.status === 'connecting' && !hasEnded(run)));
+      const sameTarget = (run: FollowedRun) => run.branch?.kind === branch?.kind && run.branch?.messageId === branch?.messageId;
+      const shownContent = branch?.kind === 'regenerate' ? null : content;
+      const twin = latest.current.find(
+        (run) => run.requestId === requestId || (sameTarget(run) && run.content === shownContent && run.answer.status === 'connecting' && !hasEnded(run)),
+      );
       if (twin) return twin.requestId!;
-      const run = sentRun({ requestId, sessionId, content, runId: null, ...(agent ? { agent } : {}), ...(model ? { model } : {}) });
+      const run = sentRun({ requestId, sessionId, content, runId: null, ...(agent ? { agent } : {}), ...(model ? { model } : {}), ...(branch ? { branch } : {}) });
       latest.current = [...latest.current, run];
       // Ended runs give way to the new one (their stored messages are in the history).
       update((current) => [...current.filter((other) => !other.settled), run]);
@@ -203,6 +226,20 @@ export function useChat(options: UseChatOptions): UseChatResult {
     },
     [sessionId, update],
   );
+  const send = useCallback((content: string, sendOptions: SendOptions = {}) => begin(content, sendOptions), [begin]);
+  const edit = useCallback(
+    (messageId: string, content: string, sendOptions: SendOptions = {}) => begin(content, sendOptions, { kind: 'edit', messageId }),
+    [begin],
+  );
+  const regenerate = useCallback((messageId: string, sendOptions: SendOptions = {}) => begin('', sendOptions, { kind: 'regenerate', messageId }), [begin]);
+  const switching = useMutation(
+    trpc.sessions.switchBranch.mutationOptions({
+      // Resolves once the branch switched to is loaded.
+      onSuccess: () => queryClient.invalidateQueries(trpc.sessions.history.queryFilter({ sessionId })),
+    }),
+  );
+  const { mutateAsync: switchTo } = switching;
+  const switchBranch = useCallback((messageId: string) => switchTo({ sessionId, messageId }).then(() => true, () => false), [switchTo, sessionId]);
 
   const cancel = useMutation(trpc.runs.cancel.mutationOptions());
   const { mutate: cancelRun } = cancel;
@@ -235,11 +272,11 @@ export function useChat(options: UseChatOptions): UseChatResult {
     [denyRun],
   );
 
-  const messages = history.data ?? [];
-  const shown = chatRuns(runs, messages);
+  const messages = shownBranch(history.data ?? [], runs);
+  const shown = chatRuns(runs, history.data ?? []);
   const open = runs.find((run) => !hasEnded(run));
   const brokenOff = [...runs].reverse().find((run) => run.connectionError)?.connectionError ?? null;
-  const mutationError = [cancel, approval, denial].filter((mutation) => mutation.error).sort((a, b) => a.submittedAt - b.submittedAt).at(-1)?.error;
+  const mutationError = [cancel, approval, denial, switching].filter((mutation) => mutation.error).sort((a, b) => a.submittedAt - b.submittedAt).at(-1)?.error;
   return {
     messages,
     runs: shown,
@@ -248,26 +285,12 @@ export function useChat(options: UseChatOptions): UseChatResult {
     isLoading: history.isPending,
     error: (history.error as Error | null) ?? (mutationError as Error | undefined) ?? brokenOff,
     send,
+    edit,
+    regenerate,
+    switchBranch,
     stop,
     isStopping: cancel.isPending,
     approve,
     deny,
   };
-}
-
-/** The runs to show after the history: each until the history holds its stored answer, its question until the history holds that. */
-function chatRuns(runs: readonly FollowedRun[], messages: readonly Message[]): ChatRun[] {
-  const stored = new Set(messages.flatMap((message) => (message.runId ? [`${message.runId} ${message.role}`] : [])));
-  return runs
-    .filter((run) => !(run.runId && stored.has(`${run.runId} assistant`)))
-    .map((run) => ({
-      key: run.key,
-      runId: run.runId,
-      requestId: run.requestId,
-      question: run.runId && stored.has(`${run.runId} user`) ? null : run.content,
-      answer: run.answer,
-      status: statusOf(run),
-      error: run.connectionError,
-      ended: hasEnded(run),
-    }));
 }

@@ -3,7 +3,8 @@ import { useEffect, useRef } from 'react';
 import { AllowedTools } from './allowed-tools';
 import { Composer } from './composer';
 import { ErrorNotice } from './error-notice';
-import { MessageView, PendingQuestion, StreamingAnswer } from './message-view';
+import { PendingQuestion, StreamingAnswer } from './message-view';
+import { StoredMessage } from './stored-message';
 
 /** Props of ChatPanel. */
 export interface ChatPanelProps {
@@ -12,7 +13,8 @@ export interface ChatPanelProps {
 }
 
 /**
- * The selected session: the tools it runs without asking (when any), its stored history, then the
+ * The selected session: the tools it runs without asking (when any), its stored history (the branch
+ * shown, with ‹ N/M › between a message's versions, Edit and Regenerate), then the
  * runs streaming in it (sent here, queued behind one another, or started in another tab or
  * device), then the composer, which stays usable while answers stream: a message sent meanwhile
  * goes to the server, which queues it behind the running answer (or refuses it, or interrupts,
@@ -35,7 +37,7 @@ export function ChatPanel({ sessionId, serverUrl }: ChatPanelProps) {
         {chat.isLoading && <p className="muted">Loading…</p>}
         {!chat.isLoading && messages.length === 0 && runs.length === 0 && <p className="muted">No messages yet.</p>}
         {messages.map((message) => (
-          <MessageView key={message.id} message={message} approve={chat.approve} deny={chat.deny} />
+          <StoredMessage key={message.id} message={message} chat={chat} />
         ))}
         {runs.map((run) => (
           <div key={run.key} className="turn">
