@@ -24,7 +24,7 @@ const Environment = z.object({
   /** postgres://… selects PostgreSQL; unset, SQLite in the data dir. */
   DATABASE_URL: optionalUrl,
   /** Default `provider/model` (default: local/echo when no provider key is set). */
-  THREADLINE_MODEL: z.string().optional(),
+  THREADLINE_MODEL: z.preprocess((value) => (value === '' ? undefined : value), z.string().regex(/^[a-z0-9_-]+\/.+$/i, 'a model is provider/model, e.g. local/echo or openai/gpt-5.4-mini').optional()),
   /** Delay between words of the built-in model, ms. */
   THREADLINE_LOCAL_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(15),
   /** Comma-separated origins allowed by CORS; `*` allows any. */
