@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { retryingCatalogRaces } from '../store/catalog-race.js';
 import { listAudit, recordAudit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
 import { acquireLease } from '../store/leases.js';
@@ -187,7 +188,7 @@ for (const dialect of DIALECTS) {
     it('every table that points at a session or a run is either deleted with it or kept on purpose', async () => {
       await using store = await openTestStore(dialect);
       const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]!.schema : undefined;
-      const tables = (await store.db.introspection.getTables()).filter((table) => schema === undefined || table.schema === schema);
+      const tables = (await retryingCatalogRaces(() => store.db.introspection.getTables())).filter((table) => schema === undefined || table.schema === schema);
       const withColumn = (column: string) => tables.filter((table) => table.columns.some((each) => each.name === column)).map((table) => table.name).sort();
       // A new table with a session_id or run_id must be listed in store/retention.ts: deleted with its session, or kept.
       expect(withColumn('session_id')).toEqual([...SESSION_CHILD_TABLES, ...SESSION_REFERENCES_KEPT].sort());

@@ -7,6 +7,7 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../testing/data
 import type { Database } from './database.js';
 import { createPostgresDatabase } from './dialects/postgres.js';
 import { createSqliteDatabase } from './dialects/sqlite.js';
+import { retryingCatalogRaces } from './catalog-race.js';
 import { migrateToLatest } from './migrate.js';
 import type { DialectName } from './open.js';
 
@@ -49,7 +50,7 @@ async function schemaOf(db: Kysely<Database>, dialect: DialectName): Promise<str
 /** The application's tables in this database's own schema. */
 async function tablesOf(db: Kysely<Database>, dialect: DialectName): Promise<string[]> {
   const schema = await schemaOf(db, dialect);
-  const tables = await db.introspection.getTables();
+  const tables = await retryingCatalogRaces(() => db.introspection.getTables());
   return tables
     .filter((table) => schema === undefined || table.schema === schema)
     .map((table) => table.name)

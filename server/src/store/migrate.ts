@@ -7,6 +7,7 @@ import {
   type MigrationProvider,
   type MigrationResultSet,
 } from 'kysely';
+import { isCatalogRace, retryingCatalogRaces } from './catalog-race.js';
 import * as initial from './migrations/2026-11-23-01-initial.js';
 import * as durableRuns from './migrations/2026-11-23-02-durable-runs.js';
 import * as messageSuggestions from './migrations/2026-11-23-03-message-suggestions.js';
@@ -66,9 +67,11 @@ async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   const migrationTableSchema = await currentSchema(db);
   const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  const result = await migrator.migrateToLatest();
-  if (result.error) {
-    throw new Error(`migration failed: ${String(result.error)}`, { cause: result.error });
-  }
-  return result;
+  return retryingCatalogRaces(async () => {
+    const result = await migrator.migrateToLatest();
+    // The Migrator's look for its own tables met DDL in another schema: nothing ran, ask again.
+    if (isCatalogRace(result.error)) throw result.error;
+    if (result.error) throw new Error(`migration failed: ${String(result.error)}`, { cause: result.error });
+    return result;
+  });
 }

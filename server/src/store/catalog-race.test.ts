@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { retryingCatalogRaces } from './catalog-race.js';
+
+describe('retryingCatalogRaces', () => {
+  it('asks again after a catalog race (as PostgreSQL reports it), and not after any other error', async () => {
+    let calls = 0;
+    const racy = () => {
+      calls++;
+      if (calls < 3) return Promise.reject(Object.assign(new Error('column "actor_kind" of relation "audit_events" does not exist'), { code: '42703', routine: 'pg_get_serial_sequence' }));
+      return Promise.resolve('tables');
+    };
+    expect(await retryingCatalogRaces(racy)).toBe('tables');
+    expect(calls).toBe(3);
+
+    let others = 0;
+    const broken = () => (others++, Promise.reject(Object.assign(new Error('relation "x" does not exist'), { code: '42P01', routine: 'parserOpenTable' })));
+    await expect(retryingCatalogRaces(broken)).rejects.toThrow('relation "x" does not exist');
+    expect(others).toBe(1);
+  });
+});
