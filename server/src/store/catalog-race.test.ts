@@ -11,6 +11,9 @@ describe('retryingCatalogRaces', () => {
     };
     expect(await retryingCatalogRaces(racy)).toBe('tables');
     expect(calls).toBe(3);
+    let dropped = 0;
+    const schemaGone = () => (dropped++ ? Promise.resolve('ok') : Promise.reject(Object.assign(new Error('schema "t_57206bb014d5" does not exist'), { code: '3F000' })));
+    expect(await retryingCatalogRaces(schemaGone)).toBe('ok');
 
     let others = 0;
     const broken = () => (others++, Promise.reject(Object.assign(new Error('relation "x" does not exist'), { code: '42P01', routine: 'parserOpenTable' })));

@@ -4,12 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Kysely's PostgreSQL introspection (which its Migrator runs to find its own tables) reads every
  * schema's tables and columns in one catalog query; DDL in another schema at that moment (another
  * tenant, another test, an instance migrating its own schema) can make it fail half-way with
- * "column … does not exist" from `pg_get_serial_sequence`, or "cache lookup failed". Nothing was
+ * "column … does not exist" from `pg_get_serial_sequence`, "schema … does not exist" (dropped
+ * meanwhile), or "cache lookup failed". Nothing was
  * changed by the failed query: it is safe to ask again.
  */
 export function isCatalogRace(error: unknown): boolean {
-  const { routine, message } = (error ?? {}) as { routine?: unknown; message?: unknown };
-  return routine === 'pg_get_serial_sequence' || (typeof message === 'string' && message.includes('cache lookup failed'));
+  const { routine, code, message } = (error ?? {}) as { routine?: unknown; code?: unknown; message?: unknown };
+  // 3F000: a schema the query had seen was dropped before it finished.
+  return routine === 'pg_get_serial_sequence' || code === '3F000' || (typeof message === 'string' && message.includes('cache lookup failed'));
 }
 
 /** Runs `action`, again (up to `attempts` times in all) while it fails with a catalog race. */
