@@ -163,6 +163,8 @@ describe('logs', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'threadline-logs-'));
     try {
       await using piped = await startServerProcess({ dataDir, environment: { LOG_LEVEL: 'info' } });
+      // The human "listening" line can come out before pino has flushed its JSON one.
+      await expect.poll(() => piped.stdout()).toContain('"msg":"threadline listening"');
       const json = piped.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine);
       expect(json.find((line) => line.msg === 'threadline listening')).toMatchObject({ url: piped.url, database: 'sqlite' });
       await piped.stop();

@@ -80,6 +80,8 @@ function shell(command: string, options: { environment?: Record<string, string>;
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // A command that exits without reading its input (curl, a quick failure) closes the pipe first.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   return new Promise((resolve) =>
