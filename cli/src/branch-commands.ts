@@ -1,8 +1,7 @@
 import { runEvents, type Message } from '@threadline/client';
 import { followRun } from './answer.js';
-import { complain, say, type ChatContext } from './chat-context.js';
+import { complain, say, type ChatContext, type SlashCommand } from './chat-context.js';
 import { loadHistory, printHistory } from './history.js';
-import type { SlashCommand } from './slash-commands.js';
 
 /** Prints the user's new question (an edit) and follows the run that answers it on its new branch. */
 async function followBranchRun(context: ChatContext, runId: string): Promise<void> {

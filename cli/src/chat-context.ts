@@ -31,3 +31,15 @@ export function say(context: Pick<ChatContext, 'renderer' | 'style'>, text: stri
 export function complain(context: Pick<ChatContext, 'renderer' | 'style'>, text: string): void {
   context.renderer.line(context.style.error(`error: ${text}`));
 }
+
+/** What a command asks of the chat loop afterwards. */
+export type CommandOutcome = 'continue' | 'exit';
+
+/** One slash command (slash-commands.ts and branch-commands.ts hold them). */
+export interface SlashCommand {
+  name: string;
+  /** How to call it, for /help. */
+  usage: string;
+  summary: string;
+  run(context: ChatContext, argument: string): Promise<CommandOutcome | void>;
+}

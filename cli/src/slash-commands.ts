@@ -1,20 +1,8 @@
 import { branchCommands } from './branch-commands.js';
-import { say, complain, type ChatContext } from './chat-context.js';
+import { say, complain, type SlashCommand } from './chat-context.js';
 import { enterSession } from './enter-session.js';
 import { printHistory } from './history.js';
 import { pickSession, titleOf } from './session-picker.js';
-
-/** What a command asks of the chat loop afterwards. */
-export type CommandOutcome = 'continue' | 'exit';
-
-/** One slash command. */
-export interface SlashCommand {
-  name: string;
-  /** How to call it, for /help. */
-  usage: string;
-  summary: string;
-  run(context: ChatContext, argument: string): Promise<CommandOutcome | void>;
-}
 
 /**
  * The interactive client's commands. A line starting with one of these names is a command; any
