@@ -19,6 +19,7 @@ const MODES: Record<string, () => Promise<BenchMode>> = {
   compare: () => import('./modes/compare.js'),
   streams: () => import('./modes/streams.js'),
   history: () => import('./modes/history.js'),
+  profile: () => import('./modes/profile.js'),
 };
 
 const args = parseArguments(process.argv.slice(2));

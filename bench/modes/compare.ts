@@ -9,10 +9,15 @@
  * Prints CPU per token, peak RSS and time to first token with their ratios to the floor, for
  * SQLite, PostgreSQL and PostgreSQL + Redis.
  *
- * Flags (or environment): `--loads 5,50,1000` (BENCH_LOADS), `--only sqlite,postgres,redis`
+ * Flags (or environment): `--loads 5,50,1000` (BENCH_LOADS; a custom load is `CxW@D`: C streams
+ * of W words D ms apart), `--only sqlite,postgres,redis`
  * (BENCH_ONLY), `--rounds N` (BENCH_ROUNDS: measured rounds of every load), `--stateless`
  * (BENCH_STATELESS=1: Threadline runs without a session, so nothing of the exchange is kept as
- * messages; by default each stream starts a session, as the relay stores each exchange).
+ * messages; by default each stream starts a session, as the relay stores each exchange),
+ * `--repeat N` (BENCH_REPEAT: measure the floor and each configuration N times, alternating, and
+ * report medians: this machine's CPU readings move 10-30% from one run to the next),
+ * `--env NAME=VALUE,...` (BENCH_SERVER_ENV: settings added to Threadline's environment, e.g. to
+ * measure a setting against its default).
  *
  * Other processes on the machine take the same 2 cores: the load average is printed before and
  * after; trust ratios from a quiet machine.
@@ -27,11 +32,23 @@ import { measure, type LoadShape, type Measurement } from '../support/measure.js
 import { RAISED_LIMITS, startFakeProvider, startRelay, startThreadline, type ThreadlineStore } from '../support/targets.js';
 
 /** The loads of issue #10, by concurrency; rounds make each measurement a few thousand tokens or more. */
-const LOADS: Record<string, LoadShape> = {
+export const LOADS: Record<string, LoadShape> = {
   '5': { concurrency: 5, words: 100, delayMs: 5, rounds: 12, warmUpRounds: 2 },
   '50': { concurrency: 50, words: 100, delayMs: 5, rounds: 8, warmUpRounds: 2 },
   '1000': { concurrency: 1000, words: 20, delayMs: 500, rounds: 1, warmUpRounds: 1 },
 };
+
+/**
+ * A load named `CxW@D`: C streams of W words, D ms apart, with rounds enough for about 20,000
+ * words (at least 2) and one warm-up round. E.g. `50x400@5` for long answers, where the cost
+ * per token outweighs the cost per run.
+ */
+export function customLoad(name: string): LoadShape | undefined {
+  const match = /^(\d+)x(\d+)@(\d+)$/.exec(name);
+  if (!match) return undefined;
+  const [concurrency, words, delayMs] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return { concurrency, words, delayMs, rounds: Math.max(2, Math.ceil(20_000 / (concurrency * words))), warmUpRounds: 1 };
+}
 
 /** The Threadline configurations, by the name `--only` takes. */
 const STORES: Record<string, ThreadlineStore> = { sqlite: 'sqlite', postgres: 'postgres', redis: 'postgres+redis' };
@@ -81,20 +98,66 @@ async function availableStores(wanted: string[]): Promise<[string, ThreadlineSto
   return stores;
 }
 
+/** `--env NAME=VALUE,NAME=VALUE` (BENCH_SERVER_ENV): settings for Threadline, to measure one against its default. */
+export function serverEnvironment(args: BenchArguments): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const pair of listOption(args, 'env', 'BENCH_SERVER_ENV', [])) {
+    const [name, value] = pair.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!name || value === undefined) throw new Error(`--env: NAME=VALUE pairs separated by commas, not ${pair}`);
+    environment[name] = value;
+  }
+  return environment;
+}
+
+/**
+ * Repeated measurements of one target as one: the median CPU per token, peak and idle RSS, every
+ * stream's TTFT together, errors and tokens summed (a failed repetition fails the whole).
+ */
+function combine(measurements: (Measurement | undefined)[]): Measurement | undefined {
+  if (measurements.some((measurement) => measurement === undefined)) return undefined;
+  const all = measurements as Measurement[];
+  if (all.length === 1) return all[0];
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+  };
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  return {
+    cpuPerToken: median(all.map((measurement) => measurement.cpuPerToken)),
+    cpuMicroseconds: sum(all.map((measurement) => measurement.cpuMicroseconds)),
+    idleRss: median(all.map((measurement) => measurement.idleRss)),
+    peakRss: median(all.map((measurement) => measurement.peakRss)),
+    expectedTokens: sum(all.map((measurement) => measurement.expectedTokens)),
+    serverLog: all.flatMap((measurement) => measurement.serverLog),
+    load: {
+      streams: sum(all.map((measurement) => measurement.load.streams)),
+      errors: sum(all.map((measurement) => measurement.load.errors)),
+      errorSamples: all.flatMap((measurement) => measurement.load.errorSamples).slice(0, 5),
+      tokens: sum(all.map((measurement) => measurement.load.tokens)),
+      frames: sum(all.map((measurement) => measurement.load.frames)),
+      ttftMs: all.flatMap((measurement) => measurement.load.ttftMs),
+      durationMs: sum(all.map((measurement) => measurement.load.durationMs)),
+    },
+  };
+}
+
 export const description = 'Threadline vs a bare node:http relay: CPU per token, peak RSS, TTFT, errors';
 
 export async function run(args: BenchArguments): Promise<void> {
   const roundsOverride = numberOption(args, 'rounds', 'BENCH_ROUNDS', 0);
   const shapes = listOption(args, 'loads', 'BENCH_LOADS', Object.keys(LOADS)).map((name) => {
-    const shape = LOADS[name];
-    if (!shape) throw new Error(`--loads: unknown load ${name} (known: ${Object.keys(LOADS).join(', ')})`);
+    const shape = LOADS[name] ?? customLoad(name);
+    if (!shape) throw new Error(`--loads: unknown load ${name} (known: ${Object.keys(LOADS).join(', ')}, or CxW@D)`);
     return roundsOverride > 0 ? { ...shape, rounds: roundsOverride } : shape;
   });
   const stateless = args.flags.has('stateless') || process.env.BENCH_STATELESS === '1';
+  const environment = serverEnvironment(args);
+  const repeat = Math.max(1, numberOption(args, 'repeat', 'BENCH_REPEAT', 1));
   const stores = await availableStores(listOption(args, 'only', 'BENCH_ONLY', Object.keys(STORES)));
   console.log(`load average before: ${loadAverage()} (2 cores; other processes skew the ratios)`);
   console.log(`Threadline streams ${stateless ? 'stateless runs (--stateless)' : 'into a new session each (the relay stores each exchange too)'}`);
   console.log(`Threadline limits raised for the bench: ${Object.entries(RAISED_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  if (Object.keys(environment).length > 0) console.log(`Threadline's environment adds (--env): ${Object.entries(environment).map(([name, value]) => `${name}=${value}`).join(' ')}`);
   console.log('Each measurement: a fresh server process, warm-up rounds, then measured rounds; one target at a time.\n');
 
   const provider = await startFakeProvider();
@@ -104,12 +167,21 @@ export async function run(args: BenchArguments): Promise<void> {
     // measured minutes apart at most, under the same background noise.
     for (const shape of shapes) {
       console.log(loadLabel(shape));
-      const floor = await attempt('relay (the floor)', () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` }));
+      const floors: (Measurement | undefined)[] = [];
+      const threadlines = new Map<string, (Measurement | undefined)[]>(stores.map(([name]) => [name, []]));
+      for (let repetition = 1; repetition <= repeat; repetition++) {
+        const suffix = repeat > 1 ? ` #${repetition}` : '';
+        floors.push(await attempt(`relay (the floor)${suffix}`, () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
+        for (const [name, store] of stores) {
+          threadlines.get(name)!.push(
+            await attempt(`threadline on ${store}${suffix}`, () =>
+              measure(() => startThreadline({ store, providerUrl: provider.baseUrl, environment }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
+            ),
+          );
+        }
+      }
       for (const [name, store] of stores) {
-        const threadline = await attempt(`threadline on ${store}`, () =>
-          measure(() => startThreadline({ store, providerUrl: provider.baseUrl }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
-        );
-        rows.push({ configuration: name, store, load: loadLabel(shape), floor, threadline });
+        rows.push({ configuration: name, store, load: loadLabel(shape), floor: combine(floors), threadline: combine(threadlines.get(name)!) });
       }
     }
   } finally {

@@ -62,9 +62,9 @@ export async function startFakeProvider() {
 }
 
 /** The floor (bench/relay.mjs, plain node) on a fresh SQLite file, streaming from `providerUrl`. */
-export async function startRelay(providerUrl: string): Promise<Target> {
+export async function startRelay(providerUrl: string, nodeArguments: string[] = []): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'threadline-bench-relay-'));
-  const { process: started, value: port } = await startNodeProcess([join(benchDirectory, 'relay.mjs')], {
+  const { process: started, value: port } = await startNodeProcess([...nodeArguments, join(benchDirectory, 'relay.mjs')], {
     env: { ...cleanEnvironment(), PORT: '0', RELAY_DATA_DIR: dataDir, OPENAI_BASE_URL: providerUrl, OPENAI_API_KEY: 'bench' },
     ready: listeningPort,
   });
@@ -89,7 +89,13 @@ const LISTENING = /Threadline listening on http:\/\/[^\s:]+:(\d+) /;
  * Threadline as users run it (`node server/bin/threadline-server.js start`) on a fresh data dir,
  * a fresh PostgreSQL database and a fresh Redis prefix as `store` asks, with RAISED_LIMITS.
  */
-export async function startThreadline(options: { store: ThreadlineStore; providerUrl?: string; environment?: Record<string, string> }): Promise<Target> {
+export async function startThreadline(options: {
+  store: ThreadlineStore;
+  providerUrl?: string;
+  environment?: Record<string, string>;
+  /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
+  nodeArguments?: string[];
+}): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'threadline-bench-'));
   const redisPrefix = options.store.endsWith('+redis') ? `bench-${randomUUID()}` : undefined;
   let database: BenchDatabase | undefined;
@@ -113,7 +119,7 @@ export async function startThreadline(options: { store: ThreadlineStore; provide
       ...options.environment,
     };
     // The data dir is the working directory, so no stray `.env` is read.
-    const { process: started, value: port } = await startNodeProcess([SERVER_BIN, 'start'], {
+    const { process: started, value: port } = await startNodeProcess([...(options.nodeArguments ?? []), SERVER_BIN, 'start'], {
       env,
       cwd: dataDir,
       ready: (stdout) => {
