@@ -138,4 +138,106 @@ describe('the SQLite driver', () => {
       expect(await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).toEqual({ n: 20 });
     });
   });
+
+  describe('group commit', () => {
+    /** A database whose SQLite `commit`s are counted (the driver sends them through its statements). */
+    async function withCountedCommits(test: (db: Kysely<any>, commits: () => number) => Promise<void>) {
+      const prepare = SQLite.prototype.prepare;
+      let commits = 0;
+      const spy = vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (this: SQLite.Database, source: string) {
+        const statement = prepare.call(this, source);
+        if (source !== 'commit') return statement;
+        const run = statement.run.bind(statement);
+        return Object.assign(statement, { run: (...args: unknown[]) => { commits++; return (run as (...values: unknown[]) => SQLite.RunResult)(...args); } });
+      });
+      try {
+        await withDatabase(async (db) => {
+          await db.schema.createTable('notes').addColumn('id', 'integer', (column) => column.primaryKey()).addColumn('body', 'text').execute();
+          await test(db, () => commits);
+        });
+      } finally {
+        spy.mockRestore();
+      }
+    }
+
+    it('ends the transactions that begin in one turn of the event loop with one commit, each caller resolving after it', async () => {
+      await withCountedCommits(async (db, commits) => {
+        const before = commits();
+        const order: string[] = [];
+        await Promise.all(
+          Array.from({ length: 10 }, (_, index) =>
+            db.transaction().execute(async (trx) => {
+              await trx.insertInto('notes').values({ id: index + 1, body: `note ${index}` }).execute();
+              await trx.selectFrom('notes').selectAll().execute();
+            }).then(() => order.push(`committed ${index}`)),
+          ),
+        );
+        expect(commits() - before).toBe(1);
+        expect(order).toHaveLength(10);
+        // Committed for real: another connection sees every row.
+        const file = (await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)).rows[0]!.file;
+        const other = new SQLite(file, { readonly: true });
+        expect(other.prepare('select count(*) as n from notes').get()).toEqual({ n: 10 });
+        other.close();
+      });
+    });
+
+    it('a lone transaction commits within the turn, and a failed member leaves the others committed', async () => {
+      await withCountedCommits(async (db, commits) => {
+        const before = commits();
+        await db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'alone' }).execute());
+        expect(commits() - before).toBe(1);
+        const results = await Promise.allSettled([
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 2, body: 'kept' }).execute()),
+          db.transaction().execute(async (trx) => {
+            await trx.insertInto('notes').values({ id: 3, body: 'undone' }).execute();
+            throw new Error('changed my mind');
+          }),
+          // The primary key refuses it: the statement fails, the transaction rolls back to its savepoint.
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'duplicate' }).execute()),
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 4, body: 'kept too' }).execute()),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect(await db.selectFrom('notes').select('body').orderBy('id').execute()).toEqual([{ body: 'alone' }, { body: 'kept' }, { body: 'kept too' }]);
+      });
+    });
+
+    it('commits the group before a write outside a transaction, and lets plain reads run inside it', async () => {
+      await withCountedCommits(async (db, commits) => {
+        const before = commits();
+        let sawCommitted = false;
+        await Promise.all([
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'in a transaction' }).execute()),
+          (async () => {
+            await Promise.resolve();
+            // A read in the same turn sees what the group's member committed.
+            sawCommitted = (await db.selectFrom('notes').select('id').execute()).length === 1;
+            await db.insertInto('notes').values({ id: 2, body: 'autocommitted' }).execute();
+          })(),
+        ]);
+        expect(sawCommitted).toBe(true);
+        // The group's commit, then the autocommitted insert (which SQLite commits by itself).
+        expect(commits() - before).toBe(1);
+        expect(await db.selectFrom('notes').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 2 }]);
+      });
+    });
+
+    it('when SQLite rolls its transaction back by itself, every member of the group fails with the cause', async () => {
+      await withDatabase(async (db) => {
+        await db.schema.createTable('notes').addColumn('id', 'integer', (column) => column.primaryKey()).execute();
+        const results = await Promise.allSettled([
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1 }).execute()),
+          db.transaction().execute(async (trx) => {
+            await sql`rollback`.execute(trx); // as SQLite does after SQLITE_FULL, taking the first member's insert with it
+            throw new Error('database or disk is full');
+          }),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+        expect(await db.selectFrom('notes').selectAll().execute()).toEqual([]);
+        // The connection is usable afterwards.
+        await db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 2 }).execute());
+        expect(await db.selectFrom('notes').selectAll().execute()).toEqual([{ id: 2 }]);
+      });
+    });
+  });
 });
