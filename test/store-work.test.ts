@@ -48,10 +48,11 @@ for (const dialect of DIALECTS) {
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
-      // Reads: the token, the session (start), the history (begin). Writes: the run queued (one
-      // insert); begin (run, user message, session counters returning its allowed tools); end
-      // (run, its usage ledger row, session counters, assistant message).
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 3, writes: 8, transactions: 2, writeTransactions: 3 });
+      // Reads: the token, the session (start), the history (begin). Writes: the run created begun,
+      // as nothing stands before it (its session's turn and a provider slot are free), in one
+      // transaction with its user message and the session counters returning its allowed tools;
+      // end (run, its usage ledger row, session counters, assistant message).
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 3, writes: 7, transactions: 2, writeTransactions: 2 });
       expect(cost(long)).toEqual(cost(short));
       expect(short.statements.filter(isCheckpoint)).toEqual([]);
     });
@@ -66,7 +67,7 @@ for (const dialect of DIALECTS) {
       const short = await measure(t, counter, stream('/long 10'));
       const long = await measure(t, counter, stream('/long 5000'));
       // As chat.send, plus the lookup of the requestId (a reconnecting stream joins its run).
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 4, writes: 8, transactions: 2, writeTransactions: 3 });
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 4, writes: 7, transactions: 2, writeTransactions: 2 });
       expect(cost(long)).toEqual(cost(short));
     });
 
@@ -77,13 +78,30 @@ for (const dialect of DIALECTS) {
       await send('/long 3')();
       const short = await measure(t, counter, send('/long 10'));
       const long = await measure(t, counter, send('/long 5000'));
-      // Reads: the token only (a new session has no history to read). Writes: the session and the
-      // run in one transaction, begin and end as above; the title (the question's first words) is
-      // set by the end's session update; the end also writes the run's usage ledger row.
-      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 9, transactions: 3, writeTransactions: 3 });
+      // Reads: the token only (a new session has no history to read). Writes: the session, the
+      // run begun and its question in one transaction, the end as above; the title (the
+      // question's first words) is set by the end's session update; the end also writes the run's
+      // usage ledger row.
+      expect(cost(short), short.statements.join('\n')).toEqual({ reads: 1, writes: 8, transactions: 2, writeTransactions: 2 });
       const titled = await t.client.sessions.list.query();
       expect(titled.items.map((session) => session.title)).toEqual(['name it', 'name it', 'name it']);
       expect(cost(long)).toEqual(cost(short));
+    });
+
+    it('a run that must wait for a provider slot is stored queued, and begun in a transaction of its own when its turn comes', async () => {
+      await using t = await startTestServer({ dialect, environment: { THREADLINE_CONCURRENCY: '1', THREADLINE_CHECKPOINT_MS: NO_CHECKPOINT_MS } });
+      const first = await t.client.sessions.create.mutate({ title: 'first' });
+      const second = await t.client.sessions.create.mutate({ title: 'second' });
+      const slow = t.client.chat.send.mutate({ sessionId: first.id, content: '/slow 100 /long 5' });
+      await expect.poll(async () => (await t.client.runs.list.query({ sessionId: first.id, status: ['running'] })).items.length).toBe(1);
+      const waiting = t.client.chat.send.mutate({ sessionId: second.id, content: 'after you' });
+      await expect.poll(async () => (await t.client.runs.list.query({ sessionId: second.id, status: ['queued'] })).items.length).toBe(1);
+      // Queued, its question is not in its session yet: it is stored when the run begins.
+      expect((await t.client.sessions.history.query({ sessionId: second.id })).messages).toEqual([]);
+      await slow;
+      const answer = await waiting;
+      expect(answer.status).toBe('completed');
+      expect((await t.client.sessions.history.query({ sessionId: second.id })).messages.map((message) => message.role)).toEqual(['user', 'assistant']);
     });
 
     it('checkpoints follow the run\'s duration, not its length: at most one per interval passed', async () => {

@@ -6,7 +6,7 @@ import type { RunObservation } from '../observability/types.js';
 import type { RunLease } from '../store/runs.js';
 import type { ModelMessage, ModelTool } from '../providers/types.js';
 import type { RunBranch } from '../store/run-shapes.js';
-import type { StopReason } from './record/index.js';
+import type { RunContext, StopReason } from './record/index.js';
 
 /** A promise with its resolve, for waits that something else ends. */
 export interface Deferred<T> {
@@ -68,6 +68,8 @@ export interface ActiveRun {
   controller: AbortController;
   stop?: StopReason;
   done: Promise<ChatSendOutput>;
+  /** Stored begun as it was created (its turn and slot were free): what it answers, read in that transaction. */
+  begun?: RunContext;
   /** It has begun executing (it is no longer waiting to start). */
   started?: boolean;
   /** Releases the provider slot it holds (none while queued or waiting for approval). */

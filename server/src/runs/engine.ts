@@ -11,6 +11,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ChatModel, ModelMessage, ModelTool } from '../providers/types.js';
 import type { RequestOrigin, RunObserver } from '../observability/types.js';
 import type { Database } from '../store/database.js';
+import { newId } from '../ids.js';
 import { findRun, findRunByRequest, type RunLease, type StoredRun } from '../store/runs.js';
 import { allowToolsInSession, findSession } from '../store/sessions.js';
 import { deferred, type ActiveRun } from './active-run.js';
@@ -417,6 +418,10 @@ export class RunEngine {
     const release = await this.admit(request.userId);
     let created: Awaited<ReturnType<typeof createRun>>;
     const priority = request.priority ?? DEFAULT_PRIORITY;
+    const runId = newId();
+    /** Taken when the run can begin as it is created: its session's turn (an existing session) and a provider slot. */
+    let turn: SessionTurn | undefined;
+    let slot: (() => void) | undefined;
     try {
       // With several instances, the session may be busy on another one.
       const elsewhere = session && this.remote ? await this.remote.heldElsewhere(session.id) : [];
@@ -428,6 +433,13 @@ export class RunEngine {
           await this.remote?.interrupt(elsewhere, reason);
         }
       }
+      // Nothing before it (no earlier run of its session, another instance's included, and a free
+      // slot with no run waiting for one): it is stored begun as it is created, one transaction
+      // instead of two before the provider is asked. Both are taken now, before the store is, so
+      // that a run sent meanwhile waits behind this one.
+      const turnFree = !session || (!this.remote && !this.sessionOrder.busy(session.id));
+      if (turnFree) slot = this.admission.tryAcquire({ runId, userId: request.userId, provider: modelId.slice(0, modelId.indexOf('/')) });
+      if (slot && session) turn = this.takeTurn(session.id, runId);
       created = await createRun(db, {
         userId: request.userId,
         sessionId: session?.id ?? null,
@@ -440,12 +452,16 @@ export class RunEngine {
         priority,
         owner: this.deps.instanceId,
         ...(request.branch ? { branch: request.branch } : {}),
-      });
+      }, Date.now(), { id: runId, begin: Boolean(slot) });
     } catch (error) {
+      slot?.();
+      turn?.leave();
       release();
       throw error;
     }
-    const { id: runId, sessionId, lease } = created;
+    const { sessionId, lease } = created;
+    // A session it created is new to everyone: its turn is free.
+    if (slot && sessionId && !turn) turn = this.takeTurn(sessionId, runId);
     this.holds.set(runId, release);
 
     this.deps.log.open(runId);
@@ -454,10 +470,20 @@ export class RunEngine {
     const observation = this.deps.observer.run({ runId, userId: request.userId, sessionId, agent: agent.name, model: modelId, content: request.content, resumed: false, origin });
     const run = this.activate({ id: runId, userId: request.userId, sessionId, lease, agent, model: modelId, priority, untitled, sessionCreated: Boolean(request.newSession), branch: request.branch ?? null, observation, ...(carried ? { carried: { prior: request.prior ?? [], continued: request.continued ?? [], clientTools: request.clientTools ?? [] } } : {}) });
     if (fallbacks.length > 0) run.fallbacks = fallbacks;
+    if (created.context) {
+      run.begun = created.context;
+      run.release = slot;
+    }
     this.deps.log.append(runId, { type: 'run-start', runId, sessionId, sessionCreated: Boolean(request.newSession), agent: agent.name, model: modelId });
     run.done = this.schedule(run, request.content, model);
     if (sessionId) this.feed.announce(sessionId, runId);
     return runId;
+  }
+
+  /** The session's turn, taken now by a run that is first in its line (see startNew). */
+  private takeTurn(sessionId: string, runId: string): SessionTurn {
+    void this.sessionOrder.enter(sessionId, runId, NEVER_ABORTED, () => {});
+    return { leave: () => this.sessionOrder.leave(sessionId, runId) };
   }
 
   /** Holds one of the user's active runs, then counts a run started (a run refused by the rate keeps no hold). */
@@ -508,18 +534,20 @@ export class RunEngine {
    */
   private async schedule(run: ActiveRun, content: string, model: ChatModel, resume?: ParkedRun): Promise<ChatSendOutput> {
     const queued = (position: number) => this.queued(run, position);
-    let waiting = !resume;
+    // A run stored begun as it was created holds its session's turn and its slot already.
+    const begun = Boolean(run.begun);
+    let waiting = !resume && !begun;
     if (waiting) this.countWaiting(run.userId, 1);
     const started = () => {
       if (waiting) this.countWaiting(run.userId, -1);
       waiting = false;
     };
     try {
-      if (run.sessionId) {
+      if (run.sessionId && !begun) {
         await this.sessionOrder.enter(run.sessionId, run.id, run.controller.signal, queued);
         if (this.remote && !resume) await this.remote.untilTurnInSession(run.id, run.sessionId, run.controller.signal, queued);
       }
-      if (!resume) await this.acquireSlot(run).catch(() => undefined);
+      if (!resume && !begun) await this.acquireSlot(run).catch(() => undefined);
       started();
       return await this.executor.execute(run, content, model, resume);
     } finally {
@@ -532,6 +560,14 @@ export class RunEngine {
     }
   }
 }
+
+/** A run's place at the front of its session's line. */
+interface SessionTurn {
+  leave(): void;
+}
+
+/** The signal of a turn taken at once (it never waits, so nothing aborts it). */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Whether `promise` settles within `ms`. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -94,7 +94,8 @@ export class RunExecutor {
 
     try {
       run.controller.signal.throwIfAborted();
-      const context = resume ? await contextOf(db, run, content) : await beginRun(db, run, content, startedAt);
+      const context = resume ? await contextOf(db, run, content) : (run.begun ?? (await beginRun(db, run, content, startedAt)));
+      run.begun = undefined;
       const { history, allowedTools } = context;
       answerParentId = context.answerParentId;
       run.observation.started(Boolean(resume));

@@ -52,6 +52,8 @@ export interface NewRun {
   queuedAt: number;
   /** For a run that edits a question or regenerates an answer. */
   branch?: RunBranch | null;
+  /** Set for a run that begins as it is created (stored `running`); else it is stored `queued`. */
+  startedAt?: number;
 }
 
 /** A change to a stored run; only the fields given are written. Times are epoch ms. */
@@ -133,10 +135,11 @@ export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void
       user_id: run.userId,
       session_id: run.sessionId,
       request_id: run.requestId,
-      status: 'queued',
+      status: run.startedAt === undefined ? 'queued' : 'running',
       agent: run.agent,
       model: run.model,
       queued_at: run.queuedAt,
+      ...(run.startedAt === undefined ? {} : { started_at: run.startedAt }),
       content: run.content,
       priority: run.priority,
       owner: run.owner,

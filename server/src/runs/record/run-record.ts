@@ -52,13 +52,21 @@ export interface RunToCreate {
 }
 
 /**
- * The run, queued: one insert, or, when it creates its session, one transaction of both. Resolves
- * to the run's id, session and lease.
+ * The run, queued: one insert, or, when it creates its session, one transaction of both. With
+ * `begin` (the engine found its session's turn and a provider slot free as it created it), the
+ * run is stored begun instead, in the same transaction: running, its question in its session, as
+ * `beginRun` would store it a transaction later; the context it answers comes back with it.
+ * Resolves to the run's id, session and lease.
  */
-export async function createRun(db: Kysely<Database>, run: RunToCreate, now = Date.now()): Promise<{ id: string; sessionId: string | null; lease: RunLease }> {
-  const id = newId();
+export async function createRun(
+  db: Kysely<Database>,
+  run: RunToCreate,
+  now = Date.now(),
+  options: { id?: string; begin?: boolean } = {},
+): Promise<{ id: string; sessionId: string | null; lease: RunLease; context?: RunContext }> {
+  const id = options.id ?? newId();
   const lease = { owner: run.owner, epoch: 0 };
-  const queued = (sessionId: string | null): NewRun => ({
+  const toInsert = (sessionId: string | null): NewRun => ({
     id,
     userId: run.userId,
     sessionId,
@@ -70,20 +78,28 @@ export async function createRun(db: Kysely<Database>, run: RunToCreate, now = Da
     owner: run.owner,
     queuedAt: now,
     ...(run.branch ? { branch: run.branch } : {}),
+    ...(options.begin ? { startedAt: now } : {}),
   });
-  if (!run.newSession) {
-    await insertRun(db, queued(run.sessionId));
-    return { id, sessionId: run.sessionId, lease };
+  if (!run.newSession && !(options.begin && run.sessionId)) {
+    await insertRun(db, toInsert(run.sessionId));
+    const begun = options.begin ? { context: { history: [userMessage({ id, sessionId: null }, run.content)], allowedTools: [] } } : {};
+    return { id, sessionId: run.sessionId, lease, ...begun };
   }
-  const options = run.newSession === true ? {} : run.newSession;
+  const given = run.newSession && run.newSession !== true ? run.newSession : {};
   return db.transaction().execute(async (trx) => {
-    const created = await createSession(
-      trx,
-      { userId: run.userId, agent: run.agent, model: run.requestedModel, title: options.title ?? null, ...(options.metadata ? { metadata: options.metadata } : {}) },
-      now,
-    );
-    await insertRun(trx, queued(created.id));
-    return { id, sessionId: created.id, lease };
+    let sessionId = run.sessionId;
+    if (run.newSession) {
+      const created = await createSession(
+        trx,
+        { userId: run.userId, agent: run.agent, model: run.requestedModel, title: given.title ?? null, ...(given.metadata ? { metadata: given.metadata } : {}) },
+        now,
+      );
+      sessionId = created.id;
+    }
+    await insertRun(trx, toInsert(sessionId));
+    if (!options.begin || !sessionId) return { id, sessionId, lease };
+    const recorded = { id, userId: run.userId, sessionId, lease, sessionCreated: Boolean(run.newSession), ...(run.branch ? { branch: run.branch } : {}) };
+    return { id, sessionId, lease, context: await storeBeginning(trx, recorded, userMessage(recorded, run.content, new Date(now))) };
   });
 }
 
@@ -144,12 +160,17 @@ export function beginRun(db: Kysely<Database>, run: RecordedRun & { sessionCreat
   return db.transaction().execute(async (trx) => {
     await updateRun(trx, run.id, { status: 'running', startedAt }, run.lease);
     if (!run.sessionId) return { history: [message], allowedTools: [] };
-    const answerParentId = await storeQuestion(trx, { ...run, sessionId: run.sessionId }, message);
-    const asked = run.branch?.kind === 'regenerate' ? 0 : 1;
-    const session = await recordMessages(trx, run.sessionId, asked, message.createdAt.getTime());
-    const history = run.sessionCreated ? [{ ...message, parentId: null }] : await activeMessages(trx, run.sessionId);
-    return { history, allowedTools: session?.allowedTools ?? [], answerParentId };
+    return storeBeginning(trx, { ...run, sessionId: run.sessionId }, message);
   });
+}
+
+/** Inside a run's begin (or create-and-begin) transaction: its question stored, its session's counters, what it answers. */
+async function storeBeginning(trx: Kysely<Database>, run: RecordedRun & { sessionId: string; sessionCreated?: boolean }, message: Message): Promise<RunContext> {
+  const answerParentId = await storeQuestion(trx, run, message);
+  const asked = run.branch?.kind === 'regenerate' ? 0 : 1;
+  const session = await recordMessages(trx, run.sessionId, asked, message.createdAt.getTime());
+  const history = run.sessionCreated ? [{ ...message, parentId: null }] : await activeMessages(trx, run.sessionId);
+  return { history, allowedTools: session?.allowedTools ?? [], answerParentId };
 }
 
 /**

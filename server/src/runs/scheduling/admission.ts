@@ -12,7 +12,10 @@ interface Waiter {
 }
 
 interface ProviderQueue {
+  /** Runs executing, by id: their user. */
   running: Map<string, string>;
+  /** Runs executing, by user (kept with `running`). */
+  runningByUser: Map<string, number>;
   waiting: Waiter[];
   /** Per user, the admission count when they were last admitted (round-robin between users). */
   lastAdmitted: Map<string, number>;
@@ -56,7 +59,7 @@ export class AdmissionQueue {
     entry.signal.throwIfAborted();
     const queue = this.queueOf(entry.provider);
     const release = () => {
-      if (queue.running.delete(entry.runId)) this.admitNext(entry.provider, queue);
+      if (finish(queue, entry.runId)) this.admitNext(entry.provider, queue);
     };
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -67,8 +70,7 @@ export class AdmissionQueue {
         onPosition,
         admit: () => {
           entry.signal.removeEventListener('abort', abandon);
-          queue.running.set(entry.runId, entry.userId);
-          queue.lastAdmitted.set(entry.userId, ++queue.admissions);
+          start(queue, entry.runId, entry.userId);
           resolve(release);
         },
       };
@@ -85,6 +87,22 @@ export class AdmissionQueue {
     });
   }
 
+  /**
+   * A slot now, without waiting, when one is free and no run waits for it (a waiting run keeps its
+   * turn): the release, else undefined (then `acquire`).
+   */
+  tryAcquire(entry: { runId: string; userId: string; provider: string }): (() => void) | undefined {
+    const queue = this.queueOf(entry.provider);
+    if (queue.waiting.length > 0) return undefined;
+    const limit = this.limit(entry.provider);
+    if (queue.running.size >= limit) return undefined;
+    if ((queue.runningByUser.get(entry.userId) ?? 0) >= Math.max(1, Math.ceil(limit * this.userShare))) return undefined;
+    start(queue, entry.runId, entry.userId);
+    return () => {
+      if (finish(queue, entry.runId)) this.admitNext(entry.provider, queue);
+    };
+  }
+
   depths(): QueueDepth[] {
     return [...this.queues.entries()].map(([provider, queue]) => ({
       provider,
@@ -96,7 +114,7 @@ export class AdmissionQueue {
 
   private queueOf(provider: string): ProviderQueue {
     let queue = this.queues.get(provider);
-    if (!queue) this.queues.set(provider, (queue = { running: new Map(), waiting: [], lastAdmitted: new Map(), admissions: 0 }));
+    if (!queue) this.queues.set(provider, (queue = { running: new Map(), runningByUser: new Map(), waiting: [], lastAdmitted: new Map(), admissions: 0 }));
     return queue;
   }
 
@@ -104,9 +122,7 @@ export class AdmissionQueue {
     const limit = this.limit(provider);
     const perUser = Math.max(1, Math.ceil(limit * this.userShare));
     while (queue.waiting.length > 0 && queue.running.size < limit) {
-      const running = new Map<string, number>();
-      for (const userId of queue.running.values()) running.set(userId, (running.get(userId) ?? 0) + 1);
-      const next = this.order(queue).find((waiter) => (running.get(waiter.userId) ?? 0) < perUser);
+      const next = this.order(queue).find((waiter) => (queue.runningByUser.get(waiter.userId) ?? 0) < perUser);
       if (!next) break;
       queue.waiting.splice(queue.waiting.indexOf(next), 1);
       next.admit();
@@ -116,8 +132,7 @@ export class AdmissionQueue {
 
   /** The waiters in the order they will be admitted, simulating each admission's effect on fairness. */
   private order(queue: ProviderQueue): Waiter[] {
-    const fairness: Fairness = { running: new Map(), lastAdmitted: new Map(queue.lastAdmitted) };
-    for (const userId of queue.running.values()) fairness.running.set(userId, (fairness.running.get(userId) ?? 0) + 1);
+    const fairness: Fairness = { running: new Map(queue.runningByUser), lastAdmitted: new Map(queue.lastAdmitted) };
     let admissions = queue.admissions;
     const remaining = [...queue.waiting];
     const ordered: Waiter[] = [];
@@ -142,6 +157,24 @@ export class AdmissionQueue {
       waiter.onPosition(index + 1);
     }
   }
+}
+
+/** The run executes now (admitted). */
+function start(queue: ProviderQueue, runId: string, userId: string): void {
+  queue.running.set(runId, userId);
+  queue.runningByUser.set(userId, (queue.runningByUser.get(userId) ?? 0) + 1);
+  queue.lastAdmitted.set(userId, ++queue.admissions);
+}
+
+/** The run no longer executes; false when it did not (released twice). */
+function finish(queue: ProviderQueue, runId: string): boolean {
+  const userId = queue.running.get(runId);
+  if (userId === undefined) return false;
+  queue.running.delete(runId);
+  const count = (queue.runningByUser.get(userId) ?? 1) - 1;
+  if (count > 0) queue.runningByUser.set(userId, count);
+  else queue.runningByUser.delete(userId);
+  return true;
 }
 
 /** Per user: runs executing, and when they were last admitted. */
