@@ -1,5 +1,5 @@
 import type { StreamEvent } from '@threadline/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DeltaCoalescer } from './delta-coalescer.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -34,5 +34,24 @@ describe('DeltaCoalescer', () => {
     coalescer.emit({ type: 'text-delta', delta: ' d' });
     coalescer.flush();
     expect(published.at(-1)).toEqual({ type: 'text-delta', delta: ' d' });
+  });
+
+  it('flushes every run\'s pending delta with one Immediate per turn, not one per run', async () => {
+    await nextTurn(); // a flush scheduled by an earlier test has run
+    const published: string[] = [];
+    const coalescers = Array.from({ length: 100 }, (_, index) => new DeltaCoalescer((event) => published.push(`${index}:${(event as { delta: string }).delta}`)));
+    const spy = vi.spyOn(globalThis, 'setImmediate');
+    try {
+      for (const [index, coalescer] of coalescers.entries()) {
+        coalescer.emit({ type: 'text-delta', delta: 'a' });
+        coalescer.emit({ type: 'text-delta', delta: String(index) });
+      }
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(published).toEqual([]);
+    await nextTurn();
+    expect(published).toEqual(coalescers.map((_, index) => `${index}:a${index}`));
   });
 });

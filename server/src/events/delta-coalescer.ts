@@ -11,15 +11,18 @@ type DeltaEvent = Extract<StreamEvent, { type: 'text-delta' | 'reasoning-delta' 
  */
 export class DeltaCoalescer {
   private pending: DeltaEvent | undefined;
-  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly publish: (event: StreamEvent) => void) {}
 
   emit(event: StreamEvent): void {
     if ((event.type === 'text-delta' || event.type === 'reasoning-delta') && (!this.pending || this.pending.type === event.type)) {
       // The first delta is kept as it came (emitters never touch an event again); merging makes a new one.
-      this.pending = this.pending ? { type: event.type, delta: this.pending.delta + event.delta } : event;
-      this.scheduled ??= setImmediate(() => this.flush());
+      if (this.pending) this.pending = { type: event.type, delta: this.pending.delta + event.delta };
+      else {
+        this.pending = event;
+        due.add(this);
+        scheduleFlush();
+      }
       return;
     }
     this.flush();
@@ -29,10 +32,36 @@ export class DeltaCoalescer {
 
   /** Publishes the pending delta now. */
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    due.delete(this);
     const pending = this.pending;
     this.pending = undefined;
     if (pending) this.publish(pending);
+  }
+}
+
+/**
+ * Coalescers holding a delta, flushed together at the end of this turn: one `setImmediate` for
+ * every run streaming in the turn, not one per run and delta (an Immediate and a closure per token).
+ */
+const due = new Set<DeltaCoalescer>();
+let flushScheduled = false;
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushDue);
+}
+
+function flushDue(): void {
+  flushScheduled = false;
+  for (const coalescer of due) {
+    try {
+      coalescer.flush();
+    } catch (error) {
+      // One run's failing publish must not keep the others' deltas back; it surfaces as before, unhandled.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 }
