@@ -6,7 +6,15 @@ import type { UserLimiter } from '../limits/index.js';
  * its reader leaves (`signal`), or `open` fails.
  */
 export async function heldStream<T>(limiter: UserLimiter, userId: string, signal: AbortSignal | undefined, open: () => Promise<AsyncIterable<T>>): Promise<AsyncIterable<T>> {
-  const release = await limiter.holdStream(userId);
+  const hold = await limiter.holdStream(userId);
+  // Once, and without leaving its listener behind: a signal may outlive many streams (an embedded caller's).
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    signal?.removeEventListener('abort', release);
+    hold();
+  };
   signal?.addEventListener('abort', release, { once: true });
   let iterable: AsyncIterable<T>;
   try {
