@@ -16,16 +16,19 @@
  * messages; by default each stream starts a session, as the relay stores each exchange),
  * `--repeat N` (BENCH_REPEAT: measure the floor and each configuration N times, alternating, and
  * report medians: this machine's CPU readings move 10-30% from one run to the next),
+ * `--baseline DIR` (BENCH_BASELINE: another checkout, built, whose Threadline is measured beside
+ * this one's in every repetition, e.g. a `git worktree` of main: an A/B on the same machine),
  * `--env NAME=VALUE,...` (BENCH_SERVER_ENV: settings added to Threadline's environment, e.g. to
  * measure a setting against its default).
  *
  * Other processes on the machine take the same 2 cores: the load average is printed before and
  * after; trust ratios from a quiet machine.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { listOption, numberOption, type BenchArguments } from '../support/arguments.js';
+import { listOption, numberOption, textOption, type BenchArguments } from '../support/arguments.js';
 import { postgresProblem, redisProblem } from '../support/backing-services.js';
 import { printComparison, type ComparisonRow } from '../support/comparison-report.js';
 import { measure, type LoadShape, type Measurement } from '../support/measure.js';
@@ -153,7 +156,13 @@ export async function run(args: BenchArguments): Promise<void> {
   const stateless = args.flags.has('stateless') || process.env.BENCH_STATELESS === '1';
   const environment = serverEnvironment(args);
   const repeat = Math.max(1, numberOption(args, 'repeat', 'BENCH_REPEAT', 1));
-  const stores = await availableStores(listOption(args, 'only', 'BENCH_ONLY', Object.keys(STORES)));
+  const stores: [string, ThreadlineStore, string?][] = await availableStores(listOption(args, 'only', 'BENCH_ONLY', Object.keys(STORES)));
+  const baseline = textOption(args, 'baseline', 'BENCH_BASELINE');
+  if (baseline) {
+    const bin = resolve(baseline, existsSync(join(baseline, 'server/bin/threadline-server.js')) ? 'server/bin/threadline-server.js' : '.');
+    if (!existsSync(bin)) throw new Error(`--baseline: no ${bin}`);
+    for (const [name, store] of [...stores]) stores.push([`${name} (baseline)`, store, bin]);
+  }
   console.log(`load average before: ${loadAverage()} (2 cores; other processes skew the ratios)`);
   console.log(`Threadline streams ${stateless ? 'stateless runs (--stateless)' : 'into a new session each (the relay stores each exchange too)'}`);
   console.log(`Threadline limits raised for the bench: ${Object.entries(RAISED_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')}`);
@@ -172,10 +181,10 @@ export async function run(args: BenchArguments): Promise<void> {
       for (let repetition = 1; repetition <= repeat; repetition++) {
         const suffix = repeat > 1 ? ` #${repetition}` : '';
         floors.push(await attempt(`relay (the floor)${suffix}`, () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
-        for (const [name, store] of stores) {
+        for (const [name, store, bin] of stores) {
           threadlines.get(name)!.push(
-            await attempt(`threadline on ${store}${suffix}`, () =>
-              measure(() => startThreadline({ store, providerUrl: provider.baseUrl, environment }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
+            await attempt(`threadline on ${store}${bin ? ` (baseline ${bin})` : ''}${suffix}`, () =>
+              measure(() => startThreadline({ store, providerUrl: provider.baseUrl, environment, ...(bin ? { bin } : {}) }), shape, { model: `openai/bench-${shape.words}x${shape.delayMs}`, newSession: !stateless }),
             ),
           );
         }

@@ -95,6 +95,8 @@ export async function startThreadline(options: {
   environment?: Record<string, string>;
   /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
   nodeArguments?: string[];
+  /** Another build's `threadline-server.js` (default: this checkout's, SERVER_BIN). */
+  bin?: string;
 }): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'threadline-bench-'));
   const redisPrefix = options.store.endsWith('+redis') ? `bench-${randomUUID()}` : undefined;
@@ -119,7 +121,7 @@ export async function startThreadline(options: {
       ...options.environment,
     };
     // The data dir is the working directory, so no stray `.env` is read.
-    const { process: started, value: port } = await startNodeProcess([...(options.nodeArguments ?? []), SERVER_BIN, 'start'], {
+    const { process: started, value: port } = await startNodeProcess([...(options.nodeArguments ?? []), options.bin ?? SERVER_BIN, 'start'], {
       env,
       cwd: dataDir,
       ready: (stdout) => {
