@@ -49,7 +49,7 @@ export function printComparison(rows: ComparisonRow[]): void {
   ];
   for (const configuration of [...new Set(rows.map((row) => row.configuration))]) {
     const own = rows.filter((row) => row.configuration === configuration);
-    console.log(`Threadline on ${own[0]!.store} vs the relay floor (plain node, SQLite); TTFT in ms`);
+    console.log(`Threadline on ${own[0]!.store}${configuration.includes("(") ? ` ${configuration.slice(configuration.indexOf("("))}` : ""} vs the relay floor (plain node, SQLite); TTFT in ms`);
     const cells = own.map(({ load, floor, threadline }) => [
       load,
       decimal(floor?.cpuPerToken ?? Number.NaN),

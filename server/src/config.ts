@@ -69,6 +69,8 @@ const Environment = z.object({
   THREADLINE_DB_TIMEOUT_MS: positiveInt.default(10_000),
   /** How often a streaming answer is checkpointed to the store (what a crash can lose at most), ms. */
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
+  /** SQLite: how often new messages are added to the full-text index (a search adds what is pending first; 0: only then), ms. */
+  THREADLINE_SEARCH_INDEX_MS: nonNegativeInt.default(1000),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
   THREADLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Several instances on one PostgreSQL share run events and commands through this Redis. */
@@ -178,6 +180,8 @@ export interface Config {
   instanceId: string | undefined;
   instanceTtlMs: number;
   checkpointMs: number;
+  /** SQLite: period of the full-text index's batches, ms (0: only before a search). */
+  searchIndexMs: number;
   /** Bound of a database connection, statement or lock wait, ms. */
   databaseTimeoutMs: number;
   shutdownGraceMs: number;
@@ -305,6 +309,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     instanceId: env.THREADLINE_INSTANCE_ID,
     instanceTtlMs: env.THREADLINE_INSTANCE_TTL_MS,
     checkpointMs: env.THREADLINE_CHECKPOINT_MS,
+    searchIndexMs: env.THREADLINE_SEARCH_INDEX_MS,
     databaseTimeoutMs: env.THREADLINE_DB_TIMEOUT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
     agentsFile: env.THREADLINE_AGENTS_FILE

@@ -22,6 +22,7 @@ import type { StoreHealth } from './store/availability.js';
 import type { DriverWrapper } from './store/driver-wrapper.js';
 import { openStore, type DialectName } from './store/open.js';
 import { RetentionTimer } from './retention/retention-timer.js';
+import { startSearchIndexing } from './store/search.js';
 import { countGuardrails } from './observability/guardrail-metrics.js';
 import { Budgets, UserLimiter } from './limits/index.js';
 import { loadPrices, type PriceTable } from './usage/prices.js';
@@ -120,6 +121,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   const { intervalMs, batchSize, ...policy } = config.retention;
   const retention = new RetentionTimer({ db, dialect, policy, intervalMs, batchSize, instanceId, logger });
   retention.start();
+  const searchIndexing = config.searchIndexMs > 0 ? startSearchIndexing(db, config.searchIndexMs, (error) => logger.warn({ err: error }, 'search: indexing new messages failed; the next search or tick tries again')) : undefined;
   countGuardrails(observability.metrics, { limiter, budgets, retention });
   return {
     config,
@@ -141,6 +143,7 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
     retention,
     async close(graceMs = 0) {
       await retention.stop();
+      await searchIndexing?.stop();
       await engine.drain(graceMs);
       limiter.close();
       await cluster?.close();

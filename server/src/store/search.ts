@@ -51,6 +51,46 @@ function tsQuery(terms: string[]): RawBuilder<unknown> {
   return sql`(${sql.join(terms.map((term) => sql`plainto_tsquery('simple', ${term})`), sql` || `)})`;
 }
 
+/** Most pending messages added to SQLite's full-text index in one transaction. */
+const INDEX_BATCH = 2000;
+
+/**
+ * SQLite: adds the messages stored since the last call to the full-text index (see the migration
+ * `2026-12-01-70-message-search-batches`), in transactions of up to 2,000; resolves to how many.
+ * Every search calls it first, so a search sees every message; the server also calls it about
+ * every second, so the backlog stays small. PostgreSQL keeps its index by itself: nothing to do.
+ */
+export async function indexPendingMessages(db: Kysely<Database>): Promise<number> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) return 0;
+  let indexed = 0;
+  for (;;) {
+    const done = await db.transaction().execute(async (trx) => {
+      const batch = sql`select message_rowid from messages_fts_pending order by message_rowid limit ${INDEX_BATCH}`;
+      await sql`insert into messages_fts (rowid, content) select m.rowid, m.content from messages m where m.rowid in (${batch})`.execute(trx);
+      const removed = await sql`delete from messages_fts_pending where message_rowid in (${batch})`.execute(trx);
+      return Number(removed.numAffectedRows ?? 0);
+    });
+    indexed += done;
+    if (done < INDEX_BATCH) return indexed;
+  }
+}
+
+/** Calls `indexPendingMessages` every `intervalMs` (SQLite only) until stopped; a failure is logged, the next tick tries again. */
+export function startSearchIndexing(db: Kysely<Database>, intervalMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) return { stop: async () => {} };
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => indexPendingMessages(db)).catch(onError);
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /**
  * Full-text search over the user's own messages (never another user's), best first; then newest.
  * Resolves to a page and the cursor of the next (an offset: results are ranked, not keyed).
@@ -78,6 +118,7 @@ export async function searchMessages(db: Kysely<Database>, userId: string, query
       order by hit.rank desc, hit.id desc`.execute(db);
     rows = result.rows;
   } else {
+    await indexPendingMessages(db);
     const result = await sql<Row>`select m.id, m.session_id, s.title, m.role, m.content, m.created_at, snippet(messages_fts, 0, '«', '»', '…', 16) as snippet
       from messages_fts inner join messages m on m.rowid = messages_fts.rowid inner join sessions s on s.id = m.session_id
       where messages_fts match ${fts5Expression(terms)} and m.user_id = ${userId} and s.user_id = ${userId} ${session} ${exceptRun}
