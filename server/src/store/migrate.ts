@@ -26,6 +26,7 @@ import * as messageRatings from './migrations/2026-12-01-31-message-ratings.js';
 import * as messageSearch from './migrations/2026-12-01-32-message-search.js';
 import * as operatorTokens from './migrations/2026-12-01-60-operator-tokens.js';
 import * as messageSearchBatches from './migrations/2026-12-01-70-message-search-batches.js';
+import * as ratingsIndexRatedOnly from './migrations/2026-12-01-71-ratings-index-rated-only.js';
 
 /**
  * Every migration, by name. Listed here rather than read from the folder so the server also
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-32-message-search': messageSearch,
   '2026-12-01-60-operator-tokens': operatorTokens,
   '2026-12-01-70-message-search-batches': messageSearchBatches,
+  '2026-12-01-71-ratings-index-rated-only': ratingsIndexRatedOnly,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
