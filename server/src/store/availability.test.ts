@@ -1,18 +1,17 @@
-import type { LogEvent } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { StoreHealth } from './availability.js';
 
-const write = { sql: 'insert into messages values (?)', parameters: [], query: {} } as unknown as LogEvent['query'];
+const write = 'insert into messages values (?)';
 const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-const succeeded: LogEvent = { level: 'query', query: write, queryDurationMillis: 1 };
-const failed: LogEvent = { level: 'error', query: write, queryDurationMillis: 1, error: full };
+const succeeded: [string] = [write];
+const failed: [string, unknown] = [write, full];
 
 describe('StoreHealth', () => {
   it('a failed write marks the store failing; a write that went through clears it', () => {
     const health = new StoreHealth();
-    health.observe(failed);
+    health.observe(...failed);
     expect(health.writable).toBe(false);
-    health.observe(succeeded);
+    health.observe(...succeeded);
     expect(health.writable).toBe(true);
   });
 
@@ -20,15 +19,15 @@ describe('StoreHealth', () => {
     const health = new StoreHealth();
     let inTransaction = false;
     health.deferWhile(() => inTransaction);
-    health.observe(failed);
+    health.observe(...failed);
     inTransaction = true;
-    health.observe(succeeded);
+    health.observe(...succeeded);
     expect(health.writable).toBe(false);
     health.observeCommit(full);
     inTransaction = false;
     expect(health.failure()?.error).toContain('disk is full');
     inTransaction = true;
-    health.observe(succeeded);
+    health.observe(...succeeded);
     health.observeCommit();
     expect(health.writable).toBe(true);
   });

@@ -44,14 +44,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const { createPostgresDatabase } = await import('./dialects/postgres.js');
     const db = createPostgresDatabase(options.databaseUrl, {
       timeoutMs,
-      log: health.observe,
+      observe: health.observe,
       ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
       ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}),
     });
     store = { db, dialect: 'postgres', health };
   } else {
     ensurePrivateDir(options.dataDir);
-    const db = createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, log: health.observe, health, ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}) });
+    const db = createSqliteDatabase(join(options.dataDir, 'threadline.db'), { timeoutMs, health, ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}) });
     store = { db, dialect: 'sqlite', health };
   }
   await migrateToLatest(store.db);

@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
+import { observedDriver } from '../availability.js';
 import { withDriverWrapper, type DriverWrapper } from '../driver-wrapper.js';
 
 const INT8_OID = 20;
@@ -20,7 +21,7 @@ export type ConnectionErrorListener = (error: Error) => void;
  */
 export function createPostgresDatabase(
   connectionString: string,
-  options: { onConnectionError?: ConnectionErrorListener; timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper } = {},
+  options: { onConnectionError?: ConnectionErrorListener; timeoutMs?: number; observe?: (sql: string, error?: unknown) => void; wrapDriver?: DriverWrapper } = {},
 ): Kysely<Database> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const pool = new pg.Pool({
@@ -35,5 +36,7 @@ export function createPostgresDatabase(
     },
   });
   pool.on('error', options.onConnectionError ?? (() => {}));
-  return new Kysely<Database>({ dialect: withDriverWrapper(new PostgresDialect({ pool }), options.wrapDriver), ...(options.log ? { log: options.log } : {}) });
+  const observe = options.observe;
+  const wrap: DriverWrapper | undefined = observe ? (driver) => (options.wrapDriver ?? ((inner) => inner))(observedDriver(driver, observe)) : options.wrapDriver;
+  return new Kysely<Database>({ dialect: withDriverWrapper(new PostgresDialect({ pool }), wrap) });
 }

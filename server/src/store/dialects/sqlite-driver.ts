@@ -57,8 +57,10 @@ export class CachingSqliteDriver implements Driver {
   constructor(
     private readonly database: SQLite.Database,
     cacheSize?: number,
-    /** Told how each commit went (Kysely's log hook never sees `commit`). */
+    /** Told how each commit went. */
     private readonly onCommit?: (error?: unknown) => void,
+    /** Told how each statement a caller sent went (`error` when it failed): StoreHealth's. */
+    private readonly onStatement?: (sql: string, error?: unknown) => void,
   ) {
     this.statements = new SqliteStatements(database, cacheSize);
   }
@@ -127,13 +129,17 @@ export class CachingSqliteDriver implements Driver {
   /** One statement for a connection handed out (see `Lease`). */
   execute(sql: string, parameters: readonly unknown[]): ReturnType<SqliteStatements['execute']> {
     if (!this.inTransaction && this.group.length > 0 && !READ_ONLY.test(sql)) this.commitGroup();
+    let result: ReturnType<SqliteStatements['execute']>;
     try {
-      return this.statements.execute(sql, parameters);
+      result = this.statements.execute(sql, parameters);
     } catch (error) {
+      this.onStatement?.(sql, error);
       // SQLite ended the transaction by itself: what the group's members committed is gone.
       if (this.group.length > 0 && !this.database.inTransaction) this.failGroup(error);
       throw error;
     }
+    this.onStatement?.(sql);
+    return result;
   }
 
   /** Rows of a select, one at a time (not from the cache: an iterating statement can run nothing else). */

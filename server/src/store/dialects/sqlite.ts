@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Driver, type LogEvent } from 'kysely';
+import { Kysely, SqliteDialect, type Driver } from 'kysely';
 import { ensurePrivateFile } from '../../data-dir.js';
 import type { StoreHealth } from '../availability.js';
 import type { Database } from '../database.js';
@@ -12,7 +12,7 @@ import { CachingSqliteDriver } from './sqlite-driver.js';
  */
 export function createSqliteDatabase(
   filename: string,
-  options: { timeoutMs?: number; log?: (event: LogEvent) => void; wrapDriver?: DriverWrapper; health?: StoreHealth } = {},
+  options: { timeoutMs?: number; wrapDriver?: DriverWrapper; health?: StoreHealth } = {},
 ): Kysely<Database> {
   // Created private before SQLite opens it: SQLite creates its -wal and -shm files with the database's mode.
   ensurePrivateFile(filename);
@@ -37,8 +37,7 @@ export function createSqliteDatabase(
   // Inside a transaction a write only reaches the disk at its commit: health waits for that.
   options.health?.deferWhile(() => connection.inTransaction);
   return new Kysely<Database>({
-    dialect: withDriverWrapper(new CachingSqliteDialect(connection, options.health?.observeCommit), options.wrapDriver),
-    ...(options.log ? { log: options.log } : {}),
+    dialect: withDriverWrapper(new CachingSqliteDialect(connection, options.health), options.wrapDriver),
   });
 }
 
@@ -46,12 +45,12 @@ export function createSqliteDatabase(
 class CachingSqliteDialect extends SqliteDialect {
   constructor(
     private readonly connection: SQLite.Database,
-    private readonly onCommit?: (error?: unknown) => void,
+    private readonly health?: StoreHealth,
   ) {
     super({ database: connection });
   }
 
   override createDriver(): Driver {
-    return new CachingSqliteDriver(this.connection, undefined, this.onCommit);
+    return new CachingSqliteDriver(this.connection, undefined, this.health?.observeCommit, this.health?.observe);
   }
 }
