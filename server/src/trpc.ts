@@ -106,62 +106,54 @@ export const DATABASE_UNAVAILABLE = 'the database is not answering; retry shortl
 
 /**
  * The one place errors become tRPC codes: domain errors by kind, a database that cannot answer now
- * as SERVICE_UNAVAILABLE, everything else stays internal.
+ * as SERVICE_UNAVAILABLE, everything else stays internal. Undefined when the result stands as it is.
  */
-const mapErrors = t.middleware(async function mapErrors({ next }) {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: trpcCodes[cause.kind], message: cause.message, cause });
-  }
-  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(result.error.cause)) {
-    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: result.error.cause });
-  }
-  return result;
-});
-
-const withServices = t.middleware(function withServices({ ctx, next }) {
-  return next({ ctx: { services: ctx.services as Services } });
-});
+function mappedError(result: { ok: true } | { ok: false; error: TRPCError }): TRPCError | undefined {
+  if (result.ok) return undefined;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) return new TRPCError({ code: trpcCodes[cause.kind], message: cause.message, cause });
+  if (result.error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(cause)) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause });
+  return undefined;
+}
 
 /**
- * A span per procedure call while traces are on (its name is the procedure's path; an error sets
- * its status and `error.type` to the tRPC code); `ctx.span` lets the call parent what it starts
- * (a run) to it. Off, it costs one branch.
+ * Every procedure's frame, in one middleware (each middleware is a level of tRPC's call chain, with
+ * its own copies of the call's options and context): the services typed in `ctx`; errors mapped to
+ * codes (`mappedError`); and a span per call while traces are on (its name is the procedure's
+ * path; an error sets its status and `error.type` to the code the client gets), which `ctx.span`
+ * lets the call parent what it starts (a run) to. Off, tracing costs one branch.
  */
-const traced = t.middleware(async function traced({ ctx, path, type, next }) {
+const framed = t.middleware(async function framed({ ctx, path, type, next }) {
+  const services = ctx.services as Services;
   const tracer = (ctx.services as Services | undefined)?.tracer;
-  if (!tracer) return next({ ctx: { span: undefined as Span | undefined } });
-  const span = tracer.startSpan(path, {
+  const span = tracer?.startSpan(path, {
     kind: SpanKind.SERVER,
     attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'trpc.type': type, ...(ctx.user ? { 'user.id': ctx.user.id } : {}), ...(ctx.requestId ? { 'threadline.request_id': ctx.requestId } : {}) },
   });
   try {
-    const result = await next({ ctx: { span: span as Span | undefined } });
-    if (!result.ok) {
-      span.setAttribute('error.type', result.error.code);
-      if (result.error.code === 'INTERNAL_SERVER_ERROR' || result.error.code === 'SERVICE_UNAVAILABLE') span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.code });
+    const result = await next({ ctx: { services, span: span as Span | undefined } });
+    const mapped = mappedError(result);
+    if (span && !result.ok) {
+      const code = (mapped ?? result.error).code;
+      span.setAttribute('error.type', code);
+      if (code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE') span.setStatus({ code: SpanStatusCode.ERROR, message: code });
     }
+    if (mapped) throw mapped;
     return result;
   } finally {
-    span.end();
+    span?.end();
   }
 });
 
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.meta({ access: 'public' }).use(traced).use(mapErrors).use(withServices);
+export const publicProcedure = t.procedure.meta({ access: 'public' }).use(framed);
 
 /** Requires a valid bearer token; `ctx.user` is the caller. Counts against the caller's requests per minute. */
-export const authedProcedure = publicProcedure
-  .meta({ access: 'user' })
-  .use(function isAuthed({ ctx, next }) {
-    if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
-    return next({ ctx: { user: ctx.user } });
-  })
-  .use(async function withinRequestLimit({ ctx, next }) {
-    await ctx.services.limiter.countRequest(ctx.user.id);
-    return next();
-  });
+export const authedProcedure = publicProcedure.meta({ access: 'user' }).use(async function authed({ ctx, next }) {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
+  await ctx.services.limiter.countRequest(ctx.user.id);
+  return next({ ctx: { user: ctx.user } });
+});
 
 /** Requires an operator token (`threadline-server token create NAME --operator`); any other token gets FORBIDDEN. */
 export const operatorProcedure = authedProcedure.meta({ access: 'operator' }).use(function isOperator({ ctx, next }) {
