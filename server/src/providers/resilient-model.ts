@@ -29,47 +29,89 @@ export const defaultResiliencePolicy: ResiliencePolicy = {
 export function resilient(model: ChatModel, policy: ResiliencePolicy = defaultResiliencePolicy): ChatModel {
   return {
     id: model.id,
-    async *stream(request: ModelRequest): AsyncIterable<ModelPart> {
-      for (let attempt = 0; ; attempt++) {
-        let yielded = false;
-        let retryAfterMs: number | undefined;
-        let failure: ProviderError | undefined;
-        // The attempt's own signal, aborted when no part arrives within the idle timeout: one timer
-        // per call, pushed back with `refresh()` on every part. (The watchdog was a generator of
-        // its own around the model's, one more step on every token.)
-        const idle = new AbortController();
-        const timer = setTimeout(() => idle.abort(new Error('idle')), policy.idleTimeoutMs);
-        const iterator = model.stream({ ...request, signal: AbortSignal.any([request.signal, idle.signal]) })[Symbol.asyncIterator]();
-        try {
-          for (;;) {
-            let next: IteratorResult<ModelPart>;
-            try {
-              next = await iterator.next();
-            } catch (error) {
-              if (!idle.signal.aborted || request.signal.aborted) throw error;
-              throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
-            }
-            if (next.done) return;
-            timer.refresh();
-            yielded = true;
-            yield next.value;
-          }
-        } catch (error) {
-          request.signal.throwIfAborted();
-          const retryable = error instanceof ProviderError && error.retryable;
-          if (yielded || !retryable || attempt >= policy.maxRetries) throw error;
-          retryAfterMs = error.retryAfterMs;
-          failure = error;
-        } finally {
-          clearTimeout(timer);
-          await iterator.return?.();
-        }
-        const delayMs = backoff(policy, attempt, retryAfterMs);
-        request.onRetry?.({ attempt: attempt + 1, error: failure!, retryAfterMs, delayMs });
-        await sleep(delayMs, undefined, { signal: request.signal });
-      }
-    },
+    stream: (request: ModelRequest): AsyncIterable<ModelPart> => ({ [Symbol.asyncIterator]: () => new ResilientStream(model, policy, request) }),
   };
+}
+
+/**
+ * The parts of one call, attempt after attempt. A plain iterator rather than a generator: it sits on
+ * every token's way, and a generator's step costs more than passing a result through. Each attempt
+ * has its own signal, aborted when no part arrives within the idle timeout: one timer per attempt,
+ * pushed back with `refresh()` on every part.
+ */
+class ResilientStream implements AsyncIterator<ModelPart> {
+  private attempt = 0;
+  /** A part reached the caller: no more retries. */
+  private yielded = false;
+  private finished = false;
+  private current: { iterator: AsyncIterator<ModelPart>; idle: AbortController; timer: NodeJS.Timeout } | undefined;
+
+  constructor(
+    private readonly model: ChatModel,
+    private readonly policy: ResiliencePolicy,
+    private readonly request: ModelRequest,
+  ) {}
+
+  async next(): Promise<IteratorResult<ModelPart>> {
+    const { model, policy, request } = this;
+    for (;;) {
+      if (this.finished) return { done: true, value: undefined };
+      const current = (this.current ??= this.open());
+      let result: IteratorResult<ModelPart>;
+      try {
+        try {
+          result = await current.iterator.next();
+        } catch (error) {
+          if (!current.idle.signal.aborted || request.signal.aborted) throw error;
+          throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
+        }
+      } catch (error) {
+        await this.closeAttempt();
+        request.signal.throwIfAborted();
+        const retryable = error instanceof ProviderError && error.retryable;
+        if (this.yielded || !retryable || this.attempt >= policy.maxRetries) {
+          this.finished = true;
+          throw error;
+        }
+        const retryAfterMs = error.retryAfterMs;
+        const delayMs = backoff(policy, this.attempt, retryAfterMs);
+        this.attempt++;
+        request.onRetry?.({ attempt: this.attempt, error, retryAfterMs, delayMs });
+        await sleep(delayMs, undefined, { signal: request.signal });
+        continue;
+      }
+      if (result.done) {
+        this.finished = true;
+        await this.closeAttempt();
+        return result;
+      }
+      current.timer.refresh();
+      this.yielded = true;
+      return result;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ModelPart>> {
+    this.finished = true;
+    await this.closeAttempt();
+    return { done: true, value: undefined };
+  }
+
+  private open() {
+    const idle = new AbortController();
+    const timer = setTimeout(() => idle.abort(new Error('idle')), this.policy.idleTimeoutMs);
+    const iterator = this.model.stream({ ...this.request, signal: AbortSignal.any([this.request.signal, idle.signal]) })[Symbol.asyncIterator]();
+    return { iterator, idle, timer };
+  }
+
+  /** The attempt's timer cleared and its stream closed (a no-op for one that ended or failed). */
+  private async closeAttempt(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    clearTimeout(current.timer);
+    await current.iterator.return?.();
+  }
 }
 
 function backoff(policy: ResiliencePolicy, attempt: number, retryAfterMs: number | undefined): number {

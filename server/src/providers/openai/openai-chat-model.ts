@@ -36,51 +36,48 @@ export class OpenAIChatModel implements ChatModel {
     this.id = `openai/${options.modelName}`;
   }
 
+  /** One generator from the SDK's chunks to parts (a `yield*` into a second one was a step more per token). */
   async *stream(request: ModelRequest): AsyncIterable<ModelPart> {
     try {
-      yield* this.streamParts(request);
+      const stream = await this.options.client.chat.completions.create(this.requestBody(request), { signal: request.signal });
+      const toolCalls = new OpenAIToolCallAssembler();
+      let finishReason: string | undefined;
+      let usage: Usage | undefined;
+      let responseModel: string | undefined;
+      for await (const raw of stream) {
+        // Read from the raw chunk, once: the schema leaves `model` out (see openai-api.ts).
+        if (responseModel === undefined) {
+          responseModel = stringField(raw, 'model') ?? '';
+          if (responseModel) request.onResponseModel?.(responseModel);
+        }
+        const parsed = openAIChunkSchema.safeParse(raw);
+        if (!parsed.success) throw this.protocolError(`unexpected chunk: ${z.prettifyError(parsed.error)}`);
+        const chunk = parsed.data;
+        // The final chunk (`choices: []`) carries usage; some servers also send it on other chunks.
+        if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
+        for (const choice of chunk.choices ?? []) {
+          if ((choice.index ?? 0) !== 0) continue;
+          const delta = choice.delta;
+          // vLLM sent both fields with the same text for a while: read one.
+          const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+          if (reasoning) yield { type: 'reasoning-delta', delta: reasoning };
+          if (delta?.content) yield { type: 'text-delta', delta: delta.content };
+          if (delta?.refusal) yield { type: 'text-delta', delta: delta.refusal };
+          if (delta?.tool_calls) toolCalls.add(delta.tool_calls);
+          if (choice.finish_reason) finishReason = choice.finish_reason;
+        }
+      }
+      // The SDK ends its iterator quietly when the request is aborted mid-stream.
+      request.signal.throwIfAborted();
+      if (finishReason === undefined) throw this.protocolError('the stream ended without a finish_reason');
+      yield* toolCalls.finish();
+      if (usage) yield { type: 'usage', usage };
+      yield { type: 'finish', finishReason: mapOpenAIFinishReason(finishReason) };
     } catch (error) {
       // The SDK turns an abort into APIUserAbortError (before the response) or a silent end (after).
       if (request.signal.aborted) throw request.signal.reason;
       throw mapOpenAIError(error, { label: this.id, secrets: this.options.secrets });
     }
-  }
-
-  private async *streamParts(request: ModelRequest): AsyncGenerator<ModelPart> {
-    const stream = await this.options.client.chat.completions.create(this.requestBody(request), { signal: request.signal });
-    const toolCalls = new OpenAIToolCallAssembler();
-    let finishReason: string | undefined;
-    let usage: Usage | undefined;
-    let responseModel: string | undefined;
-    for await (const raw of stream) {
-      // Read from the raw chunk, once: the schema leaves `model` out (see openai-api.ts).
-      if (responseModel === undefined) {
-        responseModel = stringField(raw, 'model') ?? '';
-        if (responseModel) request.onResponseModel?.(responseModel);
-      }
-      const parsed = openAIChunkSchema.safeParse(raw);
-      if (!parsed.success) throw this.protocolError(`unexpected chunk: ${z.prettifyError(parsed.error)}`);
-      const chunk = parsed.data;
-      // The final chunk (`choices: []`) carries usage; some servers also send it on other chunks.
-      if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
-      for (const choice of chunk.choices ?? []) {
-        if ((choice.index ?? 0) !== 0) continue;
-        const delta = choice.delta;
-        // vLLM sent both fields with the same text for a while: read one.
-        const reasoning = delta?.reasoning_content ?? delta?.reasoning;
-        if (reasoning) yield { type: 'reasoning-delta', delta: reasoning };
-        if (delta?.content) yield { type: 'text-delta', delta: delta.content };
-        if (delta?.refusal) yield { type: 'text-delta', delta: delta.refusal };
-        if (delta?.tool_calls) toolCalls.add(delta.tool_calls);
-        if (choice.finish_reason) finishReason = choice.finish_reason;
-      }
-    }
-    // The SDK ends its iterator quietly when the request is aborted mid-stream.
-    request.signal.throwIfAborted();
-    if (finishReason === undefined) throw this.protocolError('the stream ended without a finish_reason');
-    yield* toolCalls.finish();
-    if (usage) yield { type: 'usage', usage };
-    yield { type: 'finish', finishReason: mapOpenAIFinishReason(finishReason) };
   }
 
   private requestBody(request: ModelRequest): OpenAI.Chat.ChatCompletionCreateParamsStreaming {
