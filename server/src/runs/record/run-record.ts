@@ -17,7 +17,8 @@ import { recordUsage, type LedgerEntry } from '../../store/usage-ledger.js';
  *   created (queued) → begun (running) → checkpointed … → parked (waiting) ⇄ resumed (running) …
  *   → ended (completed | failed | cancelled | interrupted)
  *
- * and, for runs a stopped process left behind, interrupted or failed from the store.
+ * and, for runs a stopped process left behind, interrupted or failed from the store. A run with
+ * nothing before it is created begun: one transaction for both (see `createRun`).
  */
 
 /**
