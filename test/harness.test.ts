@@ -142,7 +142,9 @@ describe('threadline run (the scenario harness)', () => {
         'steps:',
         '  - { name: wrong text, send: hello, expect: { contains: goodbye } }',
         '  - { name: passes, send: fine, expect: { contains: "Echo: fine" } }',
-        '  - { name: cut after the answer arrived, send: /long 5, dropAfterEvents: 2 }',
+        // A fast answer's events: run-start, its text in one delta, then message-end and finish,
+        // which are written together (one turn, one write); cut after message-end, nothing is left to resume.
+        '  - { name: cut after the answer arrived, send: /long 5, dropAfterEvents: 3 }',
         '  - { name: not cancelled, send: short, cancelAfterEvents: 40 }',
       ].join('\n'),
     );
