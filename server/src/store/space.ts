@@ -65,8 +65,6 @@ export async function reclaimSpace(db: Kysely<Database>, dialect: DialectName, s
 export async function vacuumSqlite(db: Kysely<Database>): Promise<number> {
   const before = await sqlitePages(db);
   await sql`pragma auto_vacuum = INCREMENTAL`.execute(db);
-  // The copy VACUUM builds is a temporary database: on disk, not in memory (the store's default, see sqlite.ts).
-  await sql`pragma temp_store = FILE`.execute(db);
   await sql`vacuum`.execute(db);
   await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
   const after = await sqlitePages(db);

@@ -139,12 +139,6 @@ describe('the SQLite driver', () => {
     });
   });
 
-  it('keeps statement and savepoint journals in memory (on disk each was a temporary file written and unlinked)', async () => {
-    await withDatabase(async (db) => {
-      expect((await sql<{ temp_store: number }>`pragma temp_store`.execute(db)).rows).toEqual([{ temp_store: 2 }]);
-    });
-  });
-
   describe('group commit', () => {
     /** A database whose SQLite `commit`s are counted (the driver sends them through its statements). */
     async function withCountedCommits(test: (db: Kysely<any>, commits: () => number) => Promise<void>) {

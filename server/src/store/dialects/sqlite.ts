@@ -24,11 +24,6 @@ export function createSqliteDatabase(
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
-  // Statement journals and the journals of savepoints (each transaction of a group commit runs in
-  // one, see sqlite-driver.ts) in memory: on disk, each was a temporary file opened, written and
-  // unlinked, about 75 of a run's 140 write system calls under load. They hold the pages a
-  // statement or transaction changed, until it ends. (`vacuum` sets FILE for its temporary copy.)
-  connection.pragma('temp_store = MEMORY');
   connection.pragma(`busy_timeout = ${options.timeoutMs ?? 5000}`);
   // SQLite's own lower() folds ASCII only; the title search needs the Unicode folding PostgreSQL has.
   connection.function('lower', { deterministic: true }, (text: unknown) =>
