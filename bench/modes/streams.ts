@@ -30,6 +30,7 @@ import { runLoad, type LoadProgress, type LoadResult } from '../support/load-run
 import { openFileCount, rssBytes } from '../support/process-stats.js';
 import { summarizeServerLog } from '../support/server-log.js';
 import { RAISED_LIMITS, startThreadline } from '../support/targets.js';
+import { serverEnvironment } from './compare.js';
 
 /** The memory goal of issue #10 for 10,000 open streams. */
 const RSS_GOAL_BYTES = 2 ** 30;
@@ -59,7 +60,7 @@ export async function run(args: BenchArguments): Promise<void> {
   console.log(`${streams} streams of ${words} words at ${delayMs} ms (local/echo), ${waves} wave(s), each followed by ${settleSeconds} s of settling`);
   console.log(`Threadline limits raised for the bench: ${Object.entries(RAISED_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')}\n`);
 
-  const target = await startThreadline({ store: 'sqlite' });
+  const target = await startThreadline({ store: 'sqlite', environment: serverEnvironment(args) });
   const outcome: StreamsOutcome = { curve: [], results: [], afterRss: [], lowestSettleRss: [], baseline: Number.NaN, coldRss: Number.NaN, peakOpen: 0, streams, words };
   let serverLog: string[] = [];
   try {
