@@ -80,14 +80,16 @@ function isWrite(statement: string): boolean {
 }
 
 /**
- * The driver with every statement's outcome told to `observe` (StoreHealth's). Each connection's
+ * The driver with every statement's outcome told to `observe` (StoreHealth's): each connection's
  * `executeQuery` is wrapped once, when first handed out. Kysely's own `log` hook did this job at a
  * cost per query (an async wrapper, a clock read, an event object and an awaited logger), about 20
- * KB allocated per run.
+ * KB allocated per run. The driver is the one its dialect just made, so it is changed in place.
  */
 export function observedDriver(driver: Driver, observe: (sql: string, error?: unknown) => void): Driver {
   const wrapped = new WeakSet<DatabaseConnection>();
-  const watch = (connection: DatabaseConnection): DatabaseConnection => {
+  const acquire = driver.acquireConnection.bind(driver);
+  driver.acquireConnection = async () => {
+    const connection = await acquire();
     if (wrapped.has(connection)) return connection;
     wrapped.add(connection);
     const execute = connection.executeQuery.bind(connection);
@@ -104,16 +106,5 @@ export function observedDriver(driver: Driver, observe: (sql: string, error?: un
       );
     return connection;
   };
-  return {
-    init: () => driver.init(),
-    acquireConnection: async () => watch(await driver.acquireConnection()),
-    beginTransaction: (connection, settings) => driver.beginTransaction(connection, settings),
-    commitTransaction: (connection) => driver.commitTransaction(connection),
-    rollbackTransaction: (connection) => driver.rollbackTransaction(connection),
-    ...(driver.savepoint ? { savepoint: driver.savepoint.bind(driver) } : {}),
-    ...(driver.rollbackToSavepoint ? { rollbackToSavepoint: driver.rollbackToSavepoint.bind(driver) } : {}),
-    ...(driver.releaseSavepoint ? { releaseSavepoint: driver.releaseSavepoint.bind(driver) } : {}),
-    releaseConnection: (connection) => driver.releaseConnection(connection),
-    destroy: () => driver.destroy(),
-  };
+  return driver;
 }

@@ -36,7 +36,7 @@ export function createPostgresDatabase(
     },
   });
   pool.on('error', options.onConnectionError ?? (() => {}));
-  const observe = options.observe;
-  const wrap: DriverWrapper | undefined = observe ? (driver) => (options.wrapDriver ?? ((inner) => inner))(observedDriver(driver, observe)) : options.wrapDriver;
-  return new Kysely<Database>({ dialect: withDriverWrapper(new PostgresDialect({ pool }), wrap) });
+  const { observe } = options;
+  const observed: DriverWrapper | undefined = observe && ((driver) => observedDriver(driver, observe));
+  return new Kysely<Database>({ dialect: withDriverWrapper(new PostgresDialect({ pool }), observed, options.wrapDriver) });
 }

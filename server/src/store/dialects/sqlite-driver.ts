@@ -131,11 +131,9 @@ export class CachingSqliteDriver implements Driver {
     if (!this.inTransaction && this.group.length > 0 && !READ_ONLY.test(sql)) this.commitGroup();
     let result: ReturnType<SqliteStatements['execute']>;
     try {
-      result = this.statements.execute(sql, parameters);
+      result = this.guarded(sql, parameters);
     } catch (error) {
       this.onStatement?.(sql, error);
-      // SQLite ended the transaction by itself: what the group's members committed is gone.
-      if (this.group.length > 0 && !this.database.inTransaction) this.failGroup(error);
       throw error;
     }
     this.onStatement?.(sql);
@@ -149,8 +147,13 @@ export class CachingSqliteDriver implements Driver {
 
   /** The driver's own transaction statements: never a reason to commit the group. */
   private run(sql: string): void {
+    this.guarded(sql, []);
+  }
+
+  /** Runs a statement; when it fails and SQLite has ended its transaction by itself, what the group's members committed is gone. */
+  private guarded(sql: string, parameters: readonly unknown[]): ReturnType<SqliteStatements['execute']> {
     try {
-      this.statements.execute(sql, []);
+      return this.statements.execute(sql, parameters);
     } catch (error) {
       if (this.group.length > 0 && !this.database.inTransaction) this.failGroup(error);
       throw error;
