@@ -140,20 +140,21 @@ describe('the SQLite driver', () => {
   });
 
   describe('group commit', () => {
-    /** A database whose SQLite `commit`s are counted (the driver sends them through its statements). */
-    async function withCountedCommits(test: (db: Kysely<any>, commits: () => number) => Promise<void>) {
+    /** A database whose SQLite `commit`s are counted (the driver sends them through its statements), and its savepoints. */
+    async function withCountedCommits(test: (db: Kysely<any>, commits: () => number, savepoints: () => number) => Promise<void>) {
       const prepare = SQLite.prototype.prepare;
-      let commits = 0;
+      const counts = { commit: 0, savepoint: 0 };
       const spy = vi.spyOn(SQLite.prototype, 'prepare').mockImplementation(function (this: SQLite.Database, source: string) {
         const statement = prepare.call(this, source);
-        if (source !== 'commit') return statement;
+        const counted = source === 'commit' ? 'commit' : source.startsWith('savepoint ') ? 'savepoint' : undefined;
+        if (!counted) return statement;
         const run = statement.run.bind(statement);
-        return Object.assign(statement, { run: (...args: unknown[]) => { commits++; return (run as (...values: unknown[]) => SQLite.RunResult)(...args); } });
+        return Object.assign(statement, { run: (...args: unknown[]) => { counts[counted]++; return (run as (...values: unknown[]) => SQLite.RunResult)(...args); } });
       });
       try {
         await withDatabase(async (db) => {
           await db.schema.createTable('notes').addColumn('id', 'integer', (column) => column.primaryKey()).addColumn('body', 'text').execute();
-          await test(db, () => commits);
+          await test(db, () => counts.commit, () => counts.savepoint);
         });
       } finally {
         spy.mockRestore();
@@ -198,6 +199,31 @@ describe('the SQLite driver', () => {
           db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 4, body: 'kept too' }).execute()),
         ]);
         expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect(await db.selectFrom('notes').select('body').orderBy('id').execute()).toEqual([{ body: 'alone' }, { body: 'kept' }, { body: 'kept too' }]);
+      });
+    });
+
+    it("runs the first member of a group in SQLite's transaction itself, without a savepoint; when it fails, the next member starts afresh", async () => {
+      // A savepoint makes SQLite copy every page a transaction changes to a temporary journal
+      // first; the first member needs none, as nothing else is in the transaction yet.
+      await withCountedCommits(async (db, commits, savepoints) => {
+        const before = { commits: commits(), savepoints: savepoints() };
+        await db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'alone' }).execute());
+        expect(savepoints() - before.savepoints).toBe(0);
+        const results = await Promise.allSettled([
+          db.transaction().execute(async (trx) => {
+            await trx.insertInto('notes').values({ id: 2, body: 'undone' }).execute();
+            throw new Error('changed my mind');
+          }),
+          // SQLite's transaction ended with the first member's rollback: this one begins it again, no savepoint.
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 3, body: 'kept' }).execute()),
+          // The group's second member: in a savepoint, failing alone.
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 1, body: 'duplicate' }).execute()),
+          db.transaction().execute((trx) => trx.insertInto('notes').values({ id: 4, body: 'kept too' }).execute()),
+        ]);
+        expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+        expect(savepoints() - before.savepoints).toBe(2);
+        expect(commits() - before.commits).toBe(2);
         expect(await db.selectFrom('notes').select('body').orderBy('id').execute()).toEqual([{ body: 'alone' }, { body: 'kept' }, { body: 'kept too' }]);
       });
     });

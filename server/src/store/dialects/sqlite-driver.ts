@@ -25,12 +25,13 @@ const READ_ONLY = /^\s*select\b/i;
  *
  * - statements are prepared once per SQL text and reused (`SqliteStatements`);
  * - **group commit**: a transaction's `commit` does not end SQLite's transaction at once. It
- *   releases the savepoint the transaction ran in, hands the connection on, and waits; the
- *   transactions that begin before the end of this turn of the event loop run in savepoints of
- *   the same SQLite transaction, and one `commit` (at `setImmediate`, or when 512 are waiting)
+ *   hands the connection on and waits; the transactions that begin before the end of this turn
+ *   of the event loop run in the same SQLite transaction (the first in it directly, each later one
+ *   in a savepoint of its own), and one `commit` (at `setImmediate`, or when 512 are waiting)
  *   ends them all. Each caller's `commit` resolves only after that real commit, and rejects if it
  *   fails: nothing is acknowledged before it is in the WAL. A transaction that fails rolls back to
- *   its own savepoint and leaves the others alone. Plain reads outside a transaction run inside the
+ *   its own savepoint and leaves the others alone (the first, failing, rolls SQLite's transaction
+ *   back: nothing else is in it yet). Plain reads outside a transaction run inside the
  *   open group (they see what its members committed); any other statement outside a transaction
  *   (an autocommitted write, a pragma, a schema change) commits the group first. On SQLite a commit
  *   (writing the WAL frames, and every 1000 pages a checkpoint) costs far more than the statements
@@ -48,6 +49,8 @@ export class CachingSqliteDriver implements Driver {
   private readonly idle: Lease[] = [];
   /** A logical transaction is open (between `beginTransaction` and its commit or rollback). */
   private inTransaction = false;
+  /** The open logical transaction runs in a savepoint (it is not the first of its group). */
+  private inSavepoint = false;
   /** Logical transactions committed by their callers, waiting for the physical commit. */
   private group: Deferred[] = [];
   private commitScheduled = false;
@@ -80,13 +83,17 @@ export class CachingSqliteDriver implements Driver {
   }
 
   async beginTransaction(): Promise<void> {
-    if (!this.database.inTransaction) this.run('begin');
-    this.run(`savepoint ${MEMBER_SAVEPOINT}`);
+    // The group's first member runs in SQLite's transaction itself: a savepoint makes SQLite copy
+    // every page it changes to a temporary journal first, and the first member fails alone anyway
+    // (nothing else is in the transaction yet). Later members of the group need their savepoint.
+    this.inSavepoint = this.database.inTransaction;
+    if (this.inSavepoint) this.run(`savepoint ${MEMBER_SAVEPOINT}`);
+    else this.run('begin');
     this.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    this.run(`release ${MEMBER_SAVEPOINT}`);
+    if (this.inSavepoint) this.run(`release ${MEMBER_SAVEPOINT}`);
     this.inTransaction = false;
     const committed = deferred();
     this.group.push(committed);
@@ -100,12 +107,13 @@ export class CachingSqliteDriver implements Driver {
 
   async rollbackTransaction(): Promise<void> {
     this.inTransaction = false;
-    if (this.database.inTransaction) {
+    if (!this.database.inTransaction) return;
+    if (this.inSavepoint) {
       this.run(`rollback to ${MEMBER_SAVEPOINT}`);
       this.run(`release ${MEMBER_SAVEPOINT}`);
-      // Nothing of the group left to commit: end SQLite's transaction now.
-      if (this.group.length === 0) this.run('rollback');
     }
+    // Nothing of the group left to commit (the first member holds the group alone): end SQLite's transaction now.
+    if (this.group.length === 0) this.run('rollback');
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
