@@ -60,6 +60,27 @@ function circles(): string[][] {
   return found;
 }
 
+/** Packages loaded only when configured (a provider's SDK, a driver, MCP): never reached from the entry by a static import. */
+const LOADED_WHEN_USED = ['@anthropic-ai/sdk', 'openai', 'ollama', '@modelcontextprotocol/sdk', 'pg'];
+/** A value import (not `import type`) of a package or a file: what runs when the importing file loads. */
+const VALUE_IMPORT = /^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm;
+
+/** Files the server's entry loads as it starts (static value imports, followed), each with the packages it imports. */
+function loadedAtStart(entry: string): Map<string, string[]> {
+  const loaded = new Map<string, string[]>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    const specifiers = [...readFileSync(file, 'utf8').matchAll(VALUE_IMPORT)].map((match) => match[1]!);
+    loaded.set(file, specifiers.filter((specifier) => !specifier.startsWith('.')));
+    for (const specifier of specifiers.filter((specifier) => specifier.startsWith('.'))) {
+      const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
+      if (existsSync(target)) visit(target);
+    }
+  };
+  visit(entry);
+  return loaded;
+}
+
 describe('the shape of the server', () => {
   it('has no import circle', () => {
     expect(circles()).toEqual([]);
@@ -83,6 +104,13 @@ describe('the shape of the server', () => {
     expect(below('events/', ['runs/', 'store/'])).toEqual([]);
     expect(below('runs/loop/', ['runs/record/', 'runs/scheduling/', 'runs/approvals/', 'runs/engine', 'runs/run-executor'])).toEqual([]);
     expect(below('runs/record/', ['runs/loop/', 'runs/scheduling/', 'runs/approvals/', 'runs/engine', 'runs/run-executor'])).toEqual([]);
+  });
+
+  it('loads a provider SDK, the PostgreSQL driver and MCP only when they are used (dynamic imports), not as it starts', () => {
+    const eager = [...loadedAtStart(join(root, 'server/bin/threadline-server.ts'))].flatMap(([file, packages]) =>
+      packages.filter((specifier) => LOADED_WHEN_USED.some((heavy) => specifier === heavy || specifier.startsWith(`${heavy}/`))).map((specifier) => `${name(file)} -> ${specifier}`),
+    );
+    expect(eager).toEqual([]);
   });
 
   it('gives each room of runs/, events/ and cluster/ an index that states its job', () => {

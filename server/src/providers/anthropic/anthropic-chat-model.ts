@@ -7,12 +7,7 @@ import { convertToAnthropicMessages } from './convert-to-anthropic-messages.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 import { prepareAnthropicTools } from './prepare-anthropic-tools.js';
-
-/** `max_tokens` is required by the Messages API; this is sent when the request names none. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
-
-/** Extended thinking's budget per reasoning effort (the API's minimum is 1,024). */
-export const THINKING_BUDGET_TOKENS = { low: 1024, medium: 4096, high: 16_384 } as const;
+import { DEFAULT_MAX_OUTPUT_TOKENS, THINKING_BUDGET_TOKENS } from './anthropic-limits.js';
 
 /** What the model needs from its provider. */
 export interface AnthropicChatModelOptions {

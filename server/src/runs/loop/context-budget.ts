@@ -1,6 +1,6 @@
 import type { AgentContextPolicy } from '../../agents/context-policy.js';
 import type { AgentDefinition } from '../../agents/types.js';
-import { DEFAULT_MAX_OUTPUT_TOKENS, THINKING_BUDGET_TOKENS } from '../../providers/anthropic/anthropic-chat-model.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, THINKING_BUDGET_TOKENS } from '../../providers/anthropic/anthropic-limits.js';
 import type { ChatModel, ModelMessage, ModelTool } from '../../providers/types.js';
 import { SUMMARY_HEADING, SUMMARY_TOKENS, type ContextSummaries } from './context-summary.js';
 import { estimateRequestTokens, estimateTokens, fitContext } from './context-window.js';
