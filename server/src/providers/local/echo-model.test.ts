@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ProviderError, type ModelPart, type ModelRequest } from '../types.js';
 import { EchoModel } from './echo-model.js';
@@ -84,5 +85,27 @@ describe('local/echo', () => {
       })(),
     ).rejects.toThrow();
     expect(count).toBe(3);
+  });
+
+  it('holds one abort listener for a whole paced answer, and none once it ends (with a delay or without)', async () => {
+    for (const delayMs of [1, 0]) {
+      const controller = new AbortController();
+      const listeners: number[] = [];
+      for await (const _part of new EchoModel({ delayMs }).stream({ signal: controller.signal, messages: [{ role: 'user', content: '/long 130' }] })) {
+        listeners.push(getEventListeners(controller.signal, 'abort').length);
+      }
+      expect(new Set(listeners)).toEqual(new Set([1]));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    }
+  });
+
+  it("an abort while it waits between words ends the stream with the signal's reason", async () => {
+    const controller = new AbortController();
+    const stream = new EchoModel({ delayMs: 60_000 }).stream({ signal: controller.signal, messages: [{ role: 'user', content: 'hello there' }] });
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = iterator.next();
+    setTimeout(() => controller.abort(new Error('stopped by the test')), 5);
+    await expect(first).rejects.toThrow('stopped by the test');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Usage } from '@threadline/shared';
 import { ProviderError, type ChatModel, type ModelMessage, type ModelPart, type ModelRequest } from '../types.js';
 import { parseDirectives, type EchoScript } from './directives.js';
@@ -37,41 +36,82 @@ export class EchoModel implements ChatModel {
 
     let outputTokens = 0;
     let reasoningTokens = 0;
-    const pace = async (index: number) => {
-      if (delayMs > 0) await sleep(delayMs, undefined, { signal: request.signal });
-      else if (index % 64 === 63) await nextTurn(undefined, { signal: request.signal });
-      request.signal.throwIfAborted();
-    };
-
-    if (script.think) {
-      const thoughts = script.think.split(/\s+/).filter(Boolean);
-      for (const [index, word] of thoughts.entries()) {
-        await pace(index);
-        reasoningTokens++;
-        yield { type: 'reasoning-delta', delta: index === 0 ? word : ` ${word}` };
+    const pacer = new Pacer(request.signal, delayMs);
+    try {
+      if (script.think) {
+        const thoughts = script.think.split(/\s+/).filter(Boolean);
+        for (const [index, word] of thoughts.entries()) {
+          await pacer.before(index);
+          reasoningTokens++;
+          yield { type: 'reasoning-delta', delta: index === 0 ? word : ` ${word}` };
+        }
       }
-    }
 
-    if (script.tool && last?.role === 'user') {
-      await pace(0);
-      yield { type: 'tool-call', callId: `call_${Date.now().toString(36)}`, name: script.tool.name, input: script.tool.input };
-      yield { type: 'usage', usage: usage(inputTokens, 1, reasoningTokens) };
-      yield { type: 'finish', finishReason: 'tool-calls' };
-      return;
-    }
-
-    const words = replyWords(script, last);
-    const failAt = script.fail === 'reset' ? Math.max(1, Math.floor(words.length / 2)) : Infinity;
-    for (const [index, word] of words.entries()) {
-      if (index === failAt) {
-        throw new ProviderError({ code: 'provider_unavailable', message: 'local/echo: connection reset mid-stream (/fail reset)', retryable: true });
+      if (script.tool && last?.role === 'user') {
+        await pacer.before(0);
+        yield { type: 'tool-call', callId: `call_${Date.now().toString(36)}`, name: script.tool.name, input: script.tool.input };
+        yield { type: 'usage', usage: usage(inputTokens, 1, reasoningTokens) };
+        yield { type: 'finish', finishReason: 'tool-calls' };
+        return;
       }
-      await pace(index);
-      outputTokens++;
-      yield { type: 'text-delta', delta: index === 0 ? word : ` ${word}` };
+
+      const words = replyWords(script, last);
+      const failAt = script.fail === 'reset' ? Math.max(1, Math.floor(words.length / 2)) : Infinity;
+      for (const [index, word] of words.entries()) {
+        if (index === failAt) {
+          throw new ProviderError({ code: 'provider_unavailable', message: 'local/echo: connection reset mid-stream (/fail reset)', retryable: true });
+        }
+        await pacer.before(index);
+        outputTokens++;
+        yield { type: 'text-delta', delta: index === 0 ? word : ` ${word}` };
+      }
+      yield { type: 'usage', usage: usage(inputTokens, outputTokens, reasoningTokens) };
+      yield { type: 'finish', finishReason: 'stop' };
+    } finally {
+      pacer.close();
     }
-    yield { type: 'usage', usage: usage(inputTokens, outputTokens, reasoningTokens) };
-    yield { type: 'finish', finishReason: 'stop' };
+  }
+}
+
+/**
+ * The pauses of one answer: before each word, `delayMs` (with no delay, a turn of the event loop
+ * every 64 words). One abort listener for the whole answer: a promise-returning timer given the
+ * signal added and removed a listener and made several promises per word, all of it kept from one
+ * word to the next by a slow answer.
+ */
+class Pacer {
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onAbort = () => {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.wake?.();
+  };
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly delayMs: number,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Waits before word `index`; rejects with the signal's reason once it aborts. */
+  before(index: number): Promise<void> | void {
+    this.signal.throwIfAborted();
+    if (this.delayMs <= 0 && index % 64 !== 63) return;
+    return new Promise<void>((resolve, reject) => {
+      this.wake = () => (this.signal.aborted ? reject(this.signal.reason) : resolve());
+      if (this.delayMs > 0) this.timer = setTimeout(this.wake, this.delayMs);
+      else this.immediate = setImmediate(this.wake);
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.wake = undefined;
+    this.signal.removeEventListener('abort', this.onAbort);
   }
 }
 
