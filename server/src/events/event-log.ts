@@ -152,9 +152,17 @@ export class InMemoryEventLog implements RunEventLog {
  */
 class Reader implements AsyncIterator<LoggedEvent> {
   private nextId: number;
-  private wake: (() => void) | undefined;
+  /** The pending `next`'s resolve, while it waits for an event. */
+  private waiting: ((result: IteratorResult<LoggedEvent>) => void) | undefined;
   private finished = false;
-  private readonly onWake = () => this.wake?.();
+  private readonly onWake = () => {
+    const resolve = this.waiting;
+    if (!resolve) return;
+    const result = this.take();
+    if (!result) return;
+    this.waiting = undefined;
+    resolve(result);
+  };
 
   constructor(
     private readonly record: RunRecord,
@@ -166,25 +174,38 @@ class Reader implements AsyncIterator<LoggedEvent> {
     signal.addEventListener('abort', this.onWake);
   }
 
-  async next(): Promise<IteratorResult<LoggedEvent>> {
-    for (;;) {
-      if (this.finished || this.signal.aborted) return this.finish();
-      const { events, ended } = this.record;
-      if (this.nextId <= events.length) {
-        const logged = events[this.nextId - 1]!;
-        this.nextId++;
-        // The terminal event is the last one this reader gives.
-        if (isTerminalEvent(logged.event)) this.stop();
-        return { done: false, value: logged };
-      }
-      if (ended) return this.finish();
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
+  /**
+   * Not an async function: a reader of a slow run waits here from one event to the next, and an
+   * async function's suspended frame (with a promise and a closure per wait) was most of what a
+   * waiting stream kept; now it is one promise, resolved by `onWake`.
+   */
+  next(): Promise<IteratorResult<LoggedEvent>> {
+    const result = this.take();
+    if (result) return Promise.resolve(result);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** The next result, or undefined while there is nothing to give yet. */
+  private take(): IteratorResult<LoggedEvent> | undefined {
+    if (this.finished || this.signal.aborted) return this.finish();
+    const { events, ended } = this.record;
+    if (this.nextId <= events.length) {
+      const logged = events[this.nextId - 1]!;
+      this.nextId++;
+      // The terminal event is the last one this reader gives.
+      if (isTerminalEvent(logged.event)) this.stop();
+      return { done: false, value: logged };
     }
+    return ended ? this.finish() : undefined;
   }
 
   async return(): Promise<IteratorResult<LoggedEvent>> {
-    return this.finish();
+    // A `next` still waiting ends too.
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    const done = this.finish();
+    waiting?.(done);
+    return done;
   }
 
   private finish(): IteratorResult<LoggedEvent> {

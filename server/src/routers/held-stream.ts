@@ -23,18 +23,25 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
     release();
     throw error;
   }
+  const passed = (result: IteratorResult<T>) => {
+    if (result.done) release();
+    return result;
+  };
+  const failed = (error: unknown): never => {
+    release();
+    throw error;
+  };
   return {
     [Symbol.asyncIterator]() {
       const inner = iterable[Symbol.asyncIterator]();
       return {
-        async next() {
+        // A promise chained on the inner one, not an async function: a slow stream keeps what
+        // `next` made from one event to the next, and an async function's frame is more of it.
+        next() {
           try {
-            const result = await inner.next();
-            if (result.done) release();
-            return result;
+            return inner.next().then(passed, failed);
           } catch (error) {
-            release();
-            throw error;
+            return Promise.reject(failed(error));
           }
         },
         async return(value?: unknown) {
