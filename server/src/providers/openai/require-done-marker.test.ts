@@ -31,6 +31,14 @@ describe('the [DONE] requirement', () => {
     ]);
   });
 
+  it('finds a [DONE] sent a byte at a time after a chunk longer than the bytes it keeps', async () => {
+    const long = 'x'.repeat(600);
+    await using fake = await startFakeServer(writesInPieces([chunk({ content: long }, 'stop'), ...'data: [DONE]\n\n'.split('')]));
+    const { error, text } = await collectParts(providerFor(fake.url).model('m'));
+    expect(error).toBeUndefined();
+    expect(text).toBe(long);
+  });
+
   it('accepts a final [DONE] without a trailing newline', async () => {
     await using fake = await startFakeServer(writesInPieces([chunk({ content: 'ok' }, 'stop'), 'data:[DONE]']));
     expect((await collectParts(providerFor(fake.url).model('m'))).error).toBeUndefined();

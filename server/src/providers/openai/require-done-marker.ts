@@ -34,13 +34,14 @@ function requiringDone(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Ar
       // Node's ReadableStream is async iterable (the DOM lib's type, which a web build checks this with, does not say so).
       const chunks = (body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
       const tail = new Tail();
+      const watch = (result: IteratorResult<Uint8Array>) => {
+        if (!result.done) tail.add(result.value);
+        else if (!tail.endsWithDone()) throw new MissingDoneError('the stream ended without its terminal `data: [DONE]`');
+        return result;
+      };
       return {
-        async next() {
-          const result = await chunks.next();
-          if (!result.done) tail.add(result.value);
-          else if (!tail.endsWithDone()) throw new MissingDoneError('the stream ended without its terminal `data: [DONE]`');
-          return result;
-        },
+        // Chained on the body's promise, not an async function: one frame less per chunk.
+        next: () => chunks.next().then(watch),
         return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
       };
     },
@@ -53,25 +54,30 @@ function requiringDone(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Ar
 /** How many bytes of the stream's end are kept to find its last line. */
 const TAIL_BYTES = 256;
 
-/** The last bytes of a byte stream. */
+/**
+ * The last bytes of a byte stream: the fewest last chunks that hold TAIL_BYTES, kept as they are
+ * (copying the last bytes into a new array on every chunk was an allocation per token); joined only
+ * at the end.
+ */
 class Tail {
-  private bytes = new Uint8Array(0);
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
 
   add(chunk: Uint8Array): void {
-    if (chunk.length >= TAIL_BYTES) {
-      this.bytes = chunk.slice(chunk.length - TAIL_BYTES);
-      return;
-    }
-    const joined = new Uint8Array(Math.min(TAIL_BYTES, this.bytes.length + chunk.length));
-    const kept = joined.length - chunk.length;
-    joined.set(this.bytes.subarray(this.bytes.length - kept), 0);
-    joined.set(chunk, kept);
-    this.bytes = joined;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    while (this.chunks.length > 1 && this.length - this.chunks[0]!.length >= TAIL_BYTES) this.length -= this.chunks.shift()!.length;
   }
 
   /** True when the last line (trailing blank lines aside) is `data: [DONE]` (the space after the colon is optional in SSE). */
   endsWithDone(): boolean {
-    const lastLine = new TextDecoder().decode(this.bytes).trimEnd().split(/\r\n|\r|\n/).at(-1) ?? '';
+    const bytes = new Uint8Array(this.length);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    const lastLine = new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES))).trimEnd().split(/\r\n|\r|\n/).at(-1) ?? '';
     return /^data: ?\[DONE\]/.test(lastLine);
   }
 }
