@@ -83,4 +83,17 @@ describe('resilient', () => {
     expect(error).toMatchObject({ message: 'cancelled' });
     expect(calls).toHaveLength(1);
   });
+
+  it('after parts arrived: ends with the last part, and stops with the caller\'s reason when it aborts', async () => {
+    const done = scripted([{ parts: [{ type: 'text-delta', delta: 'a' }, { type: 'text-delta', delta: 'b' }, finish] }]);
+    expect(await run(done.model)).toEqual({ parts: [{ type: 'text-delta', delta: 'a' }, { type: 'text-delta', delta: 'b' }, finish] });
+
+    const { model, calls } = scripted([{ parts: [{ type: 'text-delta', delta: 'a' }], hang: true }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('cancelled')), 20);
+    const { error, parts } = await run(model, controller.signal);
+    expect(parts).toHaveLength(1);
+    expect(error).toMatchObject({ message: 'cancelled' });
+    expect(calls).toHaveLength(1);
+  });
 });

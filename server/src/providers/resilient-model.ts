@@ -52,7 +52,39 @@ class ResilientStream implements AsyncIterator<ModelPart> {
     private readonly request: ModelRequest,
   ) {}
 
-  async next(): Promise<IteratorResult<ModelPart>> {
+  /**
+   * Once a part has reached the caller no attempt is retried, so each later part takes a path
+   * chained on the model's own promise (no async function frame per token, which a slow stream
+   * keeps from one token to the next); the first part and every failure take the full one.
+   */
+  next(): Promise<IteratorResult<ModelPart>> {
+    const current = this.current;
+    if (!this.yielded || this.finished || !current) return this.attempted();
+    return current.iterator.next().then(
+      (result) => {
+        if (!result.done) {
+          current.timer.refresh();
+          return result;
+        }
+        this.finished = true;
+        return this.closeAttempt().then(() => result);
+      },
+      (error: unknown) => this.failedAfterParts(current, error),
+    );
+  }
+
+  /** A failure after parts reached the caller: never retried; an idle stream's says `timeout`. */
+  private async failedAfterParts(current: NonNullable<ResilientStream['current']>, error: unknown): Promise<never> {
+    const { model, policy, request } = this;
+    this.finished = true;
+    await this.closeAttempt();
+    request.signal.throwIfAborted();
+    if (current.idle.signal.aborted) throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
+    throw error;
+  }
+
+  /** The next part with retries: the first part of the call, and attempts after failures before it. */
+  private async attempted(): Promise<IteratorResult<ModelPart>> {
     const { model, policy, request } = this;
     for (;;) {
       if (this.finished) return { done: true, value: undefined };
