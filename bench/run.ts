@@ -20,6 +20,7 @@ const MODES: Record<string, () => Promise<BenchMode>> = {
   streams: () => import('./modes/streams.js'),
   history: () => import('./modes/history.js'),
   profile: () => import('./modes/profile.js'),
+  promoted: () => import('./modes/promoted.js'),
 };
 
 const args = parseArguments(process.argv.slice(2));
