@@ -45,4 +45,22 @@ describe('heldStream', () => {
     await iterator.return?.();
     expect(held()).toBe(0);
   });
+
+  it('releases when the events fail, whether their next rejects or throws', async () => {
+    for (const fails of ['rejects', 'throws'] as const) {
+      const { limiter, held } = countingLimiter();
+      const broken: AsyncIterable<string> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            if (fails === 'throws') throw new Error('broken');
+            return Promise.reject(new Error('broken'));
+          },
+        }),
+      };
+      const stream = await heldStream(limiter, 'u', new AbortController().signal, async () => broken);
+      expect(held()).toBe(1);
+      await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow('broken');
+      expect(held()).toBe(0);
+    }
+  });
 });

@@ -41,7 +41,8 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
           try {
             return inner.next().then(passed, failed);
           } catch (error) {
-            return Promise.reject(failed(error));
+            release();
+            return Promise.reject(error);
           }
         },
         async return(value?: unknown) {
