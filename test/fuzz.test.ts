@@ -196,14 +196,20 @@ describe('fuzzing every procedure over raw HTTP (sqlite)', () => {
     return { status: response.status, body };
   }
 
-  beforeAll(async () => {
-    // Thousands of calls of one user: its requests per minute unlimited (limits have their own tests).
-    t = await startTestServer({ dialect: 'sqlite', environment: { THREADLINE_LIMIT_REQUESTS_PER_MINUTE: '0', THREADLINE_LIMIT_RUNS_PER_MINUTE: '0' } });
-    // Runs that wait for approval, so approve and deny reach past validation into real pauses.
-    t.server.services.agents.register({ ...t.server.services.agents.get('assistant'), name: 'guarded', approval: ['calculator'] });
+  /** Runs that wait for approval, so approve and deny reach past validation into real pauses. */
+  async function seedPauses(): Promise<void> {
     for (let index = 0; index < 3; index++) {
       remember(JSON.stringify(await t.client.chat.send.mutate({ newSession: true, agent: 'guarded', content: '/tool calculator {"expression": "2 * 21"}' })));
     }
+  }
+
+  beforeAll(async () => {
+    // Thousands of calls of one user: its requests per minute unlimited (limits have their own tests).
+    // Undecided approvals are denied after a few seconds: a send the fuzzer aims at a session whose
+    // run waits for approval queues behind it (the session's busy policy), and must not wait a day.
+    t = await startTestServer({ dialect: 'sqlite', environment: { THREADLINE_LIMIT_REQUESTS_PER_MINUTE: '0', THREADLINE_LIMIT_RUNS_PER_MINUTE: '0', THREADLINE_APPROVAL_TIMEOUT_MS: '4000' } });
+    t.server.services.agents.register({ ...t.server.services.agents.get('assistant'), name: 'guarded', approval: ['calculator'] });
+    await seedPauses();
     for (const content of ['one', 'two', '/long 5']) {
       const sent = await t.client.chat.send.mutate({ newSession: { title: content }, content });
       remember(JSON.stringify(sent));
@@ -212,6 +218,8 @@ describe('fuzzing every procedure over raw HTTP (sqlite)', () => {
   afterAll(() => t?.close());
 
   it.each(procedures)('%s (%s) never answers 5xx', async (path, kind, keys, required) => {
+    // The pauses seeded at the start have been denied by now: fresh ones for the decisions.
+    if (path === 'runs.approve' || path === 'runs.deny') await seedPauses();
     await fc.assert(
       fc.asyncProperty(requestArbitrary(keys, required), async (request) => {
         const { status, body } = await send(path, kind, request);
