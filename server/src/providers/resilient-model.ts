@@ -75,17 +75,20 @@ class ResilientStream implements AsyncIterator<ModelPart> {
 
   /** A failure after parts reached the caller: never retried; an idle stream's says `timeout`. */
   private async failedAfterParts(current: NonNullable<ResilientStream['current']>, error: unknown): Promise<never> {
-    const { model, policy, request } = this;
     this.finished = true;
     await this.closeAttempt();
-    request.signal.throwIfAborted();
-    if (current.idle.signal.aborted) throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
-    throw error;
+    this.request.signal.throwIfAborted();
+    throw current.idle.signal.aborted ? this.idleTimeout(error) : error;
+  }
+
+  /** What a stream silent for the idle timeout fails with. */
+  private idleTimeout(cause: unknown): ProviderError {
+    return new ProviderError({ code: 'timeout', message: `${this.model.id}: no data for ${this.policy.idleTimeoutMs} ms`, retryable: true, cause });
   }
 
   /** The next part with retries: the first part of the call, and attempts after failures before it. */
   private async attempted(): Promise<IteratorResult<ModelPart>> {
-    const { model, policy, request } = this;
+    const { policy, request } = this;
     for (;;) {
       if (this.finished) return { done: true, value: undefined };
       const current = (this.current ??= this.open());
@@ -95,7 +98,7 @@ class ResilientStream implements AsyncIterator<ModelPart> {
           result = await current.iterator.next();
         } catch (error) {
           if (!current.idle.signal.aborted || request.signal.aborted) throw error;
-          throw new ProviderError({ code: 'timeout', message: `${model.id}: no data for ${policy.idleTimeoutMs} ms`, retryable: true, cause: error });
+          throw this.idleTimeout(error);
         }
       } catch (error) {
         await this.closeAttempt();

@@ -38,12 +38,13 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
         // A promise chained on the inner one, not an async function: a slow stream keeps what
         // `next` made from one event to the next, and an async function's frame is more of it.
         next() {
+          let next: Promise<IteratorResult<T>>;
           try {
-            return inner.next().then(passed, failed);
+            next = inner.next();
           } catch (error) {
-            release();
-            return Promise.reject(error);
+            next = Promise.reject(error);
           }
+          return next.then(passed, failed);
         },
         async return(value?: unknown) {
           release();
