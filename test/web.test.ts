@@ -215,7 +215,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await page.locator(`[data-testid="session"][data-session-id="${spare}"]`).getByRole('button', { name: /^Archive / }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(2);
     expect(await page.locator('[data-testid="session"].selected').count()).toBe(0);
-    expect((await server.client.sessions.get.query({ sessionId: spare })).archived).toBe(true);
+    // The list changes at once (archiving is optimistic); the server stores it when the call lands.
+    await expect.poll(async () => (await server.client.sessions.get.query({ sessionId: spare })).archived).toBe(true);
     await page.locator(`[data-testid="session"][data-session-id="${newest}"] .session-title`).click();
 
     await page.getByRole('button', { name: 'Delete Renamed in Chromium' }).click();
