@@ -8,9 +8,10 @@
  * their headers at once) and waits for all of them to end; then the server is left alone for
  * `--settle` seconds; with `--waves 2` or more, the same again (a leak shows as an RSS after the
  * second settle above the first's). RSS, open streams and open files are sampled every 0.5 s
- * throughout; the curve is printed and written as CSV under bench/results/. Nothing is triggered inside the server
- * (no GC): V8 gave its pages back on its own 15 to 35 s after the streams ended in our runs, hence
- * a settle of a minute.
+ * throughout; the curve is printed and written as CSV under bench/results/. The bench triggers
+ * nothing inside the server: what gives the memory back is the server's own collection once it is
+ * idle (`THREADLINE_IDLE_GC_MB`, 5 to 10 s after the last stream ends); `--env THREADLINE_IDLE_GC_MB=0`
+ * shows V8 alone, which may keep a burst's pages for as long as the server stays idle.
  *
  * The default pace, one word every 10 s for 20 words (200 s an answer), is slow on purpose: the
  * point is the memory of many open streams. At `/slow 500` 10,000 streams ask for 20,000 tokens a

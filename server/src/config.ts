@@ -71,6 +71,8 @@ const Environment = z.object({
   THREADLINE_CHECKPOINT_MS: positiveInt.default(1000),
   /** SQLite: how often new messages are added to the full-text index (a search adds what is pending first; 0: only then), ms. */
   THREADLINE_SEARCH_INDEX_MS: nonNegativeInt.default(1000),
+  /** Heap growth since its last low point after which an idle server (no open stream, no active run) runs a full garbage collection, MiB (0: never). */
+  THREADLINE_IDLE_GC_MB: nonNegativeInt.default(64),
   /** On SIGTERM, how long active runs may finish before they are interrupted, ms. */
   THREADLINE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Several instances on one PostgreSQL share run events and commands through this Redis. */
@@ -185,6 +187,8 @@ export interface Config {
   /** Bound of a database connection, statement or lock wait, ms. */
   databaseTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Heap growth after which an idle server collects, bytes (0: never). */
+  idleGcBytes: number;
   /** Absolute path of the agents file (agents and MCP servers), or undefined for built-in agents only. */
   agentsFile: string | undefined;
   /** Logs may hold message text (LOG_CONTENT=1). */
@@ -312,6 +316,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     searchIndexMs: env.THREADLINE_SEARCH_INDEX_MS,
     databaseTimeoutMs: env.THREADLINE_DB_TIMEOUT_MS,
     shutdownGraceMs: env.THREADLINE_SHUTDOWN_GRACE_MS,
+    idleGcBytes: env.THREADLINE_IDLE_GC_MB * 2 ** 20,
     agentsFile: env.THREADLINE_AGENTS_FILE
       ? resolve(env.THREADLINE_AGENTS_FILE)
       : existsSync(defaultAgentsFile)

@@ -14,6 +14,7 @@ import { retryAfterOf, unexplainedCause, type Context } from './trpc.js';
 import { corsRefusalLogger, createHttpLogger, type ObservedRequest } from './observability/http-log.js';
 import { serveMetrics } from './observability/metrics-endpoint.js';
 import { version } from './version.js';
+import { IdleMemoryRelease } from './idle-memory.js';
 
 /** The bearer token of a request, if any. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -74,7 +75,20 @@ export function createHttpServer(services: Services): Server {
     waitingForApproval: () => services.engine.status().waiting,
     openStreams: () => handler.openStreams(),
   });
-  server.on('close', () => handler.close());
+  const idleMemory = new IdleMemoryRelease({
+    isIdle: () => {
+      if (handler.openStreams() > 0) return false;
+      const { active, queued } = services.engine.status();
+      return active + queued === 0;
+    },
+    growthBytes: services.config.idleGcBytes,
+    logger: services.logger,
+  });
+  server.on('listening', () => idleMemory.start());
+  server.on('close', () => {
+    idleMemory.stop();
+    handler.close();
+  });
   return server;
 }
 
