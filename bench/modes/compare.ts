@@ -11,7 +11,8 @@
  *
  * Flags (or environment): `--loads 5,50,1000` (BENCH_LOADS; a custom load is `CxW@D`: C streams
  * of W words D ms apart), `--only sqlite,postgres,redis`
- * (BENCH_ONLY), `--rounds N` (BENCH_ROUNDS: measured rounds of every load), `--stateless`
+ * (BENCH_ONLY), `--rounds N` (BENCH_ROUNDS: measured rounds of every load), `--warm-up N`
+ * (BENCH_WARM_UP_ROUNDS: warm-up rounds of every load, 2 by default at C=5 and C=50), `--stateless`
  * (BENCH_STATELESS=1: Threadline runs without a session, so nothing of the exchange is kept as
  * messages; by default each stream starts a session, as the relay stores each exchange),
  * `--repeat N` (BENCH_REPEAT: measure the floor and each configuration N times, alternating, and
@@ -148,10 +149,15 @@ export const description = 'Threadline vs a bare node:http relay: CPU per token,
 
 export async function run(args: BenchArguments): Promise<void> {
   const roundsOverride = numberOption(args, 'rounds', 'BENCH_ROUNDS', 0);
+  const warmUpOverride = numberOption(args, 'warm-up', 'BENCH_WARM_UP_ROUNDS', -1);
   const shapes = listOption(args, 'loads', 'BENCH_LOADS', Object.keys(LOADS)).map((name) => {
     const shape = LOADS[name] ?? customLoad(name);
     if (!shape) throw new Error(`--loads: unknown load ${name} (known: ${Object.keys(LOADS).join(', ')}, or CxW@D)`);
-    return roundsOverride > 0 ? { ...shape, rounds: roundsOverride } : shape;
+    return {
+      ...shape,
+      ...(roundsOverride > 0 ? { rounds: roundsOverride } : {}),
+      ...(warmUpOverride >= 0 ? { warmUpRounds: warmUpOverride } : {}),
+    };
   });
   const stateless = args.flags.has('stateless') || process.env.BENCH_STATELESS === '1';
   const environment = serverEnvironment(args);
