@@ -63,3 +63,24 @@ export const openAIErrorObjectSchema = z.looseObject({
   code: z.union([z.string(), z.number()]).nullish(),
 });
 export type OpenAIErrorObject = z.infer<typeof openAIErrorObjectSchema>;
+
+/**
+ * The text of a chunk that is a plain text delta and nothing else (one choice, index 0 or none, no
+ * finish reason, no usage, no refusal, reasoning or tool calls), else undefined. Nearly every chunk
+ * of an answer is one; it is recognized here with a few property reads, and whatever it does not
+ * recognize goes through `openAIChunkSchema`, which it never disagrees with: a chunk it accepts
+ * parses to one choice whose only field in use is this `content` (fields nothing reads are ignored
+ * here as the schema strips them).
+ */
+export function plainTextDelta(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { choices, usage } = raw as { choices?: unknown; usage?: unknown };
+  if (usage != null || !Array.isArray(choices) || choices.length !== 1) return undefined;
+  const choice: unknown = choices[0];
+  if (typeof choice !== 'object' || choice === null) return undefined;
+  const { index, delta, finish_reason } = choice as { index?: unknown; delta?: unknown; finish_reason?: unknown };
+  if ((index != null && index !== 0) || finish_reason != null || typeof delta !== 'object' || delta === null) return undefined;
+  const { content, refusal, reasoning_content, reasoning, tool_calls } = delta as Record<string, unknown>;
+  if (typeof content !== 'string' || refusal != null || reasoning_content != null || reasoning != null || tool_calls != null) return undefined;
+  return content;
+}

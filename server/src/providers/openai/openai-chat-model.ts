@@ -7,7 +7,7 @@ import { convertToOpenAIMessages, convertToOpenAITools } from './convert-to-open
 import { mapOpenAIError } from './map-openai-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 import { mapOpenAIUsage } from './map-openai-usage.js';
-import { openAIChunkSchema } from './openai-api.js';
+import { openAIChunkSchema, plainTextDelta } from './openai-api.js';
 
 /** What an OpenAI chat model needs. */
 export interface OpenAIChatModelOptions {
@@ -49,6 +49,12 @@ export class OpenAIChatModel implements ChatModel {
         if (responseModel === undefined) {
           responseModel = stringField(raw, 'model') ?? '';
           if (responseModel) request.onResponseModel?.(responseModel);
+        }
+        // Most chunks are a word of text: read without the schema (see plainTextDelta).
+        const text = plainTextDelta(raw);
+        if (text !== undefined) {
+          if (text) yield { type: 'text-delta', delta: text };
+          continue;
         }
         const parsed = openAIChunkSchema.safeParse(raw);
         if (!parsed.success) throw this.protocolError(`unexpected chunk: ${z.prettifyError(parsed.error)}`);
