@@ -196,7 +196,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
     await page.getByLabel('Session title').fill('Renamed in Chromium');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('session').first().textContent()).toContain('Renamed in Chromium');
-    expect((await server.client.sessions.get.query({ sessionId })).title).toBe('Renamed in Chromium');
+    // Renaming is optimistic too: the server has the title once the call lands.
+    await expect.poll(async () => (await server.client.sessions.get.query({ sessionId })).title).toBe('Renamed in Chromium');
 
     await page.getByRole('button', { name: 'New session' }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(2);
@@ -221,8 +222,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the React Query page 
 
     await page.getByRole('button', { name: 'Delete Renamed in Chromium' }).click();
     await expect.poll(() => page.getByTestId('session').count()).toBe(1);
-    const { items } = await server.client.sessions.list.query();
-    expect(items.map((item) => item.id)).toEqual([newest]);
+    // So is deleting.
+    await expect.poll(async () => (await server.client.sessions.list.query()).items.map((item) => item.id)).toEqual([newest]);
   });
 
   it('asks before a guarded tool runs: Allow runs it; after a reload the card is back, and Deny refuses it', async () => {
