@@ -40,12 +40,11 @@ export class IdleMemoryRelease {
   /** The heap's committed size after the last collection here, or its lowest idle reading. */
   private low: number | undefined;
   private idleChecks = 0;
-  /** Full collections run (for tests and the log). */
-  collections = 0;
 
   constructor(private readonly options: IdleMemoryOptions) {
     this.heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
-    this.collect = 'collect' in options ? options.collect : fullCollection();
+    // V8's flag is touched only when the server may collect.
+    this.collect = 'collect' in options ? options.collect : options.growthBytes > 0 ? fullCollection() : undefined;
   }
 
   /** Starts checking (a timer that keeps no process alive); a no-op without a way to collect or with `growthBytes` 0. */
@@ -85,7 +84,6 @@ export class IdleMemoryRelease {
    */
   private collectUntilSettled(before: number, round: number, started: number): void {
     this.collect!();
-    this.collections++;
     const after = this.heapBytes();
     this.low = after;
     const settled = round >= MOST_COLLECTIONS || before - after < SETTLED_BYTES;
