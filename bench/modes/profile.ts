@@ -15,17 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numberOption, textOption, type BenchArguments } from '../support/arguments.js';
+import { type CallFrame, frameName, packageOf } from '../support/call-frames.js';
 import { runLoad } from '../support/load-runner.js';
 import { startFakeProvider, startRelay, startThreadline, type ThreadlineStore } from '../support/targets.js';
 import { customLoad, LOADS } from './compare.js';
 
 export const description = 'Threadline under one compare load with --cpu-prof: self and inclusive time by function and package';
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
@@ -39,21 +35,8 @@ interface CpuProfile {
 
 const STORES: Record<string, ThreadlineStore> = { sqlite: 'sqlite', postgres: 'postgres', redis: 'postgres+redis' };
 
-/** `node_modules/<package>`, `threadline` for the server's bundle, `node:` internals, or a VM marker. */
-function packageOf(frame: CallFrame): string {
-  const { url, functionName } = frame;
-  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (match) return match[1]!;
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
-  if (url.includes('/server/dist/')) return 'threadline';
-  return url.replace(/^file:\/\//, '');
-}
-
-function frameName(frame: CallFrame): string {
-  const file = frame.url.split('/').slice(-2).join('/');
-  return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
-}
+/** A frame's package; a frame without a URL is a VM marker (`(garbage collector)`, `(program)`) or native code. */
+const packageOfFrame = (frame: CallFrame) => packageOf(frame, { nodeDepth: 1, withoutUrl: ({ functionName }) => (functionName.startsWith('(') ? functionName : '(native)') });
 
 function table(title: string, totals: Map<string, number>, all: number, top: number): void {
   console.log(`\n${title}`);
@@ -81,7 +64,7 @@ export function summarize(profile: CpuProfile, top: number): void {
   for (const [id, micros] of selfByNode) {
     const node = byId.get(id)!;
     selfByFunction.set(frameName(node.callFrame), (selfByFunction.get(frameName(node.callFrame)) ?? 0) + micros);
-    selfByPackage.set(packageOf(node.callFrame), (selfByPackage.get(packageOf(node.callFrame)) ?? 0) + micros);
+    selfByPackage.set(packageOfFrame(node.callFrame), (selfByPackage.get(packageOfFrame(node.callFrame)) ?? 0) + micros);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const name = frameName(byId.get(at)!.callFrame);

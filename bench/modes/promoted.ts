@@ -15,6 +15,7 @@
  */
 import WebSocket from 'ws';
 import { numberOption, textOption, type BenchArguments } from '../support/arguments.js';
+import { type CallFrame, frameName, packageOf } from '../support/call-frames.js';
 import { runLoad } from '../support/load-runner.js';
 import { startFakeProvider, startRelay, startThreadline } from '../support/targets.js';
 import { customLoad, LOADS } from './compare.js';
@@ -22,7 +23,7 @@ import { customLoad, LOADS } from './compare.js';
 export const description = 'what a load promotes to the old generation (sampling heap profiler), by package and allocation site';
 
 interface SamplingNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: SamplingNode[];
 }
@@ -47,17 +48,8 @@ async function connect(url: string) {
   };
 }
 
-function packageOf(url: string): string {
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (match) return match[1]!;
-  if (url.startsWith('node:')) return url.split('/').slice(0, 3).join('/');
-  if (url.includes('/server/dist/')) return 'threadline';
-  return url ? url.replace(/^file:\/\//, '') : '(V8)';
-}
-
-function frameName(frame: SamplingNode['callFrame']): string {
-  return `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
-}
+/** A frame's package; one without a URL is V8's own (the heap profiler's `(root)`, `(V8 API)`). */
+const packageOfFrame = (frame: CallFrame) => packageOf(frame, { nodeDepth: 3, withoutUrl: () => '(V8)' });
 
 export async function run(args: BenchArguments): Promise<void> {
   const loadName = textOption(args, 'load', 'BENCH_PROFILE_LOAD') ?? '1000';
@@ -101,7 +93,7 @@ export async function run(args: BenchArguments): Promise<void> {
           total += node.selfSize;
           const site = here.join(' < ');
           bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
-          const name = packageOf(node.callFrame.url);
+          const name = packageOfFrame(node.callFrame);
           byPackage.set(name, (byPackage.get(name) ?? 0) + node.selfSize);
         }
         for (const child of node.children) walk(child, here);
