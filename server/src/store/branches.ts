@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Message } from '@threadline/shared';
-import type { Database } from './database.js';
-import { activeLeaf, messageRow, toMessage } from './messages.js';
+import type { Database, MessageRow } from './database.js';
+import { activeLeaf, MESSAGE_COLUMNS, messageRow, toMessage } from './messages.js';
+import { fieldsOf, StatementTemplate } from './statement-template.js';
 
 /**
  * The message tree of a session. Every message has a parent (null for a first message); siblings
@@ -85,15 +86,25 @@ export async function runQuestionId(db: Kysely<Database>, runId: string): Promis
  * branches while it ran; then it is kept on its own branch, and shown by switching to it.
  */
 export async function insertAnswer(db: Kysely<Database>, userId: string, message: Message & { sessionId: string }): Promise<void> {
-  const runId = message.runId ?? '';
-  const parent = message.parentId ?? sql<string | null>`(select question.id from messages question where question.run_id = ${runId} and question.role = 'user')`;
-  const row = messageRow(message, userId);
-  await db
-    .insertInto('messages')
-    .values({
-      ...row,
-      parent_id: parent,
-      active: sql<number>`case when coalesce(${parent}, '') = coalesce(${activeLeaf(message.sessionId)}, '') then 1 else 0 end`,
-    })
-    .execute();
+  const row = messageRow(message, userId) as MessageRow;
+  if (message.parentId) await insertAnswerAfter.execute(db, row);
+  else await insertAnswerAfterQuestion.execute(db, row);
 }
+
+/** An answer after `parent_id`: on the active branch when its parent is the active leaf. */
+const insertAnswerAfter = new StatementTemplate((db, args: MessageRow) =>
+  db.insertInto('messages').values({
+    ...fieldsOf(args, MESSAGE_COLUMNS),
+    active: sql<number>`case when coalesce(${args.parent_id}, '') = coalesce(${activeLeaf(args.session_id)}, '') then 1 else 0 end`,
+  }),
+);
+
+/** An answer after its run's question (found by the run), on the active branch when that is the active leaf. */
+const insertAnswerAfterQuestion = new StatementTemplate((db, args: MessageRow) => {
+  const question = sql<string | null>`(select question.id from messages question where question.run_id = ${args.run_id} and question.role = 'user')`;
+  return db.insertInto('messages').values({
+    ...fieldsOf(args, MESSAGE_COLUMNS),
+    parent_id: question,
+    active: sql<number>`case when coalesce(${question}, '') = coalesce(${activeLeaf(args.session_id)}, '') then 1 else 0 end`,
+  });
+});

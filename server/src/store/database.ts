@@ -159,6 +159,7 @@ export type NewMessageRow = Insertable<MessageTable>;
 export type RunRow = Selectable<RunTable>;
 export type NewRunRow = Insertable<RunTable>;
 export type RunUpdate = Updateable<RunTable>;
+export type UsageLedgerRow = Selectable<UsageLedgerTable>;
 
 /** One entry of the audit trail (append-only: the database refuses UPDATE and DELETE). */
 export interface AuditEventTable {

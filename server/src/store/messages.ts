@@ -2,6 +2,7 @@ import { sql, type InsertObject, type Kysely, type RawBuilder } from 'kysely';
 import type { Message, MessagePart, MessageStatus, Rating, Role, Usage } from '@threadline/shared';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, MessageRow, NewMessageRow } from './database.js';
+import { everyColumn, fieldsOf, StatementTemplate } from './statement-template.js';
 
 /** A message row, with its siblings counted when the query did (the history page). */
 type CountedRow = MessageRow & { sibling_count?: unknown; sibling_index?: unknown; previous_sibling_id?: unknown; next_sibling_id?: unknown };
@@ -66,6 +67,13 @@ export function activeLeaf(sessionId: string): RawBuilder<string | null> {
   return sql<string | null>`(select leaf.id from messages leaf where leaf.session_id = ${sessionId} and leaf.active = 1 order by leaf.id desc limit 1)`;
 }
 
+/** Every column of a message row, in the order inserts name them. */
+export const MESSAGE_COLUMNS = everyColumn<MessageRow>()(['id', 'session_id', 'user_id', 'run_id', 'role', 'content', 'parts', 'agent', 'model', 'usage', 'status', 'created_at', 'suggestions', 'parent_id', 'active', 'rating', 'rating_comment', 'rated_at']);
+const insertMessageRow = new StatementTemplate((db, args: MessageRow) => db.insertInto('messages').values(fieldsOf(args, MESSAGE_COLUMNS)));
+const insertMessageAfterLeaf = new StatementTemplate((db, args: MessageRow) =>
+  db.insertInto('messages').values({ ...fieldsOf(args, MESSAGE_COLUMNS), parent_id: activeLeaf(args.session_id) }),
+);
+
 /**
  * Stores messages on the active branch. One without a `parentId` follows the message before it in
  * `messages`, or, the first, the session's active leaf (appended to the conversation shown), in the
@@ -77,6 +85,14 @@ export async function insertMessages(
   messages: (Message & { sessionId: string })[],
 ): Promise<void> {
   if (messages.length === 0) return;
+  if (messages.length === 1) {
+    // A run's question: one row, the same statement every time.
+    const message = messages[0]!;
+    const row = messageRow(message, userId) as MessageRow;
+    if (message.parentId !== undefined) await insertMessageRow.execute(db, row);
+    else await insertMessageAfterLeaf.execute(db, row);
+    return;
+  }
   const rows: InsertObject<Database, 'messages'>[] = messages.map((message, index) => {
     const row = messageRow(message, userId);
     if (message.parentId !== undefined) return row;

@@ -3,6 +3,7 @@ import type { FinishReason, Run, RunError, RunStatus, Usage } from '@threadline/
 import type { ParkedRun, RunBranch, RunCheckpoint } from './run-shapes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { Database, RunRow, RunUpdate } from './database.js';
+import { fieldsOf, StatementShapes, StatementTemplate } from './statement-template.js';
 
 /** Who may write a run: its owner, in the epoch it took the run in. */
 export interface RunLease {
@@ -127,25 +128,31 @@ function toRunUpdate(change: RunChange): RunUpdate {
   return update;
 }
 
+const insertRunRow = new StatementTemplate((db, args: Omit<NewRun, 'branch' | 'startedAt'> & { status: RunStatus; startedAt: number | null; branch: string | null }) =>
+  db.insertInto('runs').values({
+    id: args.id,
+    user_id: args.userId,
+    session_id: args.sessionId,
+    request_id: args.requestId,
+    status: args.status,
+    agent: args.agent,
+    model: args.model,
+    queued_at: args.queuedAt,
+    started_at: args.startedAt,
+    content: args.content,
+    priority: args.priority,
+    owner: args.owner,
+    branch: args.branch,
+  }),
+);
+
 export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void> {
-  await db
-    .insertInto('runs')
-    .values({
-      id: run.id,
-      user_id: run.userId,
-      session_id: run.sessionId,
-      request_id: run.requestId,
-      status: run.startedAt === undefined ? 'queued' : 'running',
-      agent: run.agent,
-      model: run.model,
-      queued_at: run.queuedAt,
-      ...(run.startedAt === undefined ? {} : { started_at: run.startedAt }),
-      content: run.content,
-      priority: run.priority,
-      owner: run.owner,
-      branch: run.branch ? JSON.stringify(run.branch) : null,
-    })
-    .execute();
+  await insertRunRow.execute(db, {
+    ...run,
+    status: run.startedAt === undefined ? 'queued' : 'running',
+    startedAt: run.startedAt ?? null,
+    branch: run.branch ? JSON.stringify(run.branch) : null,
+  });
 }
 
 /** The user's run, or undefined when it does not exist or is someone else's. */
@@ -154,9 +161,13 @@ export async function findRun(db: Kysely<Database>, userId: string, runId: strin
   return row && toStoredRun(row);
 }
 
+const runByRequest = new StatementTemplate((db, args: { userId: string; requestId: string }) =>
+  db.selectFrom('runs').selectAll().where('user_id', '=', args.userId).where('request_id', '=', args.requestId),
+);
+
 /** The user's run started with `requestId`, if any. */
 export async function findRunByRequest(db: Kysely<Database>, userId: string, requestId: string): Promise<StoredRun | undefined> {
-  const row = await db.selectFrom('runs').selectAll().where('user_id', '=', userId).where('request_id', '=', requestId).executeTakeFirst();
+  const [row] = (await runByRequest.execute(db, { userId, requestId })).rows;
   return row && toStoredRun(row);
 }
 
@@ -165,11 +176,21 @@ export async function findRunByRequest(db: Kysely<Database>, userId: string, req
  * otherwise nothing is written and `RunLeaseLost` is thrown.
  */
 export async function updateRun(db: Kysely<Database>, runId: string, change: RunChange, lease?: RunLease): Promise<void> {
-  let query = db.updateTable('runs').set(toRunUpdate(change)).where('id', '=', runId);
-  if (lease) query = query.where('owner', '=', lease.owner).where('epoch', '=', lease.epoch);
-  const result = await query.executeTakeFirst();
-  if (lease && Number(result.numUpdatedRows) === 0) throw new RunLeaseLost(runId);
+  const update = toRunUpdate(change);
+  // A template per set of columns written (a run's transitions each write the same few).
+  const columns = Object.keys(update) as (keyof RunUpdate)[];
+  const shape = lease ? `${columns.join()} leased` : columns.join();
+  const build = (db: Kysely<Database>, args: RunUpdateArgs) => {
+    const query = db.updateTable('runs').set(fieldsOf(args, columns)).where('id', '=', args.where_id);
+    return lease ? query.where('owner', '=', args.where_owner).where('epoch', '=', args.where_epoch) : query;
+  };
+  const result = await runUpdates.execute(db, shape, build, { ...update, where_id: runId, ...(lease ? { where_owner: lease.owner, where_epoch: lease.epoch } : {}) } as RunUpdateArgs);
+  if (lease && Number(result.numAffectedRows) === 0) throw new RunLeaseLost(runId);
 }
+
+/** What a run's update binds: the columns it writes, and the run (and lease) it applies to. */
+type RunUpdateArgs = RunUpdate & { where_id: string; where_owner: string; where_epoch: number };
+const runUpdates = new StatementShapes<RunUpdateArgs>();
 
 /** Runs not ended (`queued`, `running`, `waiting`), every user's, oldest first. */
 export async function findUnfinishedRuns(db: Kysely<Database>): Promise<StoredRun[]> {

@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { containing } from './like-pattern.js';
 import type { Database, SessionRow, SessionUpdate } from './database.js';
+import { everyColumn, fieldsOf, StatementShapes, StatementTemplate } from './statement-template.js';
 
 /** Row → contract shape. */
 function toSession(row: SessionRow): Session {
@@ -58,6 +59,9 @@ function toSessionUpdate(change: SessionChange): Omit<SessionUpdate, 'id' | 'use
   return update;
 }
 
+const SESSION_COLUMNS = everyColumn<SessionRow>()(['id', 'user_id', 'title', 'agent', 'model', 'metadata', 'archived', 'created_at', 'updated_at', 'last_message_at', 'activity_at', 'message_count', 'busy_policy', 'allowed_tools']);
+const insertSessionRow = new StatementTemplate((db, args: SessionRow) => db.insertInto('sessions').values(fieldsOf(args, SESSION_COLUMNS)));
+
 export async function createSession(db: Kysely<Database>, input: NewSession, now = Date.now()): Promise<Session> {
   const row: SessionRow = {
     id: input.id ?? newId(),
@@ -75,7 +79,7 @@ export async function createSession(db: Kysely<Database>, input: NewSession, now
     busy_policy: input.busyPolicy ?? 'enqueue',
     allowed_tools: '[]',
   };
-  await db.insertInto('sessions').values(row).execute();
+  await insertSessionRow.execute(db, row);
   return toSession(row);
 }
 
@@ -156,21 +160,34 @@ export async function recordMessages(
   at: number,
   change: { agent?: string; titleIfUnset?: string } = {},
 ): Promise<{ allowedTools: string[] } | undefined> {
-  const row = await db
-    .updateTable('sessions')
-    .set((eb) => ({
-      ...(change.agent !== undefined ? { agent: change.agent } : {}),
-      ...(change.titleIfUnset !== undefined ? { title: eb.fn.coalesce('title', eb.val(change.titleIfUnset)) } : {}),
-      message_count: eb('message_count', '+', count),
-      last_message_at: at,
-      activity_at: at,
-      updated_at: at,
-    }))
-    .where('id', '=', sessionId)
-    .returning('allowed_tools')
-    .executeTakeFirst();
+  const { agent, titleIfUnset } = change;
+  const shape = `${agent === undefined ? '' : 'agent'} ${titleIfUnset === undefined ? '' : 'title'}`;
+  const build = (db: Kysely<Database>, args: RecordArgs) =>
+    db
+      .updateTable('sessions')
+      .set((eb) => ({
+        ...(agent !== undefined ? { agent: args.agent } : {}),
+        ...(titleIfUnset !== undefined ? { title: eb.fn.coalesce('title', eb.val(args.title)) } : {}),
+        message_count: eb('message_count', '+', args.count),
+        last_message_at: args.at,
+        activity_at: args.at,
+        updated_at: args.at,
+      }))
+      .where('id', '=', args.sessionId)
+      .returning('allowed_tools');
+  const [row] = (await recordings.execute(db, shape, build, { sessionId, count, at, agent: agent ?? '', title: titleIfUnset ?? '' })).rows;
   return row && { allowedTools: JSON.parse(row.allowed_tools) as string[] };
 }
+
+/** What `recordMessages` binds (`agent` and `title` only in the shapes that write them). */
+interface RecordArgs {
+  sessionId: string;
+  count: number;
+  at: number;
+  agent: string;
+  title: string;
+}
+const recordings = new StatementShapes<RecordArgs, { allowed_tools: string }>();
 
 /** Deletes the user's session with its messages and runs, in one transaction. */
 export async function deleteSession(db: Kysely<Database>, userId: string, sessionId: string): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { UsageGroup, UsageTotals } from '@threadline/shared';
 import { newId } from '../ids.js';
-import type { Database } from './database.js';
+import type { Database, UsageLedgerRow } from './database.js';
+import { everyColumn, fieldsOf, StatementTemplate } from './statement-template.js';
 
 /** What one model cost one run. */
 export interface LedgerEntry {
@@ -18,29 +19,28 @@ export interface LedgerEntry {
   cost: number;
 }
 
-/** Appends entries to the ledger (inside the run's end transaction). */
+const LEDGER_COLUMNS = everyColumn<UsageLedgerRow>()(['id', 'user_id', 'run_id', 'session_id', 'agent', 'model', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_input_tokens', 'reasoning_tokens', 'cost', 'created_at']);
+const insertLedgerRow = new StatementTemplate((db, args: UsageLedgerRow) => db.insertInto('usage_ledger').values(fieldsOf(args, LEDGER_COLUMNS)));
+
+/** Appends entries to the ledger (inside the run's end transaction): one row per model that answered. */
 export async function recordUsage(db: Kysely<Database> | Transaction<Database>, entries: LedgerEntry[], at = Date.now()): Promise<void> {
-  if (entries.length === 0) return;
-  await db
-    .insertInto('usage_ledger')
-    .values(
-      entries.map((entry) => ({
-        id: newId(),
-        user_id: entry.userId,
-        run_id: entry.runId,
-        session_id: entry.sessionId,
-        agent: entry.agent,
-        model: entry.model,
-        input_tokens: entry.inputTokens,
-        output_tokens: entry.outputTokens,
-        cached_input_tokens: entry.cachedInputTokens,
-        cache_write_input_tokens: entry.cacheWriteInputTokens,
-        reasoning_tokens: entry.reasoningTokens,
-        cost: entry.cost,
-        created_at: at,
-      })),
-    )
-    .execute();
+  for (const entry of entries) {
+    await insertLedgerRow.execute(db, {
+      id: newId(),
+      user_id: entry.userId,
+      run_id: entry.runId,
+      session_id: entry.sessionId,
+      agent: entry.agent,
+      model: entry.model,
+      input_tokens: entry.inputTokens,
+      output_tokens: entry.outputTokens,
+      cached_input_tokens: entry.cachedInputTokens,
+      cache_write_input_tokens: entry.cacheWriteInputTokens,
+      reasoning_tokens: entry.reasoningTokens,
+      cost: entry.cost,
+      created_at: at,
+    });
+  }
 }
 
 /** What a summary groups by; `user` is for operators only. */
