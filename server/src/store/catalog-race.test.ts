@@ -15,6 +15,12 @@ describe('retryingCatalogRaces', () => {
     const schemaGone = () => (dropped++ ? Promise.resolve('ok') : Promise.reject(Object.assign(new Error('schema "t_57206bb014d5" does not exist'), { code: '3F000' })));
     expect(await retryingCatalogRaces(schemaGone)).toBe('ok');
 
+    // A table of another schema dropped while the introspection read it: named with its schema.
+    let gone = 0;
+    const tableGone = () => (gone++ ? Promise.resolve('ok') : Promise.reject(Object.assign(new Error('relation "t_cce50b130b1c.users" does not exist'), { code: '42P01', routine: 'RangeVarGetRelidExtended' })));
+    expect(await retryingCatalogRaces(tableGone)).toBe('ok');
+    expect(gone).toBe(2);
+
     let others = 0;
     const broken = () => (others++, Promise.reject(Object.assign(new Error('relation "x" does not exist'), { code: '42P01', routine: 'parserOpenTable' })));
     await expect(retryingCatalogRaces(broken)).rejects.toThrow('relation "x" does not exist');

@@ -71,11 +71,20 @@ async function currentSchema(db: Kysely<any>): Promise<string | undefined> {
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   const migrationTableSchema = await currentSchema(db);
   const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  const result = await migratingPastRaces(() => migrator.migrateToLatest());
+  if (result.error) throw new Error(`migration failed: ${String(result.error)}`, { cause: result.error });
+  return result;
+}
+
+/**
+ * One of a Migrator's moves (`migrateToLatest`, `migrateTo`…), made again while its look for its
+ * own tables meets DDL in another schema (a catalog race: nothing ran); resolves to its result,
+ * a failing migration's error included.
+ */
+export function migratingPastRaces(move: () => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
   return retryingCatalogRaces(async () => {
-    const result = await migrator.migrateToLatest();
-    // The Migrator's look for its own tables met DDL in another schema: nothing ran, ask again.
+    const result = await move();
     if (isCatalogRace(result.error)) throw result.error;
-    if (result.error) throw new Error(`migration failed: ${String(result.error)}`, { cause: result.error });
     return result;
   });
 }
