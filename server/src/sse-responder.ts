@@ -130,7 +130,11 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
     const headers = new Headers(request.headers as Record<string, string>);
     const lastEventId = getLastEventId({ headers, searchParams: url.searchParams });
     const controller = new AbortController();
-    response.once('close', () => controller.abort());
+    // The procedure's signal: aborted when the client leaves before the stream's end. After the end
+    // its readers have let go of it, and an abort would still build its error, stack and all
+    // (~11 µs, every stream): not sent then.
+    let ended = false;
+    response.once('close', () => ended || controller.abort());
     let context: TContext | undefined;
     let input: unknown;
     let iterable: AsyncIterable<unknown>;
@@ -185,7 +189,8 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
         }
         if (!write(stream, frame)) await drained(stream);
       }
-      if (!response.destroyed) response.end('event: return\ndata: \n\n\n');
+      ended = !response.destroyed;
+      if (ended) response.end('event: return\ndata: \n\n\n');
     } catch (cause) {
       if (isAbortError(cause) || response.destroyed) return void response.destroy();
       response.end(errorFrame(getTRPCErrorFromUnknown(cause), path, context, input));
