@@ -5,7 +5,8 @@ import type { Database } from './database.js';
  * A statement of a fixed shape, built and compiled by Kysely once per database and then sent with
  * only its parameters bound: the store's statements on a run's path (the token, the start, the
  * checkpoints, the end) are the same text every time, and building Kysely's immutable node tree
- * and compiling it anew cost more CPU per statement than SQLite's own work in a transaction.
+ * and compiling it anew cost about as much CPU per statement as SQLite's own work in a transaction
+ * (docs/PERFORMANCE.md, item 21).
  *
  * `build` receives `args`, an object whose every field stands for the argument of that name (a
  * placeholder Kysely binds as a parameter, typed as the value it stands for); it must build the
