@@ -134,7 +134,9 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
     // its readers have let go of it, and an abort would still build its error, stack and all
     // (~11 µs, every stream): not sent then.
     let ended = false;
-    response.once('close', () => ended || controller.abort());
+    response.once('close', () => {
+      if (!ended) controller.abort();
+    });
     let context: TContext | undefined;
     let input: unknown;
     let iterable: AsyncIterable<unknown>;

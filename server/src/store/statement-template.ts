@@ -16,7 +16,7 @@ import type { Database } from './database.js';
  * column whose value is `undefined` out of an insert: a placeholder is never undefined, so every
  * column named is written.
  *
- *     const byRequest = new StatementTemplate<{ userId: string; requestId: string }, RunRow>((db, args) =>
+ *     const byRequest = new StatementTemplate((db, args: { userId: string; requestId: string }) =>
  *       db.selectFrom('runs').selectAll().where('user_id', '=', args.userId).where('request_id', '=', args.requestId));
  *     const { rows } = await byRequest.execute(db, { userId, requestId });
  */
