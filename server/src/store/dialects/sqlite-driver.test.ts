@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
@@ -137,6 +139,43 @@ describe('the SQLite driver', () => {
       );
       expect(await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).toEqual({ n: 20 });
     });
+  });
+
+  it("waits for another process's write to end before a transaction reads, so that its own write cannot fail with SQLITE_BUSY", async () => {
+    // Another connection (a command-line process) holds the write lock for a while. A transaction
+    // begun DEFERRED would read first, then fail its first write at once (SQLite cannot wait on a
+    // lock while its reader's snapshot is open: it would read stale rows); begun IMMEDIATE, it
+    // waits for the lock (busy_timeout), then reads what the other wrote.
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-sqlite-driver-'));
+    const file = join(dir, 'test.db');
+    const db = createSqliteDatabase(file) as unknown as Kysely<any>;
+    try {
+      await db.schema.createTable('notes').addColumn('id', 'integer', (column) => column.primaryKey()).addColumn('body', 'text').execute();
+      const other = new Worker(
+        `const { workerData, parentPort } = require('node:worker_threads');
+        const database = new (require(workerData.module))(workerData.file);
+        database.exec('begin immediate');
+        database.prepare("insert into notes (id, body) values (1, 'theirs')").run();
+        parentPort.postMessage('locked');
+        setTimeout(() => { database.exec('commit'); database.close(); parentPort.postMessage('committed'); }, 300);`,
+        { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
+      );
+      const messages: string[] = [];
+      const committed = new Promise<void>((resolve) => other.on('message', (message: string) => messages.push(message) === 2 && resolve()));
+      await new Promise<void>((resolve) => other.once('message', () => resolve()));
+      const count = await db.transaction().execute(async (trx) => {
+        const seen = await trx.selectFrom('notes').select('id').execute();
+        await trx.insertInto('notes').values({ id: 2, body: 'ours' }).execute();
+        return seen.length;
+      });
+      expect(count).toBe(1);
+      await committed;
+      expect(await db.selectFrom('notes').select('body').orderBy('id').execute()).toEqual([{ body: 'theirs' }, { body: 'ours' }]);
+      await other.terminate();
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('group commit', () => {

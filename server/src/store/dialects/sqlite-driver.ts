@@ -86,9 +86,13 @@ export class CachingSqliteDriver implements Driver {
     // The group's first member runs in SQLite's transaction itself: a savepoint makes SQLite copy
     // every page it changes to a temporary journal first, and the first member fails alone anyway
     // (nothing else is in the transaction yet). Later members of the group need their savepoint.
+    // IMMEDIATE: the write lock first, waiting for another process's write (busy_timeout). A
+    // deferred transaction reads first, and its first write then fails at once with SQLITE_BUSY
+    // when a command-line process wrote meanwhile (SQLite cannot wait with a reader's snapshot
+    // open); within this process there is one connection, so taking the lock early costs nothing.
     this.inSavepoint = this.database.inTransaction;
     if (this.inSavepoint) this.run(`savepoint ${MEMBER_SAVEPOINT}`);
-    else this.run('begin');
+    else this.run('begin immediate');
     this.inTransaction = true;
   }
 
