@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThreadlineClient } from '../client/src/client.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../server/src/testing/databases.js';
@@ -76,3 +80,17 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('threadline-server CLI failures', () => {
+  it('a store it cannot open (unreachable, or no directory) is one line on stderr and exit code 1, not a stack', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'threadline-cli-'));
+    const [unreachable, notADirectory] = await Promise.all([
+      runCli(['user', 'list'], { dataDir, databaseUrl: 'postgres://postgres@127.0.0.1:1/none' }),
+      runCli(['token', 'list', 'alice'], { dataDir, environment: { THREADLINE_DATA_DIR: join(fileURLToPath(import.meta.url), 'data') } }),
+    ]);
+    expect(unreachable).toMatchObject({ code: 1, stdout: '', stderr: 'threadline-server: connect ECONNREFUSED 127.0.0.1:1\n' });
+    expect(notADirectory.code).toBe(1);
+    expect(notADirectory.stderr).toMatch(/^threadline-server: E[A-Z]+: [^\n]+\n$/);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});

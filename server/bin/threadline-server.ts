@@ -221,4 +221,6 @@ program
   });
 
 loadDotEnv();
-await program.parseAsync();
+// A command's unexpected failure (the database locked past its timeout, unreachable, full): one
+// line on stderr and exit code 1, as for the failures the commands name themselves.
+await program.parseAsync().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
