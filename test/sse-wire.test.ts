@@ -5,6 +5,8 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { InMemoryEventLog, type PushingIterator } from '../server/src/events/index.js';
+import { trackedEvents } from '../server/src/routers/tracked-events.js';
 import { createSseResponder, SSE_RECONNECT_MS } from '../server/src/sse-responder.js';
 
 /**
@@ -14,6 +16,8 @@ import { createSseResponder, SSE_RECONNECT_MS } from '../server/src/sse-responde
  * format fails here before any client notices.
  */
 // isDev: false keeps stacks (which differ by caller) out of the error shapes compared.
+/** How often a stream was asked to push (the responder does when it can; tRPC's handler pulls). */
+let pushes = 0;
 const t = initTRPC.create({ isDev: false, transformer: superjson, sse: { client: { reconnectAfterInactivityMs: 30_000 } } });
 const router = t.router({
   events: t.procedure.input(z.object({ count: z.number(), lastEventId: z.string().nullish() })).subscription(async function* ({ input }) {
@@ -26,6 +30,33 @@ const router = t.router({
   }),
   refused: t.procedure.input(z.object({ why: z.string() })).subscription(async ({ input }) => {
     throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: input.why });
+  }),
+  // A run's events as the server serves them: the log's reader, which can push, in tracked envelopes;
+  // some there before the stream starts, the rest appended while it is open.
+  pushed: t.procedure.input(z.object({ count: z.number(), lastEventId: z.string().nullish() })).subscription(async ({ input, signal }) => {
+    const log = new InMemoryEventLog(1_000);
+    log.open('run');
+    log.append('run', { type: 'text-delta', delta: 'word 1' });
+    const appendRest = async () => {
+      for (let index = 2; index <= input.count; index++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        log.append('run', { type: 'text-delta', delta: `word ${index}` });
+      }
+      log.append('run', { type: 'run-finish', usage: { inputTokens: 1, outputTokens: input.count }, finishReason: 'stop', durationMs: 5 });
+    };
+    void appendRest();
+    const events = trackedEvents(log.follow('run', Number(input.lastEventId ?? 0), signal!));
+    return {
+      [Symbol.asyncIterator]() {
+        const iterator: PushingIterator<unknown> = events[Symbol.asyncIterator]();
+        const pushTo = iterator.pushTo!.bind(iterator);
+        iterator.pushTo = (sink) => {
+          pushes++;
+          pushTo(sink);
+        };
+        return iterator;
+      },
+    };
   }),
   failsMidway: t.procedure.subscription(async function* () {
     yield tracked('1', 'first');
@@ -97,5 +128,17 @@ describe("the subscription responder speaks tRPC's SSE format byte for byte", ()
   it('a failure after events have gone out', async () => {
     const { expected, actual } = await both('failsMidway', undefined);
     expect(actual).toEqual(expected);
+  });
+
+  it("a stream that pushes (a run's events from the log) gives the same bytes as one pulled by tRPC", async () => {
+    pushes = 0;
+    const { expected, actual } = await both('pushed', { count: 20 });
+    expect(pushes).toBe(1);
+    expect(expected.body.match(/"text-delta"/g)).toHaveLength(20);
+    expect(expected.body).toContain('run-finish');
+    expect(actual).toEqual(expected);
+    const resumed = await both('pushed', { count: 5 }, { 'last-event-id': '3' });
+    expect(resumed.expected.body).not.toContain('word 3');
+    expect(resumed.actual).toEqual(resumed.expected);
   });
 });

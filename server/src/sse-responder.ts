@@ -10,6 +10,7 @@ import {
   isTrackedEnvelope,
   sseHeaders,
 } from '@trpc/server/unstable-core-do-not-import';
+import type { PushingIterator } from './events/index.js';
 
 /** How soon an SSE client reconnects after losing its stream (EventSource's default is 3 s). */
 export const SSE_RECONNECT_MS = 500;
@@ -176,20 +177,31 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
     track(stream);
     write(stream, `retry: ${SSE_RECONNECT_MS}\n\n${connected}`);
     let lastId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
+    /** Writes one event's frame; false when the socket is full or gone. */
+    const send = (value: unknown): boolean => {
+      if (response.destroyed) return false;
+      let frame: string;
+      if (isTrackedEnvelope(value)) {
+        lastId = value[0];
+        frame = `data: ${serialize(value[1])}\nid: ${value[0]}\n\n\n`;
+      } else if (lastId === null) {
+        frame = `data: ${serialize(value)}\n\n\n`;
+      } else {
+        // tRPC's rule: an untracked event after tracked ones clears the id, then restores it.
+        frame = `data: ${serialize(value)}\nid: \n\n\nevent: restore-id\ndata: \nid: ${lastId}\n\n\n`;
+      }
+      return write(stream, frame);
+    };
     try {
-      for await (const value of iterable) {
-        if (response.destroyed) break;
-        let frame: string;
-        if (isTrackedEnvelope(value)) {
-          lastId = value[0];
-          frame = `data: ${serialize(value[1])}\nid: ${value[0]}\n\n\n`;
-        } else if (lastId === null) {
-          frame = `data: ${serialize(value)}\n\n\n`;
-        } else {
-          // tRPC's rule: an untracked event after tracked ones clears the id, then restores it.
-          frame = `data: ${serialize(value)}\nid: \n\n\nevent: restore-id\ndata: \nid: ${lastId}\n\n\n`;
+      const iterator: PushingIterator<unknown> = iterable[Symbol.asyncIterator]();
+      if (iterator.pushTo) await pushed(stream, iterator, send);
+      else {
+        for await (const value of { [Symbol.asyncIterator]: () => iterator }) {
+          if (!send(value)) {
+            if (response.destroyed) break;
+            await drained(stream);
+          }
         }
-        if (!write(stream, frame)) await drained(stream);
       }
       ended = !response.destroyed;
       if (ended) response.end('event: return\ndata: \n\n\n');
@@ -198,6 +210,29 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
       response.end(errorFrame(getTRPCErrorFromUnknown(cause), path, context, input));
     } finally {
       untrack(stream);
+    }
+  }
+
+  /**
+   * The events of an iterator that pushes (see events/pushing.ts), written as they come while the
+   * socket takes them, waiting for `drain` when it does not; resolves at their end or when the
+   * client left (the iterator is returned then, as `for await` would), rejects with a failure.
+   */
+  async function pushed(stream: OpenStream, iterator: PushingIterator<unknown>, send: (value: unknown) => boolean): Promise<void> {
+    for (;;) {
+      const stop = await new Promise<{ full: boolean; error?: unknown }>((resolve) =>
+        iterator.pushTo!({
+          event: (value) => send(value) || (resolve({ full: true }), false),
+          end: (error) => resolve({ full: false, error }),
+        }),
+      );
+      if (!stop.full && stop.error === undefined) return;
+      if (stop.full && !stream.response.destroyed) await drained(stream);
+      if (stop.error !== undefined || stream.response.destroyed) {
+        await iterator.return?.();
+        if (stop.error !== undefined) throw stop.error;
+        return;
+      }
     }
   }
 

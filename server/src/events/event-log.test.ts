@@ -1,6 +1,7 @@
 import type { StreamEvent } from '@threadline/shared';
 import { describe, expect, it } from 'vitest';
 import { InMemoryEventLog, type LoggedEvent } from './event-log.js';
+import type { PushingIterator, Sink } from './pushing.js';
 
 // The single-process log's readers. The Redis log's tests check that it follows a run exactly as
 // this one does; these check the reader itself: backlog then live, its end, and what it leaves.
@@ -74,5 +75,96 @@ describe('the in-memory event log', () => {
       [1, 2, 3, 4],
     ]);
     await log.close();
+  });
+
+  describe('pushing to a sink', () => {
+    /** A sink that records what it is given, taking `room` events before it says it is full. */
+    function recorder(room = Number.POSITIVE_INFINITY) {
+      const seen: number[] = [];
+      const ends: unknown[] = [];
+      const sink: Sink<LoggedEvent> = {
+        event: (logged) => {
+          seen.push(logged.id);
+          return seen.length < room;
+        },
+        end: (error) => void ends.push(error ?? 'done'),
+      };
+      return { seen, ends, sink };
+    }
+    const reader = (log: InMemoryEventLog, afterId: number, signal = new AbortController().signal) =>
+      log.follow('run', afterId, signal)[Symbol.asyncIterator]() as PushingIterator<LoggedEvent>;
+
+    it('hands over the backlog at once, then each event as it is appended, and ends after the terminal one', async () => {
+      const log = new InMemoryEventLog(60_000);
+      log.open('run');
+      log.append('run', delta('a'));
+      log.append('run', delta('b'));
+      const { seen, ends, sink } = recorder();
+      reader(log, 1).pushTo!(sink);
+      expect(seen).toEqual([2]);
+      log.append('run', delta('c'));
+      expect(seen).toEqual([2, 3]);
+      expect(ends).toEqual([]);
+      log.append('run', finish);
+      expect(seen).toEqual([2, 3, 4]);
+      expect(ends).toEqual(['done']);
+      expect(log.readerCount()).toBe(0);
+      await log.close();
+    });
+
+    it('stops when the sink is full and goes on from its place when asked again, by push or by pull', async () => {
+      const log = new InMemoryEventLog(60_000);
+      log.open('run');
+      for (const text of ['a', 'b', 'c']) log.append('run', delta(text));
+      const events = reader(log, 0);
+      const first = recorder(2);
+      events.pushTo!(first.sink);
+      expect(first.seen).toEqual([1, 2]);
+      // Full: appends wait in the log.
+      log.append('run', delta('d'));
+      expect(first.seen).toEqual([1, 2]);
+      expect(await events.next()).toEqual({ done: false, value: { id: 3, event: delta('c') } });
+      const second = recorder();
+      events.pushTo!(second.sink);
+      expect(second.seen).toEqual([4]);
+      log.append('run', finish);
+      expect(second.seen).toEqual([4, 5]);
+      expect([first.ends, second.ends]).toEqual([[], ['done']]);
+      await log.close();
+    });
+
+    it("ends the sink when the reader's signal aborts, and leaves the run's appends unharmed by a sink that throws", async () => {
+      const log = new InMemoryEventLog(60_000);
+      log.open('run');
+      const controller = new AbortController();
+      const aborted = recorder();
+      reader(log, 0, controller.signal).pushTo!(aborted.sink);
+      const failure = new Error('cannot write');
+      const ends: unknown[] = [];
+      reader(log, 0).pushTo!({
+        event: () => {
+          throw failure;
+        },
+        end: (error) => void ends.push(error),
+      });
+      expect(log.readerCount()).toBe(2);
+      expect(() => log.append('run', delta('a'))).not.toThrow();
+      expect(ends).toEqual([failure]);
+      controller.abort();
+      expect(aborted.seen).toEqual([1]);
+      expect(aborted.ends).toEqual(['done']);
+      expect(log.readerCount()).toBe(0);
+      expect(log.snapshot('run').map((logged) => logged.id)).toEqual([1]);
+      await log.close();
+    });
+
+    it('ends a pushing reader when the log closes', async () => {
+      const log = new InMemoryEventLog(60_000);
+      log.open('run');
+      const { ends, sink } = recorder();
+      reader(log, 0).pushTo!(sink);
+      await log.close();
+      expect(ends).toEqual(['done']);
+    });
   });
 });

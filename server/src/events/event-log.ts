@@ -1,4 +1,5 @@
 import { isTerminalEvent, type StreamEvent } from '@threadline/shared';
+import type { PushingIterator, Sink } from './pushing.js';
 
 /** An event with its id: its sequence number in the run, from 1. */
 export interface LoggedEvent {
@@ -148,14 +149,19 @@ export class InMemoryEventLog implements RunEventLog {
  * One reader of a run's events: those after `afterId`, then live ones, until the terminal event,
  * the end of the log or the signal. Registered with the run at once, so nothing appended later is
  * missed. A plain iterator: buffered events come back without waiting, and only an empty backlog
- * costs a promise to wait on (an async generator cost a step per event).
+ * costs a promise to wait on (an async generator cost a step per event). It pushes too: given a
+ * sink, it hands each event over as it is appended (see pushing.ts), which is how a run's own
+ * stream reaches its socket.
  */
-class Reader implements AsyncIterator<LoggedEvent> {
+class Reader implements PushingIterator<LoggedEvent> {
   private nextId: number;
   /** The pending `next`'s resolve, while it waits for an event. */
   private waiting: ((result: IteratorResult<LoggedEvent>) => void) | undefined;
+  /** Where events go as they are appended, while pushing. */
+  private sink: Sink<LoggedEvent> | undefined;
   private finished = false;
   private readonly onWake = () => {
+    if (this.sink) return this.push();
     const resolve = this.waiting;
     if (!resolve) return;
     const result = this.take();
@@ -185,6 +191,38 @@ class Reader implements AsyncIterator<LoggedEvent> {
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
+  pushTo(sink: Sink<LoggedEvent>): void {
+    if (this.waiting) throw new Error('a reader pushes only while no `next` waits');
+    this.sink = sink;
+    this.push();
+  }
+
+  /**
+   * Hands the sink what is there, until it is full or the events end. Called from `append` (through
+   * `onWake`): whatever the sink does, the log's append must not fail for it, so a sink that throws
+   * is ended with its error.
+   */
+  private push(): void {
+    const sink = this.sink!;
+    let failure: unknown;
+    try {
+      for (;;) {
+        const result = this.take();
+        if (!result) return;
+        if (result.done) break;
+        if (!sink.event(result.value)) {
+          this.sink = undefined;
+          return;
+        }
+      }
+    } catch (error) {
+      failure = error ?? new Error('a sink threw');
+      this.stop();
+    }
+    this.sink = undefined;
+    sink.end(failure);
+  }
+
   /** The next result, or undefined while there is nothing to give yet. */
   private take(): IteratorResult<LoggedEvent> | undefined {
     if (this.finished || this.signal.aborted) return this.finish();
@@ -203,6 +241,7 @@ class Reader implements AsyncIterator<LoggedEvent> {
     // A `next` still waiting ends too.
     const waiting = this.waiting;
     this.waiting = undefined;
+    this.sink = undefined;
     const done = this.finish();
     waiting?.(done);
     return done;

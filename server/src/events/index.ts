@@ -5,4 +5,5 @@
  */
 export * from './delta-coalescer.js';
 export * from './event-log.js';
+export * from './pushing.js';
 export * from './redis-event-log.js';

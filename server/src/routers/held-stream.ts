@@ -1,9 +1,10 @@
+import type { PushingIterator } from '../events/index.js';
 import type { UserLimiter } from '../limits/index.js';
 
 /**
  * A subscription that holds one of the user's open streams (refused with TOO_MANY_REQUESTS at
  * their limit, before `open` is called: a refused stream starts or cancels nothing) until it ends,
- * its reader leaves (`signal`), or `open` fails.
+ * its reader leaves (`signal`), or `open` fails. It pushes when the stream does (events/pushing.ts).
  */
 export async function heldStream<T>(limiter: UserLimiter, userId: string, signal: AbortSignal | undefined, open: () => Promise<AsyncIterable<T>>): Promise<AsyncIterable<T>> {
   const hold = await limiter.holdStream(userId);
@@ -33,8 +34,8 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
   };
   return {
     [Symbol.asyncIterator]() {
-      const inner = iterable[Symbol.asyncIterator]();
-      return {
+      const inner: PushingIterator<T> = iterable[Symbol.asyncIterator]();
+      const iterator: PushingIterator<T> = {
         // A promise chained on the inner one, not an async function: a slow stream keeps what
         // `next` made from one event to the next, and an async function's frame is more of it.
         next() {
@@ -51,6 +52,18 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
           return (await inner.return?.(value)) ?? { done: true, value: undefined };
         },
       };
+      if (inner.pushTo) {
+        const pushTo = inner.pushTo.bind(inner);
+        iterator.pushTo = (sink) =>
+          pushTo({
+            event: (value) => sink.event(value),
+            end: (error) => {
+              release();
+              sink.end(error);
+            },
+          });
+      }
+      return iterator;
     },
   };
 }

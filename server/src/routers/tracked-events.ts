@@ -1,6 +1,6 @@
 import { tracked, type TrackedEnvelope } from '@trpc/server';
 import { isTerminalEvent, type SessionEvent, type StreamEvent } from '@threadline/shared';
-import type { LoggedEvent } from '../events/index.js';
+import type { LoggedEvent, PushingIterator } from '../events/index.js';
 import type { FollowedEvent } from '../runs/index.js';
 
 /**
@@ -8,32 +8,49 @@ import type { FollowedEvent } from '../runs/index.js';
  * from its last id. `onLeft` is told, once, when the events stop before the terminal event (the
  * subscriber left). A plain iterator rather than an async generator, its `next` a promise chained on
  * the reader's: one generator step (or async function frame) per event was a promise, a queue
- * entry and a resume more on every token of every stream, kept until the next one.
+ * entry and a resume more on every token of every stream, kept until the next one. It pushes
+ * when the reader does (see events/pushing.ts), mapping each event on its way.
  */
 export function trackedEvents(events: AsyncIterable<LoggedEvent>, onLeft?: () => void): AsyncIterable<TrackedEnvelope<StreamEvent>> {
   return {
     [Symbol.asyncIterator]() {
-      const inner = events[Symbol.asyncIterator]();
+      const inner: PushingIterator<LoggedEvent> = events[Symbol.asyncIterator]();
       let ended = false;
-      const envelope = (result: IteratorResult<LoggedEvent>): IteratorResult<TrackedEnvelope<StreamEvent>> => {
-        if (result.done) {
-          // Ended without its terminal event: the reader's signal aborted (it left) or the log closed.
-          if (!ended) onLeft?.();
-          ended = true;
-          return { done: true, value: undefined };
-        }
-        if (isTerminalEvent(result.value.event)) ended = true;
-        return { done: false, value: tracked(String(result.value.id), result.value.event) };
+      const left = () => {
+        // Ended without its terminal event: the reader's signal aborted (it left) or the log closed.
+        if (!ended) onLeft?.();
+        ended = true;
       };
-      return {
-        next: () => inner.next().then(envelope),
+      const envelope = (logged: LoggedEvent): TrackedEnvelope<StreamEvent> => {
+        if (isTerminalEvent(logged.event)) ended = true;
+        return tracked(String(logged.id), logged.event);
+      };
+      const iterator: PushingIterator<TrackedEnvelope<StreamEvent>> = {
+        next: () =>
+          inner.next().then((result): IteratorResult<TrackedEnvelope<StreamEvent>> => {
+            if (!result.done) return { done: false, value: envelope(result.value) };
+            left();
+            return { done: true, value: undefined };
+          }),
         async return() {
-          if (!ended) onLeft?.();
-          ended = true;
+          left();
           await inner.return?.();
           return { done: true, value: undefined };
         },
       };
+      if (inner.pushTo) {
+        const pushTo = inner.pushTo.bind(inner);
+        iterator.pushTo = (sink) =>
+          pushTo({
+            event: (logged) => sink.event(envelope(logged)),
+            end: (error) => {
+              // A sink that failed is returned by its consumer, which tells `onLeft` then.
+              if (error === undefined) left();
+              sink.end(error);
+            },
+          });
+      }
+      return iterator;
     },
   };
 }
