@@ -54,6 +54,18 @@ describe('IdleMemoryRelease', () => {
     expect(state.collected).toBe(7);
   });
 
+  it('collects after a burst that began before its first check (a server busy from its start)', async () => {
+    const { state, release } = watcher(); // made at 100 MiB: the low point
+    state.idle = false;
+    state.heap = 300 * MiB;
+    release.check();
+    state.idle = true;
+    release.check();
+    release.check();
+    expect(state.collected).toBe(1);
+    await expect.poll(() => state.collected).toBe(6);
+  });
+
   it('stops collecting once a collection gives back less than 4 MiB', async () => {
     const { state, release } = watcher();
     release.check();

@@ -37,12 +37,15 @@ export class IdleMemoryRelease {
   private timer: NodeJS.Timeout | undefined;
   /** The next collection of a sequence, while one is due. */
   private next: NodeJS.Timeout | undefined;
-  /** The heap's committed size after the last collection here, or its lowest idle reading. */
-  private low: number | undefined;
+  /** The heap's committed size after the last collection here, or its lowest idle reading (at first, when made). */
+  private low: number;
   private idleChecks = 0;
 
   constructor(private readonly options: IdleMemoryOptions) {
     this.heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
+    // The first low point is now, before any work: a burst that begins before the first check
+    // would otherwise make its own heap the low point, and nothing after it would be collected.
+    this.low = this.heapBytes();
     // V8's flag is touched only when the server may collect.
     this.collect = 'collect' in options ? options.collect : options.growthBytes > 0 ? fullCollection() : undefined;
   }
@@ -71,7 +74,7 @@ export class IdleMemoryRelease {
     }
     this.idleChecks++;
     const heap = this.heapBytes();
-    if (this.low === undefined || heap < this.low) this.low = heap;
+    if (heap < this.low) this.low = heap;
     if (this.idleChecks < 2 || heap - this.low < this.options.growthBytes) return;
     this.collectUntilSettled(heap, 1, performance.now());
   }
