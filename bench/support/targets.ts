@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase, deleteRedisKeys, REDIS_URL, type BenchDatabase } from './backing-services.js';
 import { listeningPort, startNodeProcess } from './child-processes.js';
@@ -10,6 +10,21 @@ import { servingPid } from './process-stats.js';
 const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
 /** The CLI users run (`npm start`): the bench always goes through it, whatever it launches. */
 export const SERVER_BIN = fileURLToPath(new URL('../../server/bin/threadline-server.js', import.meta.url));
+
+/**
+ * The flags `npm start` gives node before the server's script (the `start` script of the
+ * package.json two levels above `bin`): each build is measured as its users start it, a baseline
+ * with its own.
+ */
+export function startNodeArguments(bin: string): string[] {
+  const packageFile = join(dirname(bin), '../../package.json');
+  const start: string = JSON.parse(readFileSync(packageFile, 'utf8')).scripts?.start ?? '';
+  const words = start.split(/\s+/);
+  const node = words.indexOf('node');
+  const script = words.findIndex((word) => word.endsWith('threadline-server.js'));
+  if (node < 0 || script < node) throw new Error(`${packageFile}: its start script does not run node on threadline-server.js`);
+  return words.slice(node + 1, script);
+}
 
 /**
  * Limits raised for the bench, so that 1000 (or 10,000) concurrent runs of one user all execute
@@ -93,7 +108,7 @@ export async function startThreadline(options: {
   store: ThreadlineStore;
   providerUrl?: string;
   environment?: Record<string, string>;
-  /** Flags for node itself, before the script (e.g. `--cpu-prof`). */
+  /** Flags for node itself, after those `npm start` gives (e.g. `--cpu-prof`). */
   nodeArguments?: string[];
   /** Another build's `threadline-server.js` (default: this checkout's, SERVER_BIN). */
   bin?: string;
@@ -121,7 +136,8 @@ export async function startThreadline(options: {
       ...options.environment,
     };
     // The data dir is the working directory, so no stray `.env` is read.
-    const { process: started, value: port } = await startNodeProcess([...(options.nodeArguments ?? []), options.bin ?? SERVER_BIN, 'start'], {
+    const bin = options.bin ?? SERVER_BIN;
+    const { process: started, value: port } = await startNodeProcess([...startNodeArguments(bin), ...(options.nodeArguments ?? []), bin, 'start'], {
       env,
       cwd: dataDir,
       ready: (stdout) => {
