@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { InMemoryEventLog, type PushingIterator } from '../events/index.js';
 import type { UserLimiter } from '../limits/index.js';
 import { heldStream } from './held-stream.js';
 
@@ -62,5 +63,30 @@ describe('heldStream', () => {
       await expect(stream[Symbol.asyncIterator]().next()).rejects.toThrow('broken');
       expect(held()).toBe(0);
     }
+  });
+
+  it('pushes when its events do, releasing the hold at their end or when returned, never twice', async () => {
+    const { limiter, held } = countingLimiter();
+    const log = new InMemoryEventLog(60_000);
+    log.open('run');
+    log.append('run', { type: 'text-delta', delta: 'a' });
+    const stream = await heldStream(limiter, 'u', new AbortController().signal, async () => log.follow('run', 0, new AbortController().signal));
+    const iterator: PushingIterator<unknown> = stream[Symbol.asyncIterator]();
+    const seen: unknown[] = [];
+    let ends = 0;
+    iterator.pushTo!({ event: (value) => seen.push(value) > 0, end: () => void ends++ });
+    log.append('run', { type: 'run-finish', usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 'stop', durationMs: 1 });
+    expect(seen).toHaveLength(2);
+    expect([ends, held()]).toEqual([1, 0]);
+
+    log.open('other');
+    const left = await heldStream(limiter, 'u', new AbortController().signal, async () => log.follow('other', 0, new AbortController().signal));
+    const leaving: PushingIterator<unknown> = left[Symbol.asyncIterator]();
+    leaving.pushTo!({ event: () => true, end: () => void ends++ });
+    expect(held()).toBe(1);
+    await leaving.return!();
+    await leaving.return!();
+    expect([ends, held()]).toEqual([1, 0]);
+    await log.close();
   });
 });
