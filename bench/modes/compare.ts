@@ -121,9 +121,12 @@ function combine(measurements: (Measurement | undefined)[]): Measurement | undef
   if (measurements.some((measurement) => measurement === undefined)) return undefined;
   const all = measurements as Measurement[];
   if (all.length === 1) return all[0];
+  // Of an even count, the mean of the middle two (of two repetitions, their mean: the lower one
+  // alone made a noisy pair look better than it was, on whichever side had the low reading).
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const middle = (sorted.length - 1) / 2;
+    return (sorted[Math.floor(middle)]! + sorted[Math.ceil(middle)]!) / 2;
   };
   const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
   return {
