@@ -22,3 +22,21 @@ export interface PushingIterator<T> extends AsyncIterator<T> {
   /** Pushes what is ready now, then more as it comes, until the sink says false or the end. */
   pushTo?(sink: Sink<T>): void;
 }
+
+/**
+ * A layer's `pushTo` over the iterator beneath it (undefined when that one cannot push): each event
+ * mapped on its way up, and `ended` told (with the sink's failure, if any) before the sink hears
+ * of the end. The tracked envelope and the held stream are such layers.
+ */
+export function pushingThrough<T, U>(inner: PushingIterator<T>, map: (value: T) => U, ended: (error?: unknown) => void): ((sink: Sink<U>) => void) | undefined {
+  if (!inner.pushTo) return undefined;
+  const pushTo = inner.pushTo.bind(inner);
+  return (sink) =>
+    pushTo({
+      event: (value) => sink.event(map(value)),
+      end: (error) => {
+        ended(error);
+        sink.end(error);
+      },
+    });
+}

@@ -1,4 +1,4 @@
-import type { PushingIterator } from '../events/index.js';
+import { pushingThrough, type PushingIterator } from '../events/index.js';
 import type { UserLimiter } from '../limits/index.js';
 
 /**
@@ -52,17 +52,8 @@ export async function heldStream<T>(limiter: UserLimiter, userId: string, signal
           return (await inner.return?.(value)) ?? { done: true, value: undefined };
         },
       };
-      if (inner.pushTo) {
-        const pushTo = inner.pushTo.bind(inner);
-        iterator.pushTo = (sink) =>
-          pushTo({
-            event: (value) => sink.event(value),
-            end: (error) => {
-              release();
-              sink.end(error);
-            },
-          });
-      }
+      const pushTo = pushingThrough(inner, (value: T) => value, release);
+      if (pushTo) iterator.pushTo = pushTo;
       return iterator;
     },
   };

@@ -1,6 +1,6 @@
 import { tracked, type TrackedEnvelope } from '@trpc/server';
 import { isTerminalEvent, type SessionEvent, type StreamEvent } from '@threadline/shared';
-import type { LoggedEvent, PushingIterator } from '../events/index.js';
+import { pushingThrough, type LoggedEvent, type PushingIterator } from '../events/index.js';
 import type { FollowedEvent } from '../runs/index.js';
 
 /**
@@ -38,18 +38,11 @@ export function trackedEvents(events: AsyncIterable<LoggedEvent>, onLeft?: () =>
           return { done: true, value: undefined };
         },
       };
-      if (inner.pushTo) {
-        const pushTo = inner.pushTo.bind(inner);
-        iterator.pushTo = (sink) =>
-          pushTo({
-            event: (logged) => sink.event(envelope(logged)),
-            end: (error) => {
-              // A sink that failed is returned by its consumer, which tells `onLeft` then.
-              if (error === undefined) left();
-              sink.end(error);
-            },
-          });
-      }
+      // A sink that failed is returned by its consumer, which tells `onLeft` then.
+      const pushTo = pushingThrough(inner, envelope, (error) => {
+        if (error === undefined) left();
+      });
+      if (pushTo) iterator.pushTo = pushTo;
       return iterator;
     },
   };
