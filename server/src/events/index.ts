@@ -1,7 +1,8 @@
 /**
  * Run events on their way to readers: the event log interface (append first, then fan out;
  * replay after an id, then follow live), kept in memory for one instance or in Redis Streams for
- * several, and the coalescer that merges text deltas arriving within one tick into one event.
+ * several, readers that push to a sink as well as being pulled (pushing.ts), and the coalescer
+ * that merges text deltas arriving within one tick into one event.
  */
 export * from './delta-coalescer.js';
 export * from './event-log.js';
