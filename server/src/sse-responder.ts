@@ -32,15 +32,6 @@ export interface SseResponderOptions<TContext> {
   serialize?: (value: unknown) => string;
 }
 
-/** One open stream, as the shared timer sees it. */
-interface OpenStream {
-  response: ServerResponse;
-  /** When it last wrote, epoch ms (a ping is due after the ping interval of silence). */
-  lastWriteAt: number;
-  /** Since when its socket has been full, epoch ms, or 0. */
-  stalledSince: number;
-}
-
 /**
  * Serves tRPC subscriptions over SSE (`GET /trpc/<path>?input=…`), in tRPC's own wire format,
  * writing each event straight to the socket.
@@ -68,55 +59,7 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
   const pingMs = config.sse?.ping?.enabled ? (config.sse.ping.intervalMs ?? 1_000) : 0;
   const connected = `event: connected\ndata: ${JSON.stringify(config.sse?.client ?? {})}\n\n\n`;
   const serialize = options.serialize ?? ((value: unknown) => JSON.stringify(config.transformer.output.serialize(value)));
-  const open = new Set<OpenStream>();
-  let timer: NodeJS.Timeout | undefined;
-
-  const tickMs = Math.min(1_000, options.stallMs, pingMs || Infinity);
-  /**
-   * Pings streams that have been silent for about the ping interval (a tick early rather than a
-   * tick late: a client counts silence against its inactivity timeout); closes those stalled too long.
-   */
-  const tick = () => {
-    const now = Date.now();
-    for (const stream of open) {
-      if (stream.stalledSince && stream.response.writableNeedDrain && now - stream.stalledSince >= options.stallMs) {
-        stream.response.destroy();
-      } else if (pingMs && !stream.stalledSince && now - stream.lastWriteAt >= pingMs - tickMs) {
-        write(stream, 'event: ping\ndata: \n\n\n');
-      }
-    }
-  };
-  const track = (stream: OpenStream) => {
-    open.add(stream);
-    timer ??= setInterval(tick, tickMs);
-    timer.unref();
-  };
-  const untrack = (stream: OpenStream) => {
-    open.delete(stream);
-    if (open.size === 0 && timer) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-  };
-
-  /** Writes a frame; false when the socket is full (the caller waits for `drain`). */
-  function write(stream: OpenStream, frame: string): boolean {
-    stream.lastWriteAt = Date.now();
-    const written = stream.response.write(frame);
-    // Stalled from the first write the socket did not take, until one it takes (or `drain`).
-    stream.stalledSince = written ? 0 : stream.stalledSince || stream.lastWriteAt;
-    return written;
-  }
-
-  const drained = (stream: OpenStream) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        stream.response.off('drain', done).off('close', done);
-        stream.stalledSince = 0;
-        resolve();
-      };
-      stream.response.on('drain', done).on('close', done);
-    });
+  const clock = new StreamClock(pingMs, options.stallMs);
 
   /** True when `path` is a subscription this responder serves. */
   function serves(request: IncomingMessage, path: string): boolean {
@@ -173,66 +116,18 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
     }
 
     response.writeHead(200, sseHead());
-    const stream: OpenStream = { response, lastWriteAt: Date.now(), stalledSince: 0 };
-    track(stream);
-    write(stream, `retry: ${SSE_RECONNECT_MS}\n\n${connected}`);
-    let lastId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
-    /** Writes one event's frame; false when the socket is full or gone. */
-    const send = (value: unknown): boolean => {
-      if (response.destroyed) return false;
-      let frame: string;
-      if (isTrackedEnvelope(value)) {
-        lastId = value[0];
-        frame = `data: ${serialize(value[1])}\nid: ${value[0]}\n\n\n`;
-      } else if (lastId === null) {
-        frame = `data: ${serialize(value)}\n\n\n`;
-      } else {
-        // tRPC's rule: an untracked event after tracked ones clears the id, then restores it.
-        frame = `data: ${serialize(value)}\nid: \n\n\nevent: restore-id\ndata: \nid: ${lastId}\n\n\n`;
-      }
-      return write(stream, frame);
-    };
+    const stream = new SseStream(response, serialize, lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null);
+    clock.track(stream);
+    stream.write(`retry: ${SSE_RECONNECT_MS}\n\n${connected}`);
     try {
-      const iterator: PushingIterator<unknown> = iterable[Symbol.asyncIterator]();
-      if (iterator.pushTo) await pushed(stream, iterator, send);
-      else {
-        for await (const value of { [Symbol.asyncIterator]: () => iterator }) {
-          if (!send(value)) {
-            if (response.destroyed) break;
-            await drained(stream);
-          }
-        }
-      }
+      await stream.pump(iterable[Symbol.asyncIterator]());
       ended = !response.destroyed;
       if (ended) response.end('event: return\ndata: \n\n\n');
     } catch (cause) {
       if (isAbortError(cause) || response.destroyed) return void response.destroy();
       response.end(errorFrame(getTRPCErrorFromUnknown(cause), path, context, input));
     } finally {
-      untrack(stream);
-    }
-  }
-
-  /**
-   * The events of an iterator that pushes (see events/pushing.ts), written as they come while the
-   * socket takes them, waiting for `drain` when it does not; resolves at their end or when the
-   * client left (the iterator is returned then, as `for await` would), rejects with a failure.
-   */
-  async function pushed(stream: OpenStream, iterator: PushingIterator<unknown>, send: (value: unknown) => boolean): Promise<void> {
-    for (;;) {
-      const stop = await new Promise<{ full: boolean; error?: unknown }>((resolve) =>
-        iterator.pushTo!({
-          event: (value) => send(value) || (resolve({ full: true }), false),
-          end: (error) => resolve({ full: false, error }),
-        }),
-      );
-      if (!stop.full && stop.error === undefined) return;
-      if (stop.full && !stream.response.destroyed) await drained(stream);
-      if (stop.error !== undefined || stream.response.destroyed) {
-        await iterator.return?.();
-        if (stop.error !== undefined) throw stop.error;
-        return;
-      }
+      clock.untrack(stream);
     }
   }
 
@@ -247,8 +142,152 @@ export function createSseResponder<TContext>(options: SseResponderOptions<TConte
     serves,
     respond,
     /** Streams open now. */
-    openStreams: () => open.size,
+    openStreams: () => clock.size,
   };
+}
+
+/**
+ * One open stream's socket: its events written as frames, with tRPC's ids, and what the shared
+ * clock reads (when it last wrote, since when its socket has been full).
+ */
+class SseStream {
+  /** When it last wrote, epoch ms (a ping is due after the ping interval of silence). */
+  lastWriteAt = Date.now();
+  /** Since when its socket has been full, epoch ms, or 0. */
+  stalledSince = 0;
+
+  constructor(
+    readonly response: ServerResponse,
+    private readonly serialize: (value: unknown) => string,
+    /** The id of the last tracked event written (or the client's `Last-Event-ID`), else null. */
+    private lastId: string | null,
+  ) {}
+
+  /** Writes a frame; false when the socket is full (the caller waits for `drain`). */
+  write(frame: string): boolean {
+    this.lastWriteAt = Date.now();
+    const written = this.response.write(frame);
+    // Stalled from the first write the socket did not take, until one it takes (or `drain`).
+    this.stalledSince = written ? 0 : this.stalledSince || this.lastWriteAt;
+    return written;
+  }
+
+  /** Writes one event's frame; false when the socket is full or gone. */
+  send(value: unknown): boolean {
+    if (this.response.destroyed) return false;
+    let frame: string;
+    if (isTrackedEnvelope(value)) {
+      this.lastId = value[0];
+      frame = `data: ${this.serialize(value[1])}\nid: ${value[0]}\n\n\n`;
+    } else if (this.lastId === null) {
+      frame = `data: ${this.serialize(value)}\n\n\n`;
+    } else {
+      // tRPC's rule: an untracked event after tracked ones clears the id, then restores it.
+      frame = `data: ${this.serialize(value)}\nid: \n\n\nevent: restore-id\ndata: \nid: ${this.lastId}\n\n\n`;
+    }
+    return this.write(frame);
+  }
+
+  /**
+   * Writes the iterator's events until their end or the client's leaving: pushed to the socket when
+   * the iterator can push (see events/pushing.ts), else pulled with `for await`. Rejects with the
+   * iterator's failure.
+   */
+  pump(iterator: PushingIterator<unknown>): Promise<void> {
+    return iterator.pushTo ? this.pushed(iterator) : this.pulled(iterator);
+  }
+
+  private async pulled(iterator: AsyncIterator<unknown>): Promise<void> {
+    for await (const value of { [Symbol.asyncIterator]: () => iterator }) {
+      if (!this.send(value)) {
+        if (this.response.destroyed) break;
+        await this.drained();
+      }
+    }
+  }
+
+  /**
+   * The events of an iterator that pushes, written as they come while the socket takes them,
+   * waiting for `drain` when it does not; resolves at their end or when the client left (the
+   * iterator is returned then, as `for await` would), rejects with a failure.
+   */
+  private async pushed(iterator: PushingIterator<unknown>): Promise<void> {
+    for (;;) {
+      const stop = await new Promise<{ full: boolean; error?: unknown }>((resolve) =>
+        iterator.pushTo!({
+          event: (value) => this.send(value) || (resolve({ full: true }), false),
+          end: (error) => resolve({ full: false, error }),
+        }),
+      );
+      if (!stop.full && stop.error === undefined) return;
+      if (stop.full && !this.response.destroyed) await this.drained();
+      if (stop.error !== undefined || this.response.destroyed) {
+        await iterator.return?.();
+        if (stop.error !== undefined) throw stop.error;
+        return;
+      }
+    }
+  }
+
+  /** Resolves when the socket takes writes again, or is gone. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.response.off('drain', done).off('close', done);
+        this.stalledSince = 0;
+        resolve();
+      };
+      this.response.on('drain', done).on('close', done);
+    });
+  }
+}
+
+/**
+ * One timer for every open stream, running only while one is: it pings streams that have been
+ * silent for about the ping interval (a tick early rather than a tick late: a client counts silence
+ * against its inactivity timeout), and closes those whose socket has been full for `stallMs`.
+ */
+class StreamClock {
+  private readonly open = new Set<SseStream>();
+  private readonly tickMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** 0: no pings. */
+    private readonly pingMs: number,
+    private readonly stallMs: number,
+  ) {
+    this.tickMs = Math.min(1_000, stallMs, pingMs || Infinity);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  track(stream: SseStream): void {
+    this.open.add(stream);
+    this.timer ??= setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  untrack(stream: SseStream): void {
+    this.open.delete(stream);
+    if (this.open.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const stream of this.open) {
+      if (stream.stalledSince && stream.response.writableNeedDrain && now - stream.stalledSince >= this.stallMs) {
+        stream.response.destroy();
+      } else if (this.pingMs && !stream.stalledSince && now - stream.lastWriteAt >= this.pingMs - this.tickMs) {
+        stream.write('event: ping\ndata: \n\n\n');
+      }
+    }
+  }
 }
 
 /** tRPC's SSE response headers (and its `vary`). */
