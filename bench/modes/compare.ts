@@ -20,7 +20,8 @@
  * `--baseline DIR` (BENCH_BASELINE: another checkout, built, whose Threadline is measured beside
  * this one's in every repetition, e.g. a `git worktree` of main: an A/B on the same machine),
  * `--env NAME=VALUE,...` (BENCH_SERVER_ENV: settings added to Threadline's environment, e.g. to
- * measure a setting against its default).
+ * measure a setting against its default), `--relay-flags` (BENCH_RELAY_FLAGS=1: the floor runs with
+ * the node flags of this checkout's `npm start` too, instead of node's defaults).
  *
  * Other processes on the machine take the same 2 cores: the load average is printed before and
  * after; trust ratios from a quiet machine.
@@ -33,7 +34,7 @@ import { listOption, numberOption, textOption, type BenchArguments } from '../su
 import { postgresProblem, redisProblem } from '../support/backing-services.js';
 import { printComparison, type ComparisonRow } from '../support/comparison-report.js';
 import { measure, type LoadShape, type Measurement } from '../support/measure.js';
-import { RAISED_LIMITS, startFakeProvider, startRelay, startThreadline, type ThreadlineStore } from '../support/targets.js';
+import { RAISED_LIMITS, SERVER_BIN, startFakeProvider, startNodeArguments, startRelay, startThreadline, type ThreadlineStore } from '../support/targets.js';
 
 /** The loads of issue #10, by concurrency; rounds make each measurement a few thousand tokens or more. */
 export const LOADS: Record<string, LoadShape> = {
@@ -164,6 +165,8 @@ export async function run(args: BenchArguments): Promise<void> {
   });
   const stateless = args.flags.has('stateless') || process.env.BENCH_STATELESS === '1';
   const environment = serverEnvironment(args);
+  // The floor as the issue defines it runs with node's defaults; `--relay-flags` gives it npm start's.
+  const relayFlags = args.flags.has('relay-flags') || process.env.BENCH_RELAY_FLAGS === '1' ? startNodeArguments(SERVER_BIN) : [];
   const repeat = Math.max(1, numberOption(args, 'repeat', 'BENCH_REPEAT', 1));
   const stores: [string, ThreadlineStore, string?][] = await availableStores(listOption(args, 'only', 'BENCH_ONLY', Object.keys(STORES)));
   const baseline = textOption(args, 'baseline', 'BENCH_BASELINE');
@@ -175,6 +178,7 @@ export async function run(args: BenchArguments): Promise<void> {
   console.log(`load average before: ${loadAverage()} (2 cores; other processes skew the ratios)`);
   console.log(`Threadline streams ${stateless ? 'stateless runs (--stateless)' : 'into a new session each (the relay stores each exchange too)'}`);
   console.log(`Threadline limits raised for the bench: ${Object.entries(RAISED_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  if (relayFlags.length > 0) console.log(`the relay runs with npm start's node flags (--relay-flags): ${relayFlags.join(' ')}`);
   if (Object.keys(environment).length > 0) console.log(`Threadline's environment adds (--env): ${Object.entries(environment).map(([name, value]) => `${name}=${value}`).join(' ')}`);
   console.log('Each measurement: a fresh server process, warm-up rounds, then measured rounds; one target at a time.\n');
 
@@ -189,7 +193,7 @@ export async function run(args: BenchArguments): Promise<void> {
       const threadlines = new Map<string, (Measurement | undefined)[]>(stores.map(([name]) => [name, []]));
       for (let repetition = 1; repetition <= repeat; repetition++) {
         const suffix = repeat > 1 ? ` #${repetition}` : '';
-        floors.push(await attempt(`relay (the floor)${suffix}`, () => measure(() => startRelay(provider.baseUrl), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
+        floors.push(await attempt(`relay (the floor)${suffix}`, () => measure(() => startRelay(provider.baseUrl, relayFlags), shape, { model: `bench-${shape.words}x${shape.delayMs}` })));
         for (const [name, store, bin] of stores) {
           threadlines.get(name)!.push(
             await attempt(`threadline on ${store}${bin ? ` (baseline ${bin})` : ''}${suffix}`, () =>
