@@ -60,8 +60,8 @@ function circles(): string[][] {
   return found;
 }
 
-/** Packages loaded only when configured (a provider's SDK, a driver, MCP): never reached from the entry by a static import. */
-const LOADED_WHEN_USED = ['@anthropic-ai/sdk', 'openai', 'ollama', '@modelcontextprotocol/sdk', 'pg'];
+/** Packages loaded only when configured (a provider's SDK, a driver, MCP, Redis's client, YAML for a YAML file, pino-pretty for a terminal): never reached from the entry by a static import. */
+const LOADED_WHEN_USED = ['@anthropic-ai/sdk', 'openai', 'ollama', '@modelcontextprotocol/sdk', 'pg', 'ioredis', 'yaml', 'pino-pretty'];
 /** A value import (not `import type`) of a package or a file: what runs when the importing file loads. */
 const VALUE_IMPORT = /^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm;
 
@@ -106,7 +106,7 @@ describe('the shape of the server', () => {
     expect(below('runs/record/', ['runs/loop/', 'runs/scheduling/', 'runs/approvals/', 'runs/engine', 'runs/run-executor'])).toEqual([]);
   });
 
-  it('loads a provider SDK, the PostgreSQL driver and MCP only when they are used (dynamic imports), not as it starts', () => {
+  it('loads a provider SDK, the PostgreSQL driver, MCP, Redis, YAML and pino-pretty only when they are used (dynamic imports), not as it starts', () => {
     const eager = [...loadedAtStart(join(root, 'server/bin/threadline-server.ts'))].flatMap(([file, packages]) =>
       packages.filter((specifier) => LOADED_WHEN_USED.some((heavy) => specifier === heavy || specifier.startsWith(`${heavy}/`))).map((specifier) => `${name(file)} -> ${specifier}`),
     );

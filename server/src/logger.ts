@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import type { Config } from './config.js';
 import { redact, splitCredentials } from './url-credentials.js';
 
@@ -33,6 +34,12 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
     hooks: { streamWrite: (line: string) => redact(line, secrets) },
     redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey'], censor: '[redacted]' },
   };
-  const stream = destination ?? (process.stdout.isTTY ? pretty({ colorize: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }) : undefined);
+  const stream = destination ?? (process.stdout.isTTY ? prettyLines() : undefined);
   return stream ? pino(options, stream) : pino(options);
+}
+
+/** Readable lines for a terminal. pino-pretty is loaded only then: a server writing JSON lines does not keep it in memory. */
+function prettyLines(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pretty({ colorize: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' });
 }

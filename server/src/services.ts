@@ -6,7 +6,7 @@ import { readAgentsFile, type AgentsFile } from './agents/agents-file.js';
 import { builtInAgents, builtInTools } from './agents/built-in.js';
 import { agentsWithFile } from './agents/file-agents.js';
 import { AgentRegistry } from './agents/registry.js';
-import { Cluster, instanceIdFor } from './cluster/index.js';
+import { instanceIdFor } from './cluster/index.js';
 import type { Config } from './config.js';
 import { contextWindowOf } from './providers/context-windows.js';
 import { createWebSearch } from './web-search/web-search.js';
@@ -16,7 +16,7 @@ import { McpServers } from './mcp/mcp-servers.js';
 import { createObservability, type ServerMetrics } from './observability/index.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import { RunEngine } from './runs/index.js';
-import { InMemoryEventLog, RedisEventLog, type RunEventLog } from './events/index.js';
+import { InMemoryEventLog, type RunEventLog } from './events/index.js';
 import type { Database } from './store/database.js';
 import type { StoreHealth } from './store/availability.js';
 import type { DriverWrapper } from './store/driver-wrapper.js';
@@ -105,10 +105,11 @@ export async function createServices(config: Config, givenLogger?: Logger, servi
   const instanceId = await instanceIdFor(config.instanceId, config.dataDir);
   const observability = await createObservability(config, logger, { instanceId, exporter: serviceOptions.spanExporter });
   if (config.redisUrl && !config.databaseUrl) logger.warn('REDIS_URL is set but the database is SQLite: instances share runs only on one PostgreSQL');
-  const cluster = config.redisUrl ? await Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
+  // Redis's client is loaded only with REDIS_URL (a single instance does not keep it in memory).
+  const cluster = config.redisUrl ? await (await import('./cluster/cluster.js')).Cluster.connect({ url: config.redisUrl, keyPrefix: config.redisPrefix, instanceId, ttlMs: config.instanceTtlMs, logger }) : undefined;
   // Several instances share run events through Redis Streams; one keeps them in memory.
   const log: RunEventLog = config.redisUrl
-    ? new RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
+    ? new (await import('./events/redis-event-log.js')).RedisEventLog({ url: config.redisUrl, keyPrefix: config.redisPrefix, retentionMs: config.runRetentionMs, maxEndedBytes: config.limits.eventMemoryBytes, logger })
     : new InMemoryEventLog(config.runRetentionMs, config.limits.eventMemoryBytes);
   const options = { checkpointMs: config.checkpointMs, maxRunMs: config.maxRunMs, approvalTimeoutMs: config.approvalTimeoutMs, concurrency: config.concurrency, databaseTimeoutMs: config.databaseTimeoutMs, maxQueuedRunsPerUser: config.limits.maxQueuedRunsPerUser, userShare: config.limits.userShare, maxAnswerBytes: config.limits.maxAnswerBytes, contextWindow: (modelId: string) => contextWindowOf(modelId, config.contextWindows) };
   const limiter = new UserLimiter({ db, defaults: config.userLimits, ...(cluster ? { redis: cluster.connection } : {}), keyPrefix: config.redisPrefix, leaseTtlMs: config.instanceTtlMs, logger });

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
 /** A name usable inside a model-facing tool name (`<server>__<tool>`) and in the file's tool references. */
@@ -124,12 +123,12 @@ export async function readAgentsFile(path: string): Promise<AgentsFile> {
   } catch (error) {
     throw new AgentsFileError(path, [`cannot read it: ${(error as Error).message}`]);
   }
-  return parseAgentsFile(path, text);
+  const raw = (extname(path).toLowerCase() === '.json' ? parseJson(path, text) : await parseYaml(path, text)) ?? {};
+  return validAgentsFile(path, raw);
 }
 
-/** Validates the text of an agents file; see `readAgentsFile`. */
-export function parseAgentsFile(path: string, text: string): AgentsFile {
-  const raw = (extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text)) ?? {};
+/** Validates a parsed agents file; see `readAgentsFile`. */
+function validAgentsFile(path: string, raw: unknown): AgentsFile {
   const { data, problems } = wellFormedParts(path, raw);
   const agents = data.agents.filter((agent, index, all) => {
     if (all.findIndex((other) => other.name === agent.name) === index) return true;
@@ -179,7 +178,9 @@ function parseJson(path: string, text: string): unknown {
   }
 }
 
-function parseYaml(path: string, text: string): unknown {
+/** YAML's parser is loaded only for a YAML file: a server without one does not keep it in memory. */
+async function parseYaml(path: string, text: string): Promise<unknown> {
+  const { parseDocument } = await import('yaml');
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     throw new AgentsFileError(path, document.errors.map((error) => `not valid YAML: ${error.message}`));

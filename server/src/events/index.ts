@@ -7,4 +7,5 @@
 export * from './delta-coalescer.js';
 export * from './event-log.js';
 export * from './pushing.js';
-export * from './redis-event-log.js';
+// Redis's log (and its client, ioredis) is loaded by services.ts only when REDIS_URL is set.
+export type { RedisEventLog, RedisEventLogOptions } from './redis-event-log.js';

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import type { Usage } from '@threadline/shared';
 
@@ -104,7 +103,8 @@ export async function loadPrices(file: string | undefined, onUnpriced?: (model: 
   let parsed: unknown;
   try {
     const text = await readFile(file, 'utf8');
-    parsed = ['.yaml', '.yml'].includes(extname(file).toLowerCase()) ? parse(text) : JSON.parse(text);
+    // YAML's parser is loaded only for a YAML file (a server without one does not keep it in memory).
+    parsed = ['.yaml', '.yml'].includes(extname(file).toLowerCase()) ? (await import('yaml')).parse(text) : JSON.parse(text);
   } catch (error) {
     throw new Error(`prices file ${file}: ${(error as Error).message}`, { cause: error });
   }
