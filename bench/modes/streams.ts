@@ -10,8 +10,10 @@
  * second settle above the first's). RSS, open streams and open files are sampled every 0.5 s
  * throughout; the curve is printed and written as CSV under bench/results/. The bench triggers
  * nothing inside the server: what gives the memory back is the server's own collection once it is
- * idle (`THREADLINE_IDLE_GC_MB`, 5 to 10 s after the last stream ends); `--env THREADLINE_IDLE_GC_MB=0`
- * shows V8 alone, which may keep a burst's pages for as long as the server stays idle.
+ * idle (`THREADLINE_IDLE_GC_MB`, 5 to 10 s after the last stream ends, and again once the finished
+ * runs' events, replayable for `THREADLINE_RUN_RETENTION_MS` = 60 s, are let go: hence a 90 s
+ * settle); `--env THREADLINE_IDLE_GC_MB=0` shows V8 alone, which may keep a burst's pages for as long
+ * as the server stays idle.
  *
  * The default pace, one word every 10 s for 20 words (200 s an answer), is slow on purpose: the
  * point is the memory of many open streams. At `/slow 500` 10,000 streams ask for 20,000 tokens a
@@ -19,7 +21,7 @@
  * 250 a second here, fewer the more are open) 10-s answers end before the last ones open.
  *
  * Flags (or environment): `--streams 10000` (BENCH_STREAMS), `--words 20` (BENCH_STREAM_WORDS),
- * `--delay 10000` (BENCH_STREAM_DELAY_MS), `--settle 60` (BENCH_SETTLE_SECONDS), `--opening 256`
+ * `--delay 10000` (BENCH_STREAM_DELAY_MS), `--settle 90` (BENCH_SETTLE_SECONDS), `--opening 256`
  * (BENCH_OPENING), `--waves 1` (BENCH_WAVES).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,7 +57,7 @@ export async function run(args: BenchArguments): Promise<void> {
   const streams = numberOption(args, 'streams', 'BENCH_STREAMS', 10_000);
   const words = numberOption(args, 'words', 'BENCH_STREAM_WORDS', 20);
   const delayMs = numberOption(args, 'delay', 'BENCH_STREAM_DELAY_MS', 10_000);
-  const settleSeconds = numberOption(args, 'settle', 'BENCH_SETTLE_SECONDS', 60);
+  const settleSeconds = numberOption(args, 'settle', 'BENCH_SETTLE_SECONDS', 90);
   const openingLimit = numberOption(args, 'opening', 'BENCH_OPENING', 256);
   const waves = numberOption(args, 'waves', 'BENCH_WAVES', 1);
   console.log(`${streams} streams of ${words} words at ${delayMs} ms (local/echo), ${waves} wave(s), each followed by ${settleSeconds} s of settling`);

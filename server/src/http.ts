@@ -82,6 +82,7 @@ export function createHttpServer(services: Services): Server {
       return active + queued === 0;
     },
     growthBytes: services.config.idleGcBytes,
+    heldBytes: () => services.log.endedMemory(),
     logger: services.logger,
   });
   server.on('listening', () => idleMemory.start());

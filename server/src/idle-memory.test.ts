@@ -10,11 +10,12 @@ const MiB = 2 ** 20;
  * gives back half of what is above 40 MiB, as V8's do after a burst, until little is left.
  */
 function watcher(growthBytes = 64 * MiB) {
-  const state = { idle: true, heap: 100 * MiB, collected: 0 };
+  const state = { idle: true, heap: 100 * MiB, held: 0, collected: 0 };
   const release = new IdleMemoryRelease({
     isIdle: () => state.idle,
     growthBytes,
     heapBytes: () => state.heap,
+    heldBytes: () => state.held,
     collect: () => {
       state.collected++;
       state.heap = 40 * MiB + Math.floor((state.heap - 40 * MiB) / 2);
@@ -64,6 +65,38 @@ describe('IdleMemoryRelease', () => {
     release.check();
     expect(state.collected).toBe(1);
     await expect.poll(() => state.collected).toBe(6);
+  });
+
+  it('collects again once what a burst left on purpose (finished runs\' events) has been let go', async () => {
+    const { state, release } = watcher();
+    state.idle = false;
+    state.heap = 300 * MiB;
+    state.held = 30 * MiB; // the burst's runs ended: their events stay replayable for a while
+    release.check();
+    state.idle = true;
+    release.check();
+    release.check();
+    await expect.poll(() => state.collected).toBe(6);
+    await sleep(20);
+    // Their retention time passes: garbage now, but the heap does not grow, so growth alone waits forever.
+    state.held = 20 * MiB; // 10 MiB let go: less than a quarter of 64
+    release.check();
+    release.check();
+    expect(state.collected).toBe(6);
+    state.held = 14 * MiB; // 16 MiB let go since the last collection
+    release.check();
+    expect(state.collected).toBe(7);
+    await sleep(20);
+    const after = state.collected;
+    // The peak is now what was held at that collection: a run ending and expiring later counts from there.
+    state.held = 20 * MiB;
+    release.check();
+    state.held = 5 * MiB;
+    release.check();
+    expect(state.collected).toBe(after);
+    state.held = 0;
+    release.check();
+    expect(state.collected).toBe(after + 1);
   });
 
   it('stops collecting once a collection gives back less than 4 MiB', async () => {

@@ -16,6 +16,12 @@ export interface IdleMemoryOptions {
   collect?: (() => void) | undefined;
   /** Between one collection of a sequence and the next, ms (finalizers run in between). */
   pauseMs?: number;
+  /**
+   * What the server keeps on purpose for a while (finished runs' events, until their retention time
+   * passes), estimated bytes: once a quarter of `growthBytes` of it has been let go since the last
+   * collection, an idle server collects again.
+   */
+  heldBytes?: () => number;
   logger?: Pick<Logger, 'debug'>;
 }
 
@@ -30,6 +36,11 @@ export interface IdleMemoryOptions {
  * `growthBytes` since its last low point, it runs full collections a second apart until one gives
  * back little. Measured (docs/PERFORMANCE.md, "10,000 open streams"): a few pauses of ~50 ms, once
  * per burst, on a server no one is waiting on.
+ *
+ * What a burst leaves on purpose (its runs' events, replayable for `THREADLINE_RUN_RETENTION_MS`)
+ * is still live at that first collection, and garbage only once its time passes, when the heap
+ * does not grow: so a second sequence comes when `heldBytes` has fallen by a quarter of
+ * `growthBytes` since the last collection.
  */
 export class IdleMemoryRelease {
   private readonly heapBytes: () => number;
@@ -40,6 +51,8 @@ export class IdleMemoryRelease {
   /** The heap's committed size after the last collection here, or its lowest idle reading (at first, when made). */
   private low: number;
   private idleChecks = 0;
+  /** The most `heldBytes` read since the last collection. */
+  private heldPeak = 0;
 
   constructor(private readonly options: IdleMemoryOptions) {
     this.heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
@@ -68,6 +81,8 @@ export class IdleMemoryRelease {
   /** One check: collects when the server has been idle since the last check and the heap has grown enough. */
   check(): void {
     if (!this.collect || this.next) return;
+    const held = this.options.heldBytes?.() ?? 0;
+    if (held > this.heldPeak) this.heldPeak = held;
     if (!this.options.isIdle()) {
       this.idleChecks = 0;
       return;
@@ -75,7 +90,9 @@ export class IdleMemoryRelease {
     this.idleChecks++;
     const heap = this.heapBytes();
     if (heap < this.low) this.low = heap;
-    if (this.idleChecks < 2 || heap - this.low < this.options.growthBytes) return;
+    const grown = heap - this.low >= this.options.growthBytes;
+    const letGo = this.heldPeak - held >= this.options.growthBytes / 4;
+    if (this.idleChecks < 2 || !(grown || letGo)) return;
     this.collectUntilSettled(heap, 1, performance.now());
   }
 
@@ -89,6 +106,7 @@ export class IdleMemoryRelease {
     this.collect!();
     const after = this.heapBytes();
     this.low = after;
+    this.heldPeak = this.options.heldBytes?.() ?? 0;
     const settled = round >= MOST_COLLECTIONS || before - after < SETTLED_BYTES;
     if (settled) {
       this.options.logger?.debug({ heapAfterBytes: after, collections: round, ms: Math.round(performance.now() - started) }, 'memory: an idle server collected what a burst left');

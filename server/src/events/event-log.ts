@@ -37,6 +37,11 @@ export interface RunEventLog {
   appendRemote?(runId: string, event: StreamEvent): Promise<LoggedEvent | undefined>;
   /** Number of live readers over all runs (for leak checks and status). */
   readerCount(): number;
+  /**
+   * Bytes (estimated) of ended runs' events this process keeps in memory for late readers: what it
+   * lets go as their retention time passes (the idle memory release collects after that).
+   */
+  endedMemory(): number;
   /** Only for a log shared between instances: resolves once every append so far can be read by the others. */
   flush?(): Promise<void>;
   /** Drops every log and timer (and closes connections). */

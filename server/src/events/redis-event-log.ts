@@ -137,6 +137,10 @@ export class RedisEventLog implements RunEventLog {
     await Promise.all(this.writes);
   }
 
+  endedMemory(): number {
+    return this.local.endedMemory();
+  }
+
   readerCount(): number {
     return this.local.readerCount() + this.remoteReaders.size;
   }
